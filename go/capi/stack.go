@@ -1,0 +1,5 @@
+package main
+
+import "runtime/debug"
+
+func stack() []byte { return debug.Stack() }

@@ -1,0 +1,145 @@
+package checksig
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// walk lists every regular file beneath the root, sorted by name bytes, for
+// a make job. Symlinks, FIFOs, devices and sockets are not listed, nor is
+// the manifest being written.
+func (j *Job) walk() error {
+	ro, ok := j.open.(*rootOpener)
+	if !ok {
+		return fmt.Errorf("%w: make needs a root", ErrInvalid)
+	}
+	skip := j.outputName()
+	var total int64
+	err := fs.WalkDir(ro.root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name == "." {
+				return err
+			}
+			return &os.PathError{Op: "walk", Path: filepath.Join(j.req.Root, name), Err: unwrapPathError(err)}
+		}
+		if j.cancelled.Load() {
+			return ErrCancelled
+		}
+		if !d.Type().IsRegular() || name == skip {
+			return nil
+		}
+		size := int64(-1)
+		if fi, err := d.Info(); err == nil {
+			size = fi.Size()
+			total += size
+		}
+		j.rows = append(j.rows, row{name: name, alg: j.req.Algorithm, size: size})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(j.rows, func(a, b row) int { return strings.Compare(a.name, b.name) })
+	j.width = j.req.Algorithm.Size()
+	j.bytesTotal.Store(total)
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// outputName returns the manifest's name relative to the root, with '/'
+// separators, or "" when it is written elsewhere.
+func (j *Job) outputName() string {
+	root, err1 := filepath.Abs(j.req.Root)
+	out, err2 := filepath.Abs(j.req.Manifest)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(root, out)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// writeManifest writes the make job's manifest atomically: a temporary
+// file beside the target, written in full, fsynced, then renamed over the
+// target. An old manifest is never replaced by a partial one.
+func (j *Job) writeManifest() error {
+	c, w := j.cols, j.width
+	for i := range j.rows {
+		if st := Status(c.Status[i]); st != StatusOK {
+			name := filepath.Join(j.req.Root, j.rows[i].name)
+			var cause error = syscall.Errno(c.Errnum[i])
+			switch st {
+			case StatusNotRegular:
+				cause = ErrNotRegular
+			case StatusMissing:
+				cause = fs.ErrNotExist
+			}
+			if c.Errnum[i] == 0 && st == StatusUnreadable {
+				cause = errors.New("unreadable")
+			}
+			return &os.PathError{Op: "read", Path: name, Err: cause}
+		}
+	}
+	buf := make([]byte, 0, 1<<20)
+	dir, base := filepath.Split(j.req.Manifest)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	for i, r := range j.rows {
+		buf = AppendLine(buf, r.alg, r.name, c.Actual[i*w:i*w+r.alg.Size()], j.req.Tag)
+		if len(buf) >= 1<<20-8192 {
+			if _, err := tmp.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if _, err := tmp.Write(buf); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), j.req.Manifest); err != nil {
+		return err
+	}
+	ok = true
+	// Make the rename itself durable.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

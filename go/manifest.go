@@ -1,0 +1,358 @@
+package checksig
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// MaxLineLen is the longest manifest line Reader accepts. Longer lines are
+// reported as malformed and skipped without being held in memory, so a
+// manifest of junk cannot exhaust memory.
+const MaxLineLen = 64 << 10
+
+// Entry is one parsed manifest line.
+type Entry struct {
+	Line      int64     // 1-based line number
+	Name      string    // the file name, unescaped, exactly as listed
+	Algorithm Algorithm // from the BSD tag, the reader's algorithm, or the digest length
+	Digest    []byte    // raw digest; valid until the next call to Next
+	Tagged    bool      // BSD tag form: ALGO (name) = HEX
+	Binary    bool      // untagged "HEX *name"
+}
+
+// Reader reads manifest entries in the formats GNU coreutils' *sum -c
+// reads: "HEX  name", "HEX *name", "ALGO (name) = HEX", with a leading
+// backslash marking an escaped name. Blank lines and lines starting with
+// '#' are skipped.
+type Reader struct {
+	// Name is the manifest's name, used in error messages.
+	Name string
+	// Algorithm, when valid, is the algorithm of every untagged line; a line
+	// whose digest has another length is malformed. When None, each untagged
+	// line's algorithm is inferred from its digest length.
+	Algorithm Algorithm
+	// AlgorithmSource says where Algorithm came from, for error messages
+	// (e.g. "from the manifest's name").
+	AlgorithmSource string
+
+	r    *bufio.Reader
+	line int64
+	// reversed tracks GNU's rule against mixing "HEX  name" and the
+	// single-space "HEX name" form: -1 undecided, 0 standard, 1 single space.
+	reversed int
+	digest   [MaxSize]byte
+}
+
+// NewReader returns a Reader reading from r; name is used in errors.
+func NewReader(r io.Reader, name string) *Reader {
+	return &Reader{Name: name, r: bufio.NewReaderSize(r, MaxLineLen), reversed: -1}
+}
+
+// Next returns the next entry. At the end of input it returns io.EOF. A
+// malformed line yields a *ManifestError naming the line; reading may
+// continue after it. Other errors come from the underlying reader.
+func (r *Reader) Next() (Entry, error) {
+	for {
+		raw, err := r.readLine()
+		if err != nil {
+			return Entry{}, err
+		}
+		if raw == nil {
+			continue // skipped: blank line or comment
+		}
+		e, err := r.parseLine(raw)
+		if err != nil {
+			return Entry{}, &ManifestError{Path: r.Name, Line: r.line, Msg: err.Error()}
+		}
+		e.Line = r.line
+		return e, nil
+	}
+}
+
+var errLineTooLong = fmt.Errorf("line longer than %d bytes", MaxLineLen)
+
+// readLine returns the next line without its line ending, nil for a line to
+// skip, or an error. An over-long line is drained and reported.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.line++
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.r.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		return nil, &ManifestError{Path: r.Name, Line: r.line, Msg: errLineTooLong.Error()}
+	}
+	if err == io.EOF {
+		if len(line) == 0 {
+			return nil, io.EOF
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	r.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(bytes.TrimLeft(line, " \t")) == 0 || line[0] == '#' {
+		return nil, nil
+	}
+	return line, nil
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func (r *Reader) parseLine(s []byte) (Entry, error) {
+	i := 0
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	escaped := false
+	if i < len(s) && s[i] == '\\' {
+		escaped = true
+		i++
+	}
+	s = s[i:]
+	var e Entry
+	var name, hexDigest []byte
+	if tag, rest, ok := cutTag(s); ok {
+		a := tagAlgorithm(tag)
+		if a == None {
+			return e, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
+		}
+		j := bytes.LastIndex(rest, []byte(") = "))
+		if j < 0 {
+			return e, errors.New(`expected "ALGO (name) = HEX"`)
+		}
+		name, hexDigest = rest[:j], rest[j+4:]
+		if len(hexDigest) != a.Size()*2 || !allHex(hexDigest) {
+			return e, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
+		}
+		e.Algorithm, e.Tagged = a, true
+	} else {
+		n := 0
+		for n < len(s) && isHex(s[n]) {
+			n++
+		}
+		a := r.Algorithm
+		switch {
+		case n == 0:
+			return e, errors.New(`expected "HEX  name", "HEX *name" or "ALGO (name) = HEX"`)
+		case a.Valid() && n != a.Size()*2:
+			return e, fmt.Errorf("expected %d hex digits (%s%s), found %d", a.Size()*2, a, r.source(), n)
+		case !a.Valid():
+			a = algorithmForHexLen(n)
+			if a == None {
+				return e, fmt.Errorf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, found %d", n)
+			}
+		}
+		hexDigest = s[:n]
+		s = s[n:]
+		if len(s) == 0 || !isBlank(s[0]) {
+			return e, errors.New("expected a space between the digest and the file name")
+		}
+		s = s[1:]
+		// GNU's rule: "HEX  name" and "HEX *name" carry a mode character;
+		// "HEX name" (one space) has none. The two forms may not be mixed in
+		// one manifest, so an attacker cannot make a leading space or '*'
+		// part of a name.
+		if len(s) >= 1 && (s[0] == ' ' || s[0] == '*') && len(s) > 1 {
+			if r.reversed == 1 {
+				return e, errors.New(`"HEX  name" line in a manifest of "HEX name" lines`)
+			}
+			r.reversed = 0
+			e.Binary = s[0] == '*'
+			s = s[1:]
+		} else {
+			if r.reversed == 0 {
+				return e, errors.New(`expected two spaces or " *" between the digest and the file name`)
+			}
+			r.reversed = 1
+		}
+		name = s
+		e.Algorithm = a
+	}
+	if len(name) == 0 {
+		return e, errors.New("missing file name")
+	}
+	if escaped {
+		var err error
+		if name, err = unescape(name); err != nil {
+			return e, err
+		}
+	}
+	if bytes.IndexByte(name, 0) >= 0 {
+		return e, errors.New("file name contains a NUL byte")
+	}
+	hex.Decode(r.digest[:], hexDigest)
+	e.Digest = r.digest[:e.Algorithm.Size()]
+	e.Name = string(name)
+	return e, nil
+}
+
+func (r *Reader) source() string {
+	if r.AlgorithmSource == "" {
+		return ""
+	}
+	return ", " + r.AlgorithmSource
+}
+
+func allHex(b []byte) bool {
+	for _, c := range b {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func describeDigest(b []byte) string {
+	if !allHex(b) {
+		return fmt.Sprintf("%q", truncate(b, 40))
+	}
+	return fmt.Sprintf("%d", len(b))
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// cutTag splits "TAG (rest" into TAG and rest when s has that shape, with
+// TAG a run of letters, digits and '-'.
+func cutTag(s []byte) (tag string, rest []byte, ok bool) {
+	i := 0
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '-') {
+		i++
+	}
+	if i == 0 || i+2 > len(s) || s[i] != ' ' || s[i+1] != '(' {
+		return "", nil, false
+	}
+	// A hex digest followed by " (" is an untagged line whose name starts
+	// with '(' only if the run is all hex; tags always contain a non-hex letter.
+	if allHex(s[:i]) {
+		return "", nil, false
+	}
+	return string(s[:i]), s[i+2:], true
+}
+
+func tagAlgorithm(tag string) Algorithm {
+	for a := MD5; a < numAlgorithms; a++ {
+		if bsdTags[a] == tag {
+			return a
+		}
+	}
+	return None
+}
+
+// unescape undoes GNU's escaping of file names: \\ is a backslash, \n a
+// newline and \r a carriage return. Any other escape is an error.
+func unescape(s []byte) ([]byte, error) {
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s, nil
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i == len(s) {
+			return nil, errors.New(`file name ends in a lone "\"`)
+		}
+		switch s[i] {
+		case '\\':
+			out = append(out, '\\')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		default:
+			return nil, fmt.Errorf(`unknown escape "\%c" in file name (expected \\, \n or \r)`, s[i])
+		}
+	}
+	return out, nil
+}
+
+// needsEscape reports whether GNU would escape name.
+func needsEscape(name string) bool { return strings.ContainsAny(name, "\\\n\r") }
+
+func escapeName(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// AppendLine appends the manifest line for name with digest d, exactly as
+// GNU coreutils' *sum writes it: "HEX  name\n", or with tag
+// "ALGO (name) = HEX\n"; a name holding a backslash, newline or carriage
+// return is escaped and the line starts with a backslash.
+func AppendLine(dst []byte, a Algorithm, name string, d []byte, tag bool) []byte {
+	esc := needsEscape(name)
+	if esc {
+		dst = append(dst, '\\')
+	}
+	if tag {
+		dst = append(dst, bsdTags[a]...)
+		dst = append(dst, " ("...)
+	} else {
+		dst = hex.AppendEncode(dst, d)
+		dst = append(dst, "  "...)
+	}
+	if esc {
+		dst = escapeName(dst, name)
+	} else {
+		dst = append(dst, name...)
+	}
+	if tag {
+		dst = append(dst, ") = "...)
+		dst = hex.AppendEncode(dst, d)
+	}
+	return append(dst, '\n')
+}
+
+// AlgorithmFromName infers the algorithm of a manifest from its file name,
+// as the naming conventions of GNU and BagIt imply: sha1sum.txt,
+// SHA256SUMS, MD5SUMS, data.sha256, manifest-sha512.txt. It returns None
+// when the name says nothing.
+func AlgorithmFromName(path string) Algorithm {
+	base := strings.ToLower(filepath.Base(path))
+	found := None
+	for _, tok := range strings.FieldsFunc(base, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) {
+		tok = strings.TrimSuffix(strings.TrimSuffix(tok, "sums"), "sum")
+		if a, err := ParseAlgorithm(tok); err == nil {
+			if found != None && found != a {
+				return None // two algorithms named: ambiguous
+			}
+			found = a
+		}
+	}
+	return found
+}

@@ -1,0 +1,139 @@
+package checksig
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Confinement. A manifest is input from outside: its names must not reach
+// files outside the root it is checked against. Three layers keep them in:
+//
+//  1. Lexically, before touching the file system: absolute names and names
+//     with a ".." component are refused (status outside_root).
+//  2. os.Root resolves every remaining name component by component with
+//     openat and refuses symlinks that lead out of the root, including in
+//     intermediate directories and when a file is swapped for a symlink
+//     between our checks and the open (the kernel resolves each step
+//     relative to an already-open directory).
+//  3. os.Root still opens FIFOs and devices, and opening a FIFO blocks
+//     forever. We Lstat first so such names are never opened, open with
+//     O_NONBLOCK in case one is swapped in, and fstat the open file: only a
+//     regular file is ever read.
+
+// lexicallyOutside reports whether name escapes any root without looking at
+// the file system.
+func lexicallyOutside(name string) bool {
+	if strings.HasPrefix(name, "/") {
+		return true
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// isEscape reports whether err is os.Root's refusal of a path leading out.
+// os.Root does not export its sentinel; its text has been stable since Go
+// 1.24 and TestConfinement fails if it ever changes.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// fileOpener is the engine's only way to open files under a root. Tests
+// replace it to inject faults (see fault_test.go).
+type fileOpener interface {
+	// open opens name beneath the root for reading, confined as described
+	// above, and returns it with its size.
+	open(name string) (*os.File, int64, error)
+	close() error
+}
+
+type rootOpener struct{ root *os.Root }
+
+func openRoot(dir string) (*rootOpener, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &rootOpener{root: r}, nil
+}
+
+func (o *rootOpener) close() error { return o.root.Close() }
+
+func (o *rootOpener) open(name string) (*os.File, int64, error) {
+	if lexicallyOutside(name) {
+		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
+	}
+	fi, err := o.root.Lstat(name)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// Stat resolves the link beneath the root: a link leading out fails here.
+		fi, err = o.root.Stat(name)
+	}
+	if err != nil {
+		return nil, -1, classify(name, err)
+	}
+	if fi.IsDir() {
+		return nil, -1, &os.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
+	f, err := o.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, -1, classify(name, err)
+	}
+	fi, err = checkRegular(f, name)
+	if err != nil {
+		return nil, -1, err
+	}
+	return f, fi.Size(), nil
+}
+
+// classify turns os.Root's escape error into ErrOutsideRoot.
+func classify(name string, err error) error {
+	if isEscape(err) {
+		return &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
+	}
+	return err
+}
+
+// plainOpener opens paths as given, unconfined: for digest jobs, whose
+// paths come from the caller, not from a manifest.
+type plainOpener struct{}
+
+func (plainOpener) close() error { return nil }
+
+func (plainOpener) open(name string) (*os.File, int64, error) {
+	f, fi, err := openRegular(name)
+	if err != nil {
+		return nil, -1, err
+	}
+	return f, fi.Size(), nil
+}
+
+// statusOf maps an open or read error to a row status and errno.
+func statusOf(err error) (Status, int32) {
+	var errno syscall.Errno
+	hasErrno := errors.As(err, &errno)
+	switch {
+	case errors.Is(err, ErrOutsideRoot):
+		return StatusOutsideRoot, 0
+	case errors.Is(err, ErrNotRegular):
+		return StatusNotRegular, 0
+	case hasErrno && errno == syscall.EISDIR:
+		return StatusNotRegular, int32(errno)
+	case errors.Is(err, fs.ErrNotExist):
+		return StatusMissing, int32(syscall.ENOENT)
+	case hasErrno && errno == syscall.ENOTDIR:
+		// A path component is a file: the entry cannot exist.
+		return StatusMissing, int32(errno)
+	case hasErrno:
+		return StatusUnreadable, int32(errno)
+	}
+	return StatusUnreadable, 0
+}

@@ -1,0 +1,587 @@
+package checksig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Status is the outcome for one result row. Its values are part of the C
+// ABI (CHECKSIG_ST_* in capi/checksig.h).
+type Status uint8
+
+// Row statuses.
+const (
+	StatusPending     Status = iota // not reached: the job was cancelled or failed
+	StatusOK                        // the digest matches
+	StatusMismatch                  // the file was read and its digest differs
+	StatusMissing                   // no such file
+	StatusUnreadable                // the file exists but could not be read
+	StatusNotRegular                // a directory, FIFO, socket or device: never read
+	StatusOutsideRoot               // the name leads outside the root: never read
+)
+
+var statusNames = [...]string{"pending", "ok", "mismatch", "missing", "unreadable", "not_regular", "outside_root"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// Kind selects what a job does.
+type Kind int32
+
+// Job kinds; values are part of the C ABI (CHECKSIG_JOB_*).
+const (
+	KindVerify Kind = 1 // check a manifest's entries under a root
+	KindDigest Kind = 2 // hash a list of paths
+	KindMake   Kind = 3 // hash every regular file under a root and write a manifest
+)
+
+// Request describes a job.
+type Request struct {
+	Kind    Kind
+	Workers int // 0: runtime.NumCPU()
+	// Algorithm is required for digest and make jobs. For verify jobs it
+	// fixes the algorithm of untagged lines; None infers it from the
+	// manifest's name or, failing that, from each digest's length.
+	Algorithm Algorithm
+	Strict    bool   // verify: the first malformed line fails the job
+	Tag       bool   // make: write BSD tag lines
+	Root      string // verify, make
+	Manifest  string // verify: read; make: write
+	Paths     []string
+}
+
+// Phase is a job's stage; values are part of the C ABI (CHECKSIG_PH_*).
+type Phase int64
+
+// Job phases.
+const (
+	PhaseEnumerating Phase = 1 // parsing the manifest or walking the root
+	PhaseReady       Phase = 2 // sizes known, waiting for Attach
+	PhaseRunning     Phase = 3 // workers hashing
+	PhaseDone        Phase = 4 // finished: Result says how
+)
+
+// Progress is a snapshot of a job's counters.
+type Progress struct {
+	Phase       Phase
+	FilesDone   int64
+	FilesTotal  int64
+	BytesDone   int64
+	BytesTotal  int64 // -1 until known
+	Rows        int64 // valid from PhaseReady
+	DigestWidth int64 // valid from PhaseReady
+	PathsLen    int64 // valid from PhaseReady
+	Warnings    int64
+}
+
+// Columns receive a job's results, one element per row. They may live in
+// memory the engine does not own (numpy arrays, through the C ABI); the
+// engine writes to them only between Attach and the end of the job.
+type Columns struct {
+	Status      []uint8
+	Algorithm   []uint8
+	Errnum      []int32
+	Size        []int64
+	Line        []int64
+	Expected    []byte // Rows*Width
+	Actual      []byte // Rows*Width
+	Width       int
+	PathOffsets []int64 // Rows+1
+	Paths       []byte
+}
+
+// NewColumns allocates columns in Go memory for the job's shape.
+func NewColumns(p Progress) Columns {
+	n, w := int(p.Rows), int(p.DigestWidth)
+	return Columns{
+		Status: make([]uint8, n), Algorithm: make([]uint8, n), Errnum: make([]int32, n),
+		Size: make([]int64, n), Line: make([]int64, n),
+		Expected: make([]byte, n*w), Actual: make([]byte, n*w), Width: w,
+		PathOffsets: make([]int64, n+1), Paths: make([]byte, p.PathsLen),
+	}
+}
+
+// Warning is a malformed manifest line that was skipped.
+type Warning struct {
+	Line int64
+	Msg  string
+}
+
+// maxWarnings bounds the warnings a job keeps; more are only counted.
+const maxWarnings = 1000
+
+// row is what the engine keeps per entry until the columns are attached.
+type row struct {
+	name string
+	line int64
+	alg  Algorithm
+	size int64
+}
+
+// Job is one run of the engine. Start it, Poll it, Attach columns when it
+// is ready, and Close it. All methods are safe for concurrent use.
+type Job struct {
+	req  Request
+	open fileOpener
+
+	mu       sync.Mutex
+	phase    Phase
+	changed  chan struct{} // closed and replaced at every phase change
+	err      error
+	cols     Columns
+	attached bool
+	warnings []Warning
+
+	rows     []row
+	width    int
+	pathsLen int64
+	digests  []byte // expected digests, rows*width, until Attach copies them
+
+	cancelled  atomic.Bool
+	filesDone  atomic.Int64
+	bytesDone  atomic.Int64
+	bytesTotal atomic.Int64
+	nwarnings  atomic.Int64
+	next       atomic.Int64
+	wg         sync.WaitGroup // every goroutine the job started
+}
+
+// Debug counters, read by tests through the C ABI to prove nothing leaks.
+var (
+	liveJobs  atomic.Int64
+	openFiles atomic.Int64
+)
+
+// DebugCounters returns the live jobs, the files the engine holds open and
+// the goroutines of the process.
+func DebugCounters() (jobs, files, goroutines int64) {
+	return liveJobs.Load(), openFiles.Load(), int64(runtime.NumGoroutine())
+}
+
+var hasherPool = sync.Pool{New: func() any { return newHasher() }}
+
+// Start validates req and starts a job. The job enumerates its work in the
+// background; Poll reports when it is ready for Attach.
+func Start(req Request) (*Job, error) {
+	switch req.Kind {
+	case KindVerify:
+		if req.Algorithm != None && !req.Algorithm.Valid() {
+			return nil, ErrUnknownAlgorithm
+		}
+	case KindDigest, KindMake:
+		if !req.Algorithm.Valid() {
+			return nil, ErrUnknownAlgorithm
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown job kind %d", ErrInvalid, req.Kind)
+	}
+	if req.Workers < 0 {
+		return nil, fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalid, req.Workers)
+	}
+	if req.Workers == 0 {
+		req.Workers = runtime.NumCPU()
+	}
+	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{})}
+	j.bytesTotal.Store(-1)
+	switch req.Kind {
+	case KindVerify, KindMake:
+		o, err := openRoot(req.Root)
+		if err != nil {
+			return nil, err
+		}
+		j.open = o
+	case KindDigest:
+		j.open = plainOpener{}
+	}
+	liveJobs.Add(1)
+	j.goSafe(j.enumerate)
+	return j, nil
+}
+
+// goSafe runs f in a goroutine tracked by the job, turning a panic into the
+// job's failure: a panic must never reach the process hosting the engine.
+func (j *Job) goSafe(f func() error) {
+	j.wg.Add(1)
+	go func() {
+		defer j.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				j.fail(&PanicError{Value: r, Stack: debug.Stack()})
+			}
+		}()
+		if err := f(); err != nil {
+			j.fail(err)
+		}
+	}()
+}
+
+func (j *Job) setPhaseLocked(p Phase) {
+	j.phase = p
+	close(j.changed)
+	j.changed = make(chan struct{})
+}
+
+// fail ends the job with err unless it already ended.
+func (j *Job) fail(err error) {
+	j.cancelled.Store(true) // stop the other workers
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.err = err
+	}
+	if j.phase != PhaseDone && (j.phase != PhaseRunning) {
+		// Enumeration failed: nothing will ever be attached.
+		j.setPhaseLocked(PhaseDone)
+	}
+}
+
+func (j *Job) warn(w Warning) {
+	j.nwarnings.Add(1)
+	j.mu.Lock()
+	if len(j.warnings) < maxWarnings {
+		j.warnings = append(j.warnings, w)
+	}
+	j.mu.Unlock()
+}
+
+// enumerate parses the manifest, takes the path list or walks the root,
+// then moves the job to PhaseReady.
+func (j *Job) enumerate() error {
+	var err error
+	switch j.req.Kind {
+	case KindVerify:
+		err = j.parseManifest()
+	case KindDigest:
+		j.width = j.req.Algorithm.Size()
+		j.rows = make([]row, len(j.req.Paths))
+		for i, p := range j.req.Paths {
+			j.rows[i] = row{name: p, alg: j.req.Algorithm, size: -1}
+		}
+	case KindMake:
+		err = j.walk()
+	}
+	if err != nil {
+		return err
+	}
+	if j.cancelled.Load() {
+		return ErrCancelled
+	}
+	var pathsLen int64
+	for _, r := range j.rows {
+		pathsLen += int64(len(r.name))
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.pathsLen = pathsLen
+		j.setPhaseLocked(PhaseReady)
+	}
+	return nil
+}
+
+func (j *Job) parseManifest() error {
+	f, _, err := openRegular(j.req.Manifest)
+	if err != nil {
+		return err
+	}
+	openFiles.Add(1)
+	defer func() { f.Close(); openFiles.Add(-1) }()
+	r := NewReader(f, j.req.Manifest)
+	r.Algorithm = j.req.Algorithm
+	if r.Algorithm != None {
+		r.AlgorithmSource = "as requested"
+	} else if a := AlgorithmFromName(j.req.Manifest); a != None {
+		r.Algorithm, r.AlgorithmSource = a, "from the manifest's name"
+	}
+	var digests []byte
+	for {
+		if len(j.rows)%4096 == 0 && j.cancelled.Load() {
+			return ErrCancelled
+		}
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var me *ManifestError
+		if errors.As(err, &me) {
+			if j.req.Strict {
+				return me
+			}
+			j.warn(Warning{Line: me.Line, Msg: me.Msg})
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
+		}
+		j.rows = append(j.rows, row{name: e.Name, line: e.Line, alg: e.Algorithm, size: -1})
+		if n := e.Algorithm.Size(); n > j.width {
+			digests = widen(digests, len(j.rows)-1, j.width, n)
+			j.width = n
+		}
+		digests = append(digests, e.Digest...)
+		digests = append(digests, make([]byte, j.width-len(e.Digest))...)
+	}
+	if len(j.rows) == 0 {
+		msg := "no properly formatted checksum lines found"
+		if j.nwarnings.Load() == 0 {
+			msg = "no checksum lines found (the manifest is empty)"
+		}
+		return &ManifestError{Path: j.req.Manifest, Msg: msg}
+	}
+	j.digests = digests
+	return nil
+}
+
+// widen re-lays n rows of width w into width nw.
+func widen(d []byte, n, w, nw int) []byte {
+	out := make([]byte, n*nw, (n+1)*nw)
+	for i := 0; i < n; i++ {
+		copy(out[i*nw:], d[i*w:(i+1)*w])
+	}
+	return out
+}
+
+// Poll waits up to timeout for the phase to change, then returns the
+// counters. A zero timeout returns at once.
+func (j *Job) Poll(timeout time.Duration) Progress {
+	j.mu.Lock()
+	ch, ph := j.changed, j.phase
+	j.mu.Unlock()
+	if timeout > 0 && ph != PhaseDone {
+		t := time.NewTimer(timeout)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	p := Progress{
+		Phase:      j.phase,
+		FilesDone:  j.filesDone.Load(),
+		FilesTotal: int64(len(j.rows)),
+		BytesDone:  j.bytesDone.Load(),
+		BytesTotal: j.bytesTotal.Load(),
+		Warnings:   j.nwarnings.Load(),
+	}
+	if j.phase == PhaseEnumerating {
+		p.FilesTotal = -1
+	}
+	if j.phase >= PhaseReady && j.err == nil || j.attached {
+		p.Rows = int64(len(j.rows))
+		p.DigestWidth = int64(j.width)
+		p.PathsLen = j.pathsLen
+	}
+	return p
+}
+
+// Attach hands the job its result columns, shaped as Poll reported in
+// PhaseReady, and starts the workers.
+func (j *Job) Attach(c Columns) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.phase != PhaseReady || j.attached {
+		return ErrJobState
+	}
+	n, w, pathsLen := len(j.rows), j.width, int(j.pathsLen)
+	if len(c.Status) != n || len(c.Algorithm) != n || len(c.Errnum) != n || len(c.Size) != n ||
+		len(c.Line) != n || c.Width != w || len(c.Expected) != n*w || len(c.Actual) != n*w ||
+		len(c.PathOffsets) != n+1 || len(c.Paths) != pathsLen {
+		return fmt.Errorf("%w: columns do not match the job's shape (%d rows, width %d, %d path bytes)", ErrInvalid, n, w, pathsLen)
+	}
+	var off int64
+	for i, r := range j.rows {
+		c.PathOffsets[i] = off
+		off += int64(copy(c.Paths[off:], r.name))
+		c.Status[i] = uint8(StatusPending)
+		c.Algorithm[i] = uint8(r.alg)
+		c.Errnum[i] = 0
+		c.Size[i] = r.size
+		c.Line[i] = r.line
+	}
+	c.PathOffsets[n] = off
+	clear(c.Actual)
+	if j.digests != nil {
+		copy(c.Expected, j.digests)
+		j.digests = nil
+	} else {
+		clear(c.Expected)
+	}
+	j.cols, j.attached = c, true
+	j.setPhaseLocked(PhaseRunning)
+	workers := min(j.req.Workers, max(n, 1))
+	var running sync.WaitGroup
+	running.Add(workers)
+	for range workers {
+		j.goSafe(func() error {
+			defer running.Done()
+			j.work()
+			return nil
+		})
+	}
+	j.wg.Add(1)
+	go func() {
+		defer j.wg.Done()
+		running.Wait()
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = &PanicError{Value: r, Stack: debug.Stack()}
+				}
+			}()
+			err = j.finish()
+		}()
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if j.err == nil {
+			j.err = err
+		}
+		if j.err == nil && j.cancelled.Load() {
+			j.err = ErrCancelled
+		}
+		j.setPhaseLocked(PhaseDone)
+	}()
+	return nil
+}
+
+// work hashes rows until none is left or the job is cancelled.
+func (j *Job) work() {
+	h := hasherPool.Get().(*hasher)
+	defer hasherPool.Put(h)
+	h.progress, h.cancelled = &j.bytesDone, &j.cancelled
+	defer func() { h.progress, h.cancelled = nil, nil }()
+	c, w := j.cols, j.width
+	var sum [MaxSize]byte
+	for !j.cancelled.Load() {
+		i := int(j.next.Add(1) - 1)
+		if i >= len(j.rows) {
+			return
+		}
+		r := &j.rows[i]
+		st, errnum, size := j.hashRow(h, r, sum[:r.alg.Size()])
+		if st == StatusPending {
+			return // cancelled mid-file
+		}
+		if st == StatusOK {
+			copy(c.Actual[i*w:], sum[:r.alg.Size()])
+			if j.req.Kind == KindVerify && !bytes.Equal(sum[:r.alg.Size()], c.Expected[i*w:i*w+r.alg.Size()]) {
+				st = StatusMismatch
+			}
+		}
+		c.Size[i] = size
+		c.Errnum[i] = errnum
+		c.Status[i] = uint8(st)
+		j.filesDone.Add(1)
+	}
+}
+
+func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
+	f, size, err := j.open.open(r.name)
+	if err != nil {
+		st, errnum := statusOf(err)
+		return st, errnum, size
+	}
+	openFiles.Add(1)
+	n, err := h.hashFile(f, r.alg, out)
+	f.Close()
+	openFiles.Add(-1)
+	if errors.Is(err, ErrCancelled) {
+		return StatusPending, 0, size
+	}
+	if err != nil {
+		st, errnum := statusOf(err)
+		return st, errnum, n
+	}
+	return StatusOK, 0, n
+}
+
+// finish runs after the workers: a make job writes its manifest.
+func (j *Job) finish() error {
+	if j.cancelled.Load() || j.req.Kind != KindMake {
+		return nil
+	}
+	return j.writeManifest()
+}
+
+// Cancel asks the job to stop. It returns at once; Poll reports PhaseDone
+// when the job has stopped.
+func (j *Job) Cancel() {
+	j.cancelled.Store(true)
+}
+
+// Result returns nil if the job finished its work, or why it did not. It
+// returns ErrJobState before PhaseDone.
+func (j *Job) Result() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.phase != PhaseDone {
+		return ErrJobState
+	}
+	return j.err
+}
+
+// Warnings returns the malformed lines skipped so far (at most 1000; Poll
+// counts them all).
+func (j *Job) Warnings() []Warning {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]Warning(nil), j.warnings...)
+}
+
+// Close cancels the job and waits until none of its goroutines runs, so no
+// file stays open and the columns are no longer written. It is safe to
+// call more than once.
+func (j *Job) Close() {
+	j.cancelled.Store(true)
+	j.wg.Wait()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.open != nil {
+		j.open.close()
+		j.open = nil
+		liveJobs.Add(-1)
+	}
+	if j.phase != PhaseDone {
+		if j.err == nil {
+			j.err = ErrCancelled
+		}
+		j.setPhaseLocked(PhaseDone)
+	}
+	j.cols = Columns{}
+}
+
+// Run starts a job, attaches Go-allocated columns and waits for the end:
+// the simple way to use the engine from Go.
+func Run(req Request) (Columns, []Warning, error) {
+	j, err := Start(req)
+	if err != nil {
+		return Columns{}, nil, err
+	}
+	defer j.Close()
+	var cols Columns
+	for {
+		p := j.Poll(time.Second)
+		switch p.Phase {
+		case PhaseReady:
+			cols = NewColumns(p)
+			if err := j.Attach(cols); err != nil {
+				return Columns{}, nil, err
+			}
+		case PhaseDone:
+			return cols, j.Warnings(), j.Result()
+		}
+	}
+}
