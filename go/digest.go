@@ -118,7 +118,7 @@ func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
 
 // hashFile hashes f with a into out, which must hold a.Size() bytes, and
 // returns the number of bytes read. f must be a regular file.
-func (h *hasher) hashFile(f *os.File, a Algorithm, out []byte) (int64, error) {
+func (h *hasher) hashFile(f io.Reader, a Algorithm, out []byte) (int64, error) {
 	d := h.hashes[a]
 	if d == nil {
 		d = a.New()
@@ -147,22 +147,6 @@ func (h *hasher) hashFile(f *os.File, a Algorithm, out []byte) (int64, error) {
 	}
 	d.Sum(out[:0])
 	return n, nil
-}
-
-// openRegular opens name for reading without following a final symlink into
-// a FIFO's blocking open: O_NONBLOCK makes open return at once for FIFOs and
-// devices, and fstat then refuses anything but a regular file before a
-// single byte is read.
-func openRegular(name string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := checkRegular(f, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, fi, nil
 }
 
 // checkRegular fstats f and closes it unless it is a regular file.
@@ -194,7 +178,7 @@ func FileDigest(path string, a Algorithm, out []byte) (int64, error) {
 	if len(out) < a.Size() {
 		return 0, ErrInvalid
 	}
-	f, _, err := openRegular(path)
+	f, _, err := openPlain(path)
 	if err != nil {
 		return 0, err
 	}

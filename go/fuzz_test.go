@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -113,23 +114,47 @@ func FuzzConfinement(f *testing.F) {
 	os.Symlink(base, filepath.Join(root, "out"))
 	os.Symlink(filepath.Join(base, "secret"), filepath.Join(root, "link"))
 	os.Symlink("loop", filepath.Join(root, "loop"))
-	o, err := openRoot(root)
+	ro, err := openRoot(root)
 	if err != nil {
 		f.Fatal(err)
 	}
-	secret, _ := os.Stat(filepath.Join(base, "secret"))
+	openers := []fileOpener{ro}
+	if bo, err := openBeneath(root); err != nil {
+		f.Fatal(err)
+	} else if bo != nil {
+		openers = append(openers, bo)
+	}
+	var secret syscall.Stat_t
+	syscall.Stat(filepath.Join(base, "secret"), &secret)
 	f.Fuzz(func(t *testing.T, name string) {
-		file, _, err := o.open(name)
-		if err != nil {
-			return
-		}
-		defer file.Close()
-		fi, err := file.Stat()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if os.SameFile(fi, secret) {
-			t.Fatalf("%q opened the file outside the root", name)
+		for _, o := range openers {
+			file, _, err := o.open(name)
+			if err != nil {
+				continue
+			}
+			st := fstat(t, file)
+			file.Close()
+			if st.Ino == secret.Ino && st.Dev == secret.Dev {
+				t.Fatalf("%T: %q opened the file outside the root", o, name)
+			}
 		}
 	})
+}
+
+func fstat(t *testing.T, f readCloser) syscall.Stat_t {
+	t.Helper()
+	var st syscall.Stat_t
+	var fd int
+	switch f := f.(type) {
+	case fdFile:
+		fd = int(f)
+	case *os.File:
+		fd = int(f.Fd())
+	default:
+		t.Fatalf("unknown file type %T", f)
+	}
+	if err := syscall.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

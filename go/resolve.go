@@ -13,15 +13,17 @@ import (
 //
 //  1. Lexically, before touching the file system: absolute names and names
 //     with a ".." component are refused (status outside_root).
-//  2. os.Root resolves every remaining name component by component with
+//  2. On Linux 5.6+, openat2 with RESOLVE_BENEATH resolves the whole name in
+//     the kernel relative to the root's descriptor and fails if any step
+//     would leave it (openat2_linux.go). Elsewhere os.Root resolves every remaining name component by component with
 //     openat and refuses symlinks that lead out of the root, including in
 //     intermediate directories and when a file is swapped for a symlink
 //     between our checks and the open (the kernel resolves each step
 //     relative to an already-open directory).
-//  3. os.Root still opens FIFOs and devices, and opening a FIFO blocks
-//     forever. We Lstat first so such names are never opened, open with
-//     O_NONBLOCK in case one is swapped in, and fstat the open file: only a
-//     regular file is ever read.
+//  3. Neither refuses FIFOs and devices, and opening a FIFO blocks forever.
+//     We open with O_NONBLOCK|O_NOCTTY and fstat the open descriptor: only a
+//     regular file is ever read. The os.Root path also Lstats first, so such
+//     names are not even opened there.
 
 // lexicallyOutside reports whether name escapes any root without looking at
 // the file system.
@@ -49,7 +51,7 @@ func isEscape(err error) bool {
 type fileOpener interface {
 	// open opens name beneath the root for reading, confined as described
 	// above, and returns it with its size.
-	open(name string) (*os.File, int64, error)
+	open(name string) (readCloser, int64, error)
 	close() error
 }
 
@@ -65,7 +67,7 @@ func openRoot(dir string) (*rootOpener, error) {
 
 func (o *rootOpener) close() error { return o.root.Close() }
 
-func (o *rootOpener) open(name string) (*os.File, int64, error) {
+func (o *rootOpener) open(name string) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
 	}
@@ -108,13 +110,7 @@ type plainOpener struct{}
 
 func (plainOpener) close() error { return nil }
 
-func (plainOpener) open(name string) (*os.File, int64, error) {
-	f, fi, err := openRegular(name)
-	if err != nil {
-		return nil, -1, err
-	}
-	return f, fi.Size(), nil
-}
+func (plainOpener) open(name string) (readCloser, int64, error) { return openPlain(name) }
 
 // statusOf maps an open or read error to a row status and errno.
 func statusOf(err error) (Status, int32) {

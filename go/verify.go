@@ -169,6 +169,10 @@ func DebugCounters() (jobs, files, goroutines int64) {
 	return liveJobs.Load(), openFiles.Load(), int64(runtime.NumGoroutine())
 }
 
+// useOpenat2 selects the openat2 fast path where the kernel has it; tests
+// turn it off to run the portable os.Root path too.
+var useOpenat2 = true
+
 var hasherPool = sync.Pool{New: func() any { return newHasher() }}
 
 // Start validates req and starts a job. The job enumerates its work in the
@@ -196,7 +200,14 @@ func Start(req Request) (*Job, error) {
 	j.bytesTotal.Store(-1)
 	switch req.Kind {
 	case KindVerify, KindMake:
-		o, err := openRoot(req.Root)
+		var o fileOpener
+		var err error
+		if req.Kind == KindVerify && useOpenat2 {
+			o, err = openBeneath(req.Root)
+		}
+		if o == nil && err == nil {
+			o, err = openRoot(req.Root)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +302,7 @@ func (j *Job) enumerate() error {
 }
 
 func (j *Job) parseManifest() error {
-	f, _, err := openRegular(j.req.Manifest)
+	f, _, err := openPlain(j.req.Manifest)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,16 @@ func rowPath(c Columns, i int) string {
 // at several workers.
 func TestVerifyStatuses(t *testing.T) {
 	for _, workers := range []int{1, 4} {
+		for _, fast := range []bool{true, false} {
+			useOpenat2 = fast
+			testVerifyStatuses(t, workers)
+		}
+	}
+	useOpenat2 = true
+}
+
+func testVerifyStatuses(t *testing.T, workers int) {
+	{
 		root := t.TempDir()
 		outside := t.TempDir()
 		write(t, filepath.Join(root, "ok.txt"), "fine")

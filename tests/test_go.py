@@ -1,0 +1,73 @@
+"""Run the Go engine's own suite from pytest, so one command tests everything.
+
+The Go tests live beside the Go code (go/*_test.go); this module runs
+`go vet`, `gofmt`, `go test -race` (which also replays every fuzz seed in
+go/testdata), a short bounded fuzzing run of each fuzz target, and the Go
+benchmarks once so they cannot rot. It needs a Go toolchain: it is skipped
+without one, unless CHECKSIG_REQUIRE_GO=1 (set by .ci/run) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+GO_DIR = Path(__file__).resolve().parent.parent / "go"
+GO = os.environ.get("CHECKSIG_GO") or shutil.which("go")
+FUZZ_SECONDS = os.environ.get("CHECKSIG_FUZZTIME", "5s")
+
+if GO is None:
+    if os.environ.get("CHECKSIG_REQUIRE_GO") == "1":
+        raise RuntimeError("CHECKSIG_REQUIRE_GO=1 but no go on PATH")
+    pytest.skip("no Go toolchain on PATH (set CHECKSIG_GO)", allow_module_level=True)
+if not GO_DIR.is_dir():
+    pytest.skip("Go sources not present (installed package only)", allow_module_level=True)
+
+
+def go(*args: str, timeout: float = 900) -> str:
+    env = dict(os.environ, CGO_ENABLED="1")
+    proc = subprocess.run(
+        [GO, *args], cwd=GO_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"go {' '.join(args)} failed:\n{out}"
+    return out
+
+
+def test_gofmt() -> None:
+    gofmt = Path(GO).with_name("gofmt")
+    cmd = [str(gofmt)] if gofmt.exists() else [GO, "fmt", "-n"]
+    proc = subprocess.run([*cmd, "-l", "."], cwd=GO_DIR, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"gofmt would change:\n{proc.stdout}"
+
+
+def test_go_vet() -> None:
+    go("vet", "./...")
+
+
+def test_go_race() -> None:
+    out = go("test", "-race", "-count=1", "./...")
+    assert re.search(r"^ok\s", out, re.M), out
+
+
+def _fuzz_targets() -> list[str]:
+    names: list[str] = []
+    for path in GO_DIR.glob("*_test.go"):
+        names += re.findall(r"^func (Fuzz\w+)\(", path.read_text(), re.M)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("target", _fuzz_targets())
+def test_go_fuzz_bounded(target: str) -> None:
+    # A short run per target; the long documented run is in README.
+    go("test", "-run", "^$", "-fuzz", f"^{target}$", "-fuzztime", FUZZ_SECONDS, ".")
+
+
+def test_go_benchmarks_compile_and_run_once() -> None:
+    go("test", "-run", "^$", "-bench", ".", "-benchtime", "1x", "./...")
