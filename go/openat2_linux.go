@@ -41,22 +41,25 @@ func openBeneath(dir string) (fileOpener, error) {
 	}
 	o := &beneathOpener{dirfd: fd, name: dir}
 	// Probe once: openat2(".") succeeds wherever the call exists and is allowed.
-	if _, err := o.openat2("."); err == syscall.ENOSYS || err == syscall.EPERM {
+	if _, err := o.openat2(".", readFlags); err == syscall.ENOSYS || err == syscall.EPERM {
 		syscall.Close(fd)
 		return nil, nil
 	}
 	return o, nil
 }
 
-func (o *beneathOpener) openat2(name string) (int, error) {
+// readFlags open a file for hashing. O_NONBLOCK: opening a FIFO must not
+// wait for a writer. O_NOCTTY: a terminal named in a manifest must not
+// become ours.
+const readFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
+
+func (o *beneathOpener) openat2(name string, flags int) (int, error) {
 	p, err := syscall.BytePtrFromString(name)
 	if err != nil {
 		return -1, err
 	}
 	how := openHow{
-		// O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOCTTY: a
-		// terminal named in a manifest must not become ours.
-		flags:   uint64(syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC),
+		flags:   uint64(flags),
 		resolve: resolveBeneath | resolveNoMagiclink,
 	}
 	for {
@@ -81,7 +84,7 @@ func (o *beneathOpener) open(name string) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
 	}
-	fd, err := o.openat2(name)
+	fd, err := o.openat2(name, readFlags)
 	if err == syscall.EXDEV {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
 	}
@@ -90,3 +93,24 @@ func (o *beneathOpener) open(name string) (readCloser, int64, error) {
 	}
 	return fdCheckRegular(fd, name)
 }
+
+func (o *beneathOpener) size(name string) int64 {
+	if lexicallyOutside(name) {
+		return -1
+	}
+	// O_PATH: resolve and stat, confined like open, without opening the file.
+	fd, err := o.openat2(name, oPath|syscall.O_CLOEXEC)
+	if err != nil {
+		return -1
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return -1
+	}
+	return st.Size
+}
+
+// oPath is O_PATH, which the syscall package lacks on some architectures;
+// its value is the same on every one this file builds for.
+const oPath = 0x200000

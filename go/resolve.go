@@ -52,6 +52,9 @@ type fileOpener interface {
 	// open opens name beneath the root for reading, confined as described
 	// above, and returns it with its size.
 	open(name string) (readCloser, int64, error)
+	// size returns the size of the regular file name, or -1: a hint for
+	// progress and scheduling, never used to decide a status.
+	size(name string) int64
 	close() error
 }
 
@@ -133,3 +136,50 @@ func statusOf(err error) (Status, int32) {
 	}
 	return StatusUnreadable, 0
 }
+
+func (o *rootOpener) size(name string) int64 {
+	if lexicallyOutside(name) {
+		return -1
+	}
+	if fi, err := o.root.Stat(name); err == nil && fi.Mode().IsRegular() {
+		return fi.Size()
+	}
+	return -1
+}
+
+func (plainOpener) size(name string) int64 { return statSize(name) }
+
+// statSize returns the size of the regular file at name, or -1.
+func statSize(name string) int64 {
+	if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
+		return fi.Size()
+	}
+	return -1
+}
+
+// joinedOpener resolves names against the root without confinement, for
+// manifests the user trusts (Request.AllowOutside). Special files are
+// still refused by openPlain.
+type joinedOpener struct{ root string }
+
+func openJoined(root string) (fileOpener, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &os.PathError{Op: "open", Path: root, Err: syscall.ENOTDIR}
+	}
+	return joinedOpener{root: root}, nil
+}
+
+func (o joinedOpener) path(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return name
+	}
+	return o.root + "/" + name
+}
+
+func (o joinedOpener) open(name string) (readCloser, int64, error) { return openPlain(o.path(name)) }
+func (o joinedOpener) size(name string) int64                      { return statSize(o.path(name)) }
+func (joinedOpener) close() error                                  { return nil }

@@ -25,9 +25,11 @@ const (
 	StatusUnreadable                // the file exists but could not be read
 	StatusNotRegular                // a directory, FIFO, socket or device: never read
 	StatusOutsideRoot               // the name leads outside the root: never read
+	StatusExtra                     // under the root but not listed (Request.Extra)
+	StatusChanged                   // the file's size changed while it was read
 )
 
-var statusNames = [...]string{"pending", "ok", "mismatch", "missing", "unreadable", "not_regular", "outside_root"}
+var statusNames = [...]string{"pending", "ok", "mismatch", "missing", "unreadable", "not_regular", "outside_root", "extra", "changed"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -54,11 +56,17 @@ type Request struct {
 	// fixes the algorithm of untagged lines; None infers it from the
 	// manifest's name or, failing that, from each digest's length.
 	Algorithm Algorithm
-	Strict    bool   // verify: the first malformed line fails the job
-	Tag       bool   // make: write BSD tag lines
-	Root      string // verify, make
-	Manifest  string // verify: read; make: write
-	Paths     []string
+	Strict    bool // verify: the first malformed line fails the job
+	Tag       bool // make: write BSD tag lines
+	// Extra (verify) adds a row with StatusExtra for every regular file
+	// under the root that the manifest does not list.
+	Extra bool
+	// AllowOutside (verify) lets names reach outside the root: for
+	// manifests the user trusts. FIFOs and devices are still never read.
+	AllowOutside bool
+	Root         string // verify, make
+	Manifest     string // verify: read; make: write
+	Paths        []string
 }
 
 // Phase is a job's stage; values are part of the C ABI (CHECKSIG_PH_*).
@@ -121,12 +129,13 @@ type Warning struct {
 // maxWarnings bounds the warnings a job keeps; more are only counted.
 const maxWarnings = 1000
 
-// row is what the engine keeps per entry until the columns are attached.
+// row is what the engine keeps per entry.
 type row struct {
-	name string
-	line int64
-	alg  Algorithm
-	size int64
+	name   string
+	line   int64
+	alg    Algorithm
+	size   int64  // from the stat pass or the walk; -1 unknown
+	preset Status // StatusExtra for rows that are listed, not hashed
 }
 
 // Job is one run of the engine. Start it, Poll it, Attach columns when it
@@ -144,6 +153,8 @@ type Job struct {
 	warnings []Warning
 
 	rows     []row
+	order    []int32 // the order workers take rows in: largest first
+	toHash   int64   // rows with work to do
 	width    int
 	pathsLen int64
 	digests  []byte // expected digests, rows*width, until Attach copies them
@@ -172,6 +183,10 @@ func DebugCounters() (jobs, files, goroutines int64) {
 // useOpenat2 selects the openat2 fast path where the kernel has it; tests
 // turn it off to run the portable os.Root path too.
 var useOpenat2 = true
+
+// wrapOpener, when set by a test, wraps the opener of every verify or make
+// job: the fault-injection seam (fault_test.go).
+var wrapOpener func(fileOpener) fileOpener
 
 var hasherPool = sync.Pool{New: func() any { return newHasher() }}
 
@@ -202,7 +217,10 @@ func Start(req Request) (*Job, error) {
 	case KindVerify, KindMake:
 		var o fileOpener
 		var err error
-		if req.Kind == KindVerify && useOpenat2 {
+		switch {
+		case req.Kind == KindVerify && req.AllowOutside:
+			o, err = openJoined(req.Root)
+		case req.Kind == KindVerify && useOpenat2:
 			o, err = openBeneath(req.Root)
 		}
 		if o == nil && err == nil {
@@ -212,6 +230,9 @@ func Start(req Request) (*Job, error) {
 			return nil, err
 		}
 		j.open = o
+		if wrapOpener != nil {
+			j.open = wrapOpener(o)
+		}
 	case KindDigest:
 		j.open = plainOpener{}
 	}
@@ -273,6 +294,9 @@ func (j *Job) enumerate() error {
 	switch j.req.Kind {
 	case KindVerify:
 		err = j.parseManifest()
+		if err == nil && j.req.Extra {
+			err = j.addExtra()
+		}
 	case KindDigest:
 		j.width = j.req.Algorithm.Size()
 		j.rows = make([]row, len(j.req.Paths))
@@ -288,6 +312,12 @@ func (j *Job) enumerate() error {
 	if j.cancelled.Load() {
 		return ErrCancelled
 	}
+	if j.req.Kind != KindMake {
+		if err := j.statPass(); err != nil {
+			return err
+		}
+	}
+	j.planOrder()
 	var pathsLen int64
 	for _, r := range j.rows {
 		pathsLen += int64(len(r.name))
@@ -382,7 +412,7 @@ func (j *Job) Poll(timeout time.Duration) Progress {
 	p := Progress{
 		Phase:      j.phase,
 		FilesDone:  j.filesDone.Load(),
-		FilesTotal: int64(len(j.rows)),
+		FilesTotal: j.toHash,
 		BytesDone:  j.bytesDone.Load(),
 		BytesTotal: j.bytesTotal.Load(),
 		Warnings:   j.nwarnings.Load(),
@@ -416,7 +446,7 @@ func (j *Job) Attach(c Columns) error {
 	for i, r := range j.rows {
 		c.PathOffsets[i] = off
 		off += int64(copy(c.Paths[off:], r.name))
-		c.Status[i] = uint8(StatusPending)
+		c.Status[i] = uint8(r.preset)
 		c.Algorithm[i] = uint8(r.alg)
 		c.Errnum[i] = 0
 		c.Size[i] = r.size
@@ -477,10 +507,11 @@ func (j *Job) work() {
 	c, w := j.cols, j.width
 	var sum [MaxSize]byte
 	for !j.cancelled.Load() {
-		i := int(j.next.Add(1) - 1)
-		if i >= len(j.rows) {
+		k := int(j.next.Add(1) - 1)
+		if k >= len(j.order) {
 			return
 		}
+		i := int(j.order[k])
 		r := &j.rows[i]
 		st, errnum, size := j.hashRow(h, r, sum[:r.alg.Size()])
 		if st == StatusPending {
@@ -515,6 +546,11 @@ func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
 	if err != nil {
 		st, errnum := statusOf(err)
 		return st, errnum, n
+	}
+	if n != size {
+		// Truncated or grown while we read it: the digest describes no
+		// version of the file that ever existed whole.
+		return StatusChanged, 0, n
 	}
 	return StatusOK, 0, n
 }

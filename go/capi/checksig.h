@@ -63,6 +63,8 @@
 #define CHECKSIG_ST_UNREADABLE   4  /* errnum says why */
 #define CHECKSIG_ST_NOT_REGULAR  5  /* directory, FIFO, socket, device */
 #define CHECKSIG_ST_OUTSIDE_ROOT 6  /* .., absolute, or a symlink leading out */
+#define CHECKSIG_ST_EXTRA        7  /* under root but not in the manifest (F_EXTRA) */
+#define CHECKSIG_ST_CHANGED      8  /* size changed while it was read: size holds bytes read */
 
 /* Job kinds. */
 #define CHECKSIG_JOB_VERIFY 1  /* check every entry of a manifest under root */
@@ -72,6 +74,9 @@
 /* Request flags. */
 #define CHECKSIG_F_STRICT    0x1  /* verify: a malformed manifest line fails the job */
 #define CHECKSIG_F_TAG       0x2  /* make: write BSD tag lines (SHA256 (name) = hex) */
+#define CHECKSIG_F_EXTRA     0x4  /* verify: add a row for every regular file under root
+                                     the manifest does not list (status EXTRA) */
+#define CHECKSIG_F_ALLOW_OUTSIDE 0x8 /* verify: follow names out of root (trusted manifests) */
 
 /* Job phases (progress[0]). */
 #define CHECKSIG_PH_ENUMERATING 1  /* parsing the manifest or walking the tree */

@@ -187,11 +187,13 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 		return fill(e, fmt.Errorf("%w: NULL request or job", checksig.ErrInvalid))
 	}
 	r := checksig.Request{
-		Kind:      checksig.Kind(req.kind),
-		Workers:   int(req.workers),
-		Algorithm: checksig.Algorithm(req.algorithm),
-		Strict:    req.flags&C.CHECKSIG_F_STRICT != 0,
-		Tag:       req.flags&C.CHECKSIG_F_TAG != 0,
+		Kind:         checksig.Kind(req.kind),
+		Workers:      int(req.workers),
+		Algorithm:    checksig.Algorithm(req.algorithm),
+		Strict:       req.flags&C.CHECKSIG_F_STRICT != 0,
+		Tag:          req.flags&C.CHECKSIG_F_TAG != 0,
+		Extra:        req.flags&C.CHECKSIG_F_EXTRA != 0,
+		AllowOutside: req.flags&C.CHECKSIG_F_ALLOW_OUTSIDE != 0,
 	}
 	if req.algorithm < 0 || req.algorithm > 255 {
 		return fill(e, fmt.Errorf("%w %d", checksig.ErrUnknownAlgorithm, req.algorithm))

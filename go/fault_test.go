@@ -1,0 +1,154 @@
+package checksig
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// faultyOpener injects faults into the engine's file access by name.
+type faultyOpener struct {
+	fileOpener
+	faults map[string]func(readCloser) readCloser
+}
+
+func (o faultyOpener) open(name string) (readCloser, int64, error) {
+	f, size, err := o.fileOpener.open(name)
+	if err == nil {
+		if fault := o.faults[name]; fault != nil {
+			f = fault(f)
+		}
+	}
+	return f, size, err
+}
+
+// eioAfter returns EIO once n bytes have been read.
+type eioAfter struct {
+	readCloser
+	n int
+}
+
+func (e *eioAfter) Read(p []byte) (int, error) {
+	if e.n <= 0 {
+		return 0, syscall.EIO
+	}
+	if len(p) > e.n {
+		p = p[:e.n]
+	}
+	m, err := e.readCloser.Read(p)
+	e.n -= m
+	return m, err
+}
+
+// shortRead ends early, as if the file were truncated during the read.
+type shortRead struct {
+	readCloser
+	n int
+}
+
+func (s *shortRead) Read(p []byte) (int, error) {
+	if s.n <= 0 {
+		return 0, io.EOF
+	}
+	if len(p) > s.n {
+		p = p[:s.n]
+	}
+	m, err := s.readCloser.Read(p)
+	s.n -= m
+	return m, err
+}
+
+func withFaults(t *testing.T, faults map[string]func(readCloser) readCloser) {
+	wrapOpener = func(o fileOpener) fileOpener { return faultyOpener{o, faults} }
+	t.Cleanup(func() { wrapOpener = nil })
+}
+
+func TestFaults(t *testing.T) {
+	root := t.TempDir()
+	data := strings.Repeat("d", 1<<20)
+	m := ""
+	for _, n := range []string{"eio", "short", "fine"} {
+		write(t, filepath.Join(root, n), data)
+		m += line(SHA256, n, data)
+	}
+	write(t, filepath.Join(root, "SHA256SUMS"), m)
+	withFaults(t, map[string]func(readCloser) readCloser{
+		"eio":   func(f readCloser) readCloser { return &eioAfter{f, 1000} },
+		"short": func(f readCloser) readCloser { return &shortRead{f, 5000} },
+	})
+	c, _, err := verifyTree(t, root, filepath.Join(root, "SHA256SUMS"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(statuses(c), ","); got != "unreadable,changed,ok" {
+		t.Fatalf("statuses %s", got)
+	}
+	if c.Errnum[0] != int32(syscall.EIO) || c.Size[1] != 5000 {
+		t.Fatalf("errnum %d, size %d", c.Errnum[0], c.Size[1])
+	}
+	if _, files, _ := DebugCounters(); files != 0 {
+		t.Fatalf("%d files left open", files)
+	}
+}
+
+func TestExtraAndLargestFirst(t *testing.T) {
+	root := t.TempDir()
+	m := ""
+	for i, n := range []string{"small", "./big", "mid"} {
+		d := strings.Repeat("x", []int{10, 3 << 20, 1 << 20}[i])
+		write(t, filepath.Join(root, strings.TrimPrefix(n, "./")), d)
+		m += line(SHA1, n, d)
+	}
+	write(t, filepath.Join(root, "new", "unlisted"), "surprise")
+	write(t, filepath.Join(root, "sha1sum.txt"), m)
+	var order []string
+	withFaults(t, nil)
+	wrapOpener = func(o fileOpener) fileOpener { return recordingOpener{o, &order} }
+	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "sha1sum.txt"), Workers: 1, Extra: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(statuses(c), ","); got != "ok,ok,ok,extra" {
+		t.Fatalf("statuses %s", got)
+	}
+	if rowPath(c, 3) != "new/unlisted" || c.Size[3] != 8 {
+		t.Fatalf("extra row %q size %d", rowPath(c, 3), c.Size[3])
+	}
+	if got := strings.Join(order, ","); got != "./big,mid,small" {
+		t.Fatalf("hashed in order %s, want largest first", got)
+	}
+}
+
+type recordingOpener struct {
+	fileOpener
+	order *[]string
+}
+
+func (o recordingOpener) open(name string) (readCloser, int64, error) {
+	*o.order = append(*o.order, name) // one worker: no race
+	return o.fileOpener.open(name)
+}
+
+func TestAllowOutside(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	write(t, filepath.Join(base, "shared.txt"), "shared")
+	write(t, filepath.Join(root, "x"), "x")
+	syscall.Mkfifo(filepath.Join(base, "fifo"), 0o644)
+	m := line(MD5, "../shared.txt", "shared") + line(MD5, filepath.Join(base, "shared.txt"), "shared") + line(MD5, "x", "x") + line(MD5, "../fifo", "")
+	write(t, filepath.Join(root, "MD5SUMS"), m)
+	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "MD5SUMS"), AllowOutside: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(statuses(c), ","); got != "ok,ok,ok,not_regular" {
+		t.Fatalf("statuses %s", got)
+	}
+	c, _, _ = Run(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "MD5SUMS")})
+	if got := strings.Join(statuses(c), ","); got != "outside_root,outside_root,ok,outside_root" {
+		t.Fatalf("confined statuses %s", got)
+	}
+
+}

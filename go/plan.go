@@ -1,0 +1,120 @@
+package checksig
+
+import (
+	"cmp"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// statPass learns every row's size before hashing, in parallel. The sizes
+// give progress a real total (so an ETA means something) and let planOrder
+// start the biggest files first. A size is only a hint: the report's size
+// column comes from the bytes actually hashed.
+func (j *Job) statPass() error {
+	var next, total int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	const chunk = 256
+	workers := min(j.req.Workers, max(len(j.rows)/chunk, 1))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sum int64
+			for !j.cancelled.Load() {
+				mu.Lock()
+				lo := next
+				next += chunk
+				mu.Unlock()
+				if lo >= int64(len(j.rows)) {
+					break
+				}
+				for i := lo; i < min(lo+chunk, int64(len(j.rows))); i++ {
+					r := &j.rows[i]
+					if r.preset != StatusPending {
+						continue
+					}
+					r.size = j.open.size(r.name)
+					if r.size > 0 {
+						sum += r.size
+					}
+				}
+			}
+			mu.Lock()
+			total += sum
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if j.cancelled.Load() {
+		return ErrCancelled
+	}
+	j.bytesTotal.Store(total)
+	return nil
+}
+
+// planOrder sorts the rows to hash largest first, so the biggest files never
+// start last and leave one core working alone at the end.
+func (j *Job) planOrder() {
+	j.order = make([]int32, 0, len(j.rows))
+	for i, r := range j.rows {
+		if r.preset == StatusPending {
+			j.order = append(j.order, int32(i))
+		}
+	}
+	j.toHash = int64(len(j.order))
+	slices.SortStableFunc(j.order, func(a, b int32) int {
+		return cmp.Compare(j.rows[b].size, j.rows[a].size)
+	})
+}
+
+// addExtra appends a row with StatusExtra for every regular file under the
+// root that no manifest entry names (the manifest itself excepted).
+func (j *Job) addExtra() error {
+	r, err := os.OpenRoot(j.req.Root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	listed := make(map[string]struct{}, len(j.rows))
+	for _, row := range j.rows {
+		listed[path.Clean(row.name)] = struct{}{}
+	}
+	if m := j.outputName(); m != "" {
+		listed[m] = struct{}{}
+	}
+	var extra []row
+	err = fs.WalkDir(r.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name == "." {
+				return err
+			}
+			return &os.PathError{Op: "walk", Path: filepath.Join(j.req.Root, name), Err: unwrapPathError(err)}
+		}
+		if j.cancelled.Load() {
+			return ErrCancelled
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if _, ok := listed[name]; !ok {
+			size := int64(-1)
+			if fi, err := d.Info(); err == nil {
+				size = fi.Size()
+			}
+			extra = append(extra, row{name: name, size: size, preset: StatusExtra})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(extra, func(a, b row) int { return cmp.Compare(a.name, b.name) })
+	j.rows = append(j.rows, extra...)
+	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
+	return nil
+}
