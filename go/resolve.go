@@ -26,12 +26,18 @@ import (
 //     names are not even opened there.
 
 // lexicallyOutside reports whether name escapes any root without looking at
-// the file system.
+// the file system: an absolute name, a ".." component, or the same written
+// for Windows (a drive letter, a UNC or backslash-rooted name, "..\").
+// On POSIX a backslash is an ordinary character, but a manifest written to
+// escape on Windows is hostile wherever it is read, so it is refused too.
 func lexicallyOutside(name string) bool {
-	if strings.HasPrefix(name, "/") {
+	if strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) {
 		return true
 	}
-	for _, part := range strings.Split(name, "/") {
+	if len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z') {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if part == ".." {
 			return true
 		}

@@ -380,3 +380,15 @@ func TestAttachChecksShape(t *testing.T) {
 		t.Fatalf("second attach: %v", err)
 	}
 }
+
+func TestLexicallyOutside(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a": false, "a/b": false, "a/../b": true, "..": true, "../x": true, "/etc/passwd": true,
+		`..\x`: true, `a\..\..\x`: true, `C:\Windows`: true, "c:x": true, `\\server\share`: true,
+		"~/.ssh/id_rsa": false, "...": false, "a..b": false, `back\slash`: false, "1:x": false,
+	} {
+		if got := lexicallyOutside(name); got != want {
+			t.Errorf("lexicallyOutside(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
