@@ -1,6 +1,7 @@
 package checksig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,13 +40,13 @@ func (j *Job) walk() error {
 			size = fi.Size()
 			total += size
 		}
-		j.rows = append(j.rows, row{name: name, alg: j.req.Algorithm, size: size})
+		j.addRow(name, row{alg: j.req.Algorithm, size: size})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(j.rows, func(a, b row) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(j.rows, func(a, b row) int { return bytes.Compare(j.nameBytes(&a), j.nameBytes(&b)) })
 	j.width = j.req.Algorithm.Size()
 	j.bytesTotal.Store(total)
 	return nil
@@ -81,7 +82,7 @@ func (j *Job) writeManifest() error {
 	c, w := j.cols, j.width
 	for i := range j.rows {
 		if st := Status(c.Status[i]); st != StatusOK {
-			name := filepath.Join(j.req.Root, j.rows[i].name)
+			name := filepath.Join(j.req.Root, j.nameOf(&j.rows[i]))
 			var cause error = syscall.Errno(c.Errnum[i])
 			switch st {
 			case StatusNotRegular:
@@ -111,8 +112,9 @@ func (j *Job) writeManifest() error {
 			os.Remove(tmp.Name())
 		}
 	}()
-	for i, r := range j.rows {
-		buf = AppendLine(buf, r.alg, r.name, c.Actual[i*w:i*w+r.alg.Size()], j.req.Tag)
+	for i := range j.rows {
+		r := &j.rows[i]
+		buf = AppendLine(buf, r.alg, j.nameOf(r), c.Actual[i*w:i*w+r.alg.Size()], j.req.Tag)
 		if len(buf) >= 1<<20-8192 {
 			if _, err := tmp.Write(buf); err != nil {
 				return err

@@ -38,7 +38,7 @@ func (j *Job) statPass() error {
 					if r.preset != StatusPending {
 						continue
 					}
-					r.size = j.open.size(r.name)
+					r.size = j.open.size(j.nameOf(r))
 					if r.size > 0 {
 						sum += r.size
 					}
@@ -81,13 +81,14 @@ func (j *Job) addExtra() error {
 	}
 	defer r.Close()
 	listed := make(map[string]struct{}, len(j.rows))
-	for _, row := range j.rows {
-		listed[path.Clean(row.name)] = struct{}{}
+	for i := range j.rows {
+		listed[path.Clean(j.nameOf(&j.rows[i]))] = struct{}{}
 	}
 	if m := j.outputName(); m != "" {
 		listed[m] = struct{}{}
 	}
-	var extra []row
+	var extra []string
+	sizes := map[string]int64{}
 	err = fs.WalkDir(r.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
@@ -106,15 +107,18 @@ func (j *Job) addExtra() error {
 			if fi, err := d.Info(); err == nil {
 				size = fi.Size()
 			}
-			extra = append(extra, row{name: name, size: size, preset: StatusExtra})
+			extra = append(extra, name)
+			sizes[name] = size
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(extra, func(a, b row) int { return cmp.Compare(a.name, b.name) })
-	j.rows = append(j.rows, extra...)
+	slices.Sort(extra)
+	for _, name := range extra {
+		j.addRow(name, row{size: sizes[name], preset: StatusExtra})
+	}
 	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
 	return nil
 }

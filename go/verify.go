@@ -129,13 +129,16 @@ type Warning struct {
 // maxWarnings bounds the warnings a job keeps; more are only counted.
 const maxWarnings = 1000
 
-// row is what the engine keeps per entry.
+// row is what the engine keeps per entry: 32 bytes, with the name in the
+// job's name arena, so a manifest of millions of lines costs little more
+// than its names.
 type row struct {
-	name   string
-	line   int64
+	off    int64 // the name is names[off:off+n] until Attach, then the path column
+	n      uint32
 	alg    Algorithm
-	size   int64  // from the stat pass or the walk; -1 unknown
 	preset Status // StatusExtra for rows that are listed, not hashed
+	line   int64
+	size   int64 // from the stat pass or the walk; -1 unknown
 }
 
 // Job is one run of the engine. Start it, Poll it, Attach columns when it
@@ -153,6 +156,7 @@ type Job struct {
 	warnings []Warning
 
 	rows     []row
+	names    []byte  // name arena until Attach copies it into the path column
 	order    []int32 // the order workers take rows in: largest first
 	toHash   int64   // rows with work to do
 	width    int
@@ -299,9 +303,8 @@ func (j *Job) enumerate() error {
 		}
 	case KindDigest:
 		j.width = j.req.Algorithm.Size()
-		j.rows = make([]row, len(j.req.Paths))
-		for i, p := range j.req.Paths {
-			j.rows[i] = row{name: p, alg: j.req.Algorithm, size: -1}
+		for _, p := range j.req.Paths {
+			j.addRow(p, row{alg: j.req.Algorithm, size: -1})
 		}
 	case KindMake:
 		err = j.walk()
@@ -320,7 +323,12 @@ func (j *Job) enumerate() error {
 	j.planOrder()
 	var pathsLen int64
 	for _, r := range j.rows {
-		pathsLen += int64(len(r.name))
+		pathsLen += int64(r.n)
+	}
+	if len(j.rows) >= 100_000 {
+		// Parsing a big manifest leaves garbage (grown slices); give it back
+		// before the caller allocates its columns, to keep the peak low.
+		debug.FreeOSMemory()
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -365,7 +373,7 @@ func (j *Job) parseManifest() error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
-		j.rows = append(j.rows, row{name: e.Name, line: e.Line, alg: e.Algorithm, size: -1})
+		j.addRow(e.Name, row{line: e.Line, alg: e.Algorithm, size: -1})
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n)
 			j.width = n
@@ -392,6 +400,25 @@ func widen(d []byte, n, w, nw int) []byte {
 	}
 	return out
 }
+
+// addRow appends a row named name.
+func (j *Job) addRow(name string, r row) {
+	r.off, r.n = int64(len(j.names)), uint32(len(name))
+	j.names = append(j.names, name...)
+	j.rows = append(j.rows, r)
+}
+
+// nameOf returns r's name: from the arena before Attach, from the path
+// column after.
+func (j *Job) nameOf(r *row) string {
+	if j.names != nil || !j.attached {
+		return string(j.names[r.off : r.off+int64(r.n)])
+	}
+	return string(j.cols.Paths[r.off : r.off+int64(r.n)])
+}
+
+// nameBytes is nameOf without the copy, for comparisons before Attach.
+func (j *Job) nameBytes(r *row) []byte { return j.names[r.off : r.off+int64(r.n)] }
 
 // Poll waits up to timeout for the phase to change, then returns the
 // counters. A zero timeout returns at once.
@@ -445,7 +472,8 @@ func (j *Job) Attach(c Columns) error {
 	var off int64
 	for i, r := range j.rows {
 		c.PathOffsets[i] = off
-		off += int64(copy(c.Paths[off:], r.name))
+		off += int64(copy(c.Paths[off:], j.names[r.off:r.off+int64(r.n)]))
+		j.rows[i].off = c.PathOffsets[i]
 		c.Status[i] = uint8(r.preset)
 		c.Algorithm[i] = uint8(r.alg)
 		c.Errnum[i] = 0
@@ -461,6 +489,7 @@ func (j *Job) Attach(c Columns) error {
 		clear(c.Expected)
 	}
 	j.cols, j.attached = c, true
+	j.names = nil // the path column holds the names from now on
 	j.setPhaseLocked(PhaseRunning)
 	workers := min(j.req.Workers, max(n, 1))
 	var running sync.WaitGroup
@@ -531,7 +560,7 @@ func (j *Job) work() {
 }
 
 func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
-	f, size, err := j.open.open(r.name)
+	f, size, err := j.open.open(j.nameOf(r))
 	if err != nil {
 		st, errnum := statusOf(err)
 		return st, errnum, size
