@@ -66,8 +66,18 @@ func openPlain(name string) (readCloser, int64, error) {
 			continue
 		}
 		if err != nil {
-			return nil, -1, &os.PathError{Op: "open", Path: name, Err: err}
+			return nil, -1, openError(name, err)
 		}
 		return fdCheckRegular(fd, name)
 	}
+}
+
+// openError wraps an open(2) failure. ENXIO and ENODEV come from opening a
+// socket or a device without a driver before fstat could say what it is:
+// either way not a regular file.
+func openError(name string, err error) error {
+	if err == syscall.ENXIO || err == syscall.ENODEV {
+		err = ErrNotRegular
+	}
+	return &os.PathError{Op: "open", Path: name, Err: err}
 }

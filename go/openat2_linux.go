@@ -41,9 +41,13 @@ func openBeneath(dir string) (fileOpener, error) {
 	}
 	o := &beneathOpener{dirfd: fd, name: dir}
 	// Probe once: openat2(".") succeeds wherever the call exists and is allowed.
-	if _, err := o.openat2(".", readFlags); err == syscall.ENOSYS || err == syscall.EPERM {
+	probe, err := o.openat2(".", oPath|syscall.O_CLOEXEC)
+	if err == syscall.ENOSYS || err == syscall.EPERM {
 		syscall.Close(fd)
 		return nil, nil
+	}
+	if err == nil {
+		syscall.Close(probe)
 	}
 	return o, nil
 }
@@ -71,9 +75,6 @@ func (o *beneathOpener) openat2(name string, flags int) (int, error) {
 		if e != 0 {
 			return -1, e
 		}
-		if name == "." { // the probe: nothing to keep
-			syscall.Close(int(fd))
-		}
 		return int(fd), nil
 	}
 }
@@ -89,7 +90,7 @@ func (o *beneathOpener) open(name string) (readCloser, int64, error) {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
 	}
 	if err != nil {
-		return nil, -1, &os.PathError{Op: "open", Path: name, Err: err}
+		return nil, -1, openError(name, err)
 	}
 	return fdCheckRegular(fd, name)
 }

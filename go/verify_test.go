@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -390,5 +391,32 @@ func TestLexicallyOutside(t *testing.T) {
 		if got := lexicallyOutside(name); got != want {
 			t.Errorf("lexicallyOutside(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestDotAndSocketAreNotRegular(t *testing.T) {
+	root := t.TempDir()
+	sock := filepath.Join(root, "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip("no unix sockets:", err)
+	}
+	defer l.Close()
+	m := line(SHA1, ".", "") + line(SHA1, "./.", "") + line(SHA1, "sock", "")
+	write(t, filepath.Join(root, "sha1sum.txt"), m)
+	for _, fast := range []bool{true, false} {
+		useOpenat2 = fast
+		c, _, err := verifyTree(t, root, filepath.Join(root, "sha1sum.txt"), 2)
+		useOpenat2 = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(statuses(c), ","); got != "not_regular,not_regular,not_regular" {
+			t.Fatalf("openat2=%v statuses %s (errnums %v)", fast, got, c.Errnum)
+		}
+	}
+	var out [MaxSize]byte
+	if _, err := FileDigest(sock, SHA1, out[:]); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("FileDigest(socket) = %v", err)
 	}
 }

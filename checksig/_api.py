@@ -1,0 +1,437 @@
+"""The public functions: argument checking, then engine jobs through _native."""
+
+from __future__ import annotations
+
+import errno
+import os
+import string
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Callable, Union
+
+from . import _native
+from ._errors import NotRegularFileError, SignatureError
+from ._report import Report
+
+__all__ = [
+    "ALGORITHMS",
+    "check_file",
+    "check_signatures",
+    "digest_files",
+    "file_digest",
+    "make_manifest",
+    "verify",
+]
+
+#: A path: str, bytes or os.PathLike.
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+#: progress=: False (nothing), True (a tqdm bar if tqdm is installed) or a
+#: callable taking the progress dict.
+ProgressArg = Union[bool, None, Callable[[dict], Any]]
+
+#: The supported algorithms: hashlib's names.
+ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
+
+#: file_digest hashes files smaller than this in one synchronous engine call;
+#: larger ones run as a job so Ctrl-C can stop them.
+SYNC_DIGEST_LIMIT = 64 << 20
+
+_HEX_DIGITS = frozenset(string.hexdigits)
+_ALG_BY_HEX_LEN = {2 * size: i for i, size in enumerate(_native.DIGEST_SIZES) if size}
+
+DEFAULT_MANIFEST = "sha1sum.txt"
+
+
+# --- argument checking -------------------------------------------------------
+
+
+def _fsbytes(path: Any, what: str = "path") -> bytes:
+    """os.fsencode(path), refusing a NUL byte (it would truncate the path in C)."""
+    raw = os.fsencode(os.fspath(path))
+    if b"\0" in raw:
+        raise ValueError(f"{what} contains a NUL byte: {os.fsdecode(raw)!r}")
+    return raw
+
+
+def _algorithm(name: Any, *, allow_none: bool = False) -> int:
+    if name is None and allow_none:
+        return _native.ALG_NONE
+    if isinstance(name, str):
+        lowered = name.lower()
+        if lowered in ALGORITHMS:
+            return _native.ALGORITHMS.index(lowered)
+    raise ValueError(f"unknown algorithm {name!r}: supported are {', '.join(ALGORITHMS)}")
+
+
+def _workers(workers: Any) -> int:
+    if workers is None:
+        return 0
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise ValueError(f"workers must be None or an int >= 0, got {workers!r}")
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0 (0 or None: one per CPU), got {workers}")
+    return min(workers, 2**31 - 1)
+
+
+def _manifest_path(root: bytes, manifest: Any) -> bytes:
+    if manifest is None:
+        return os.path.join(root, os.fsencode(DEFAULT_MANIFEST))
+    return os.path.join(root, _fsbytes(manifest, "manifest path"))
+
+
+def _normalise_hex(expected: Any) -> str:
+    if not isinstance(expected, str):
+        raise TypeError(f"expected must be a hex string, got {type(expected).__name__}")
+    text = expected.strip()
+    for pos, ch in enumerate(text):
+        if ch not in _HEX_DIGITS:
+            raise ValueError(
+                f"expected digest is not hexadecimal: {ch!r} at position {pos} of {text!r}"
+            )
+    return text.lower()
+
+
+# --- progress ----------------------------------------------------------------
+
+
+class _Progress:
+    """Turns progress= into a per-poll callback; close() ends a tqdm bar."""
+
+    def __init__(self, progress: ProgressArg, desc: str) -> None:
+        self._callback: Callable[[dict], Any] | None = None
+        self._bar: Any = None
+        self._desc = desc
+        self._tqdm: Any = None
+        if progress is None or progress is False:
+            return
+        if progress is True:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return  # documented: no tqdm, no bar
+            self._tqdm = tqdm
+            self._callback = self._update_bar
+        elif callable(progress):
+            self._callback = progress
+        else:
+            raise TypeError(f"progress must be True, False or a callable, got {progress!r}")
+
+    def __call__(self, p: dict[str, Any]) -> None:
+        if self._callback is not None:
+            self._callback(p)
+
+    def _update_bar(self, p: dict[str, Any]) -> None:
+        total = p["bytes_total"]
+        if self._bar is None:
+            if total < 0:
+                return  # still enumerating: no total yet
+            self._bar = self._tqdm(
+                total=total, desc=self._desc, unit="B", unit_scale=True, unit_divisor=1024
+            )
+        if self._bar.total != total and total >= 0:
+            self._bar.total = total
+        delta = p["bytes_done"] - self._bar.n
+        if delta > 0:
+            self._bar.update(delta)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _run(job: _native._Job, progress: ProgressArg, desc: str) -> tuple[dict, list]:
+    """Drive job to the end; on any exception (Ctrl-C) cancel it. Frees it."""
+    reporter = _Progress(progress, desc)
+    try:
+        with job:  # cancels on an exception, always frees
+            job.wait(reporter)
+            columns = job.result()
+            warnings = job.warnings()
+        return columns, warnings
+    finally:
+        reporter.close()
+
+
+def _row_error(path: str, status: str, errnum: int) -> OSError:
+    """The OSError for a failed row of a digest job (path as given)."""
+    if errnum:
+        # OSError(errno, ...) picks the subclass: FileNotFoundError, ...
+        return OSError(errnum, os.strerror(errnum), path)
+    if status == "missing":
+        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    if status == "not_regular":
+        return NotRegularFileError(path)
+    if status == "changed":
+        message = "changed size while it was read, so its digest is of no version of it"
+    else:
+        message = f"could not be read ({status})"
+    exc = OSError(f"{path!r} {message}")
+    exc.filename = path
+    return exc
+
+
+# --- public API ----------------------------------------------------------------
+
+
+def verify(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    progress: ProgressArg = False,
+) -> Report:
+    """Check every entry of a manifest against the files under root_dir.
+
+    Does the same work as :func:`check_signatures` but never raises for bad
+    entries: it returns a :class:`Report` with one row per manifest entry
+    (status "ok", "mismatch", "missing", "unreadable", "not_regular",
+    "outside_root", ...).
+
+    Args:
+        root_dir: the directory the manifest's names are relative to. Names
+            that lead outside it (``..``, absolute names, symlinks pointing
+            out) get status "outside_root" and are never read.
+        manifest: the manifest file; ``None`` means ``root_dir/"sha1sum.txt"``.
+            A relative path is taken relative to ``root_dir``, not to the
+            current directory. GNU ``*sum`` formats are read (``HEX  name``,
+            ``HEX *name``, BSD tags ``SHA256 (name) = HEX``, escaped names).
+        algorithm: force the algorithm of untagged lines (a hashlib name,
+            any case); ``None`` infers it from the manifest's name or from
+            each digest's length.
+        workers: files hashed in parallel; ``None`` or 0 means one per CPU.
+        strict: raise :class:`ManifestError` for the first malformed line
+            instead of skipping it with a warning (``Report.warnings``).
+        ignore_missing: "missing" rows do not make ``Report.ok`` false and
+            are not in ``Report.failures``.
+        progress: ``True`` shows a tqdm progress bar (if tqdm is installed),
+            a callable is called with a progress dict after every poll.
+
+    Raises:
+        FileNotFoundError: the manifest or root_dir does not exist.
+        ManifestError: the manifest has no usable line, or (strict) a
+            malformed one.
+        ValueError: a bad argument (unknown algorithm, NUL in a path, ...).
+        KeyboardInterrupt: Ctrl-C; the engine's work is cancelled first.
+    """
+    alg = _algorithm(algorithm, allow_none=True)
+    nworkers = _workers(workers)
+    root = _fsbytes(root_dir, "root_dir")
+    manifest_bytes = _manifest_path(root, manifest)
+    flags = _native.F_STRICT if strict else 0
+    manifest_path = Path(os.fsdecode(manifest_bytes))
+    job = _native._Job(
+        _native.JOB_VERIFY,
+        algorithm=alg,
+        workers=nworkers,
+        flags=flags,
+        root=root,
+        manifest=manifest_bytes,
+    )
+    columns, warnings = _run(job, progress, manifest_path.name)
+    return Report(
+        columns,
+        root=Path(os.fsdecode(root)),
+        manifest=manifest_path,
+        warnings=warnings,
+        ignore_missing=bool(ignore_missing),
+    )
+
+
+def check_signatures(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    progress: ProgressArg = False,
+) -> Report:
+    """Verify root_dir against its manifest; raise if any entry fails.
+
+    Returns the :class:`Report` quietly when every entry is ok. Otherwise
+    raises :class:`SignatureError` (a ``ValueError``) whose message names
+    every failing entry and why, e.g.::
+
+        2 of 10 files failed verification against /x/sha1sum.txt:
+          data/a.bin: mismatch (expected 3f2a..., got 9b1c...)
+          b.txt: missing (No such file or directory)
+
+    and whose ``.report`` holds the full report.
+
+    ``manifest=None`` means ``root_dir/"sha1sum.txt"``; a relative manifest
+    path is taken relative to ``root_dir``. Malformed manifest lines are
+    skipped (see ``Report.warnings``). See :func:`verify` for the arguments
+    and the other exceptions (FileNotFoundError for a missing manifest, ...).
+    """
+    report = verify(root_dir, manifest, algorithm=algorithm, workers=workers, progress=progress)
+    if not report.ok:
+        lines = report.failure_lines()
+        total = len(report)
+        lines.insert(
+            0,
+            f"{len(lines)} of {total} file{'s' if total != 1 else ''} failed verification "
+            f"against {report.manifest}:",
+        )
+        raise SignatureError("\n  ".join(lines), report)
+    return report
+
+
+def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
+    """Return the lower-case hex digest of the file at path.
+
+    ``algorithm`` is a hashlib name (md5, sha1, sha224, sha256, sha384,
+    sha512; any case). The path is used as given (no root confinement).
+    Directories, FIFOs, sockets and devices are refused without being read.
+    Large files run as a cancellable engine job, so Ctrl-C stops them.
+
+    Raises:
+        FileNotFoundError, PermissionError, IsADirectoryError, OSError: as
+            for open(); a FIFO or device raises an OSError saying it is not
+            a regular file.
+        ValueError: an unknown algorithm or a NUL in the path.
+    """
+    alg = _algorithm(algorithm)
+    raw = _fsbytes(path)
+    try:
+        small = os.stat(raw).st_size < SYNC_DIGEST_LIMIT
+    except (OSError, ValueError):
+        small = True  # the engine reports the error, with its own classification
+    if small:
+        digest, _ = _native.file_digest(raw, alg)
+        return digest.hex()
+    return _digest_job([raw], alg, 1, False)[0]
+
+
+def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bool:
+    """Return whether the file at path has the given hex digest.
+
+    ``expected`` is a hex digest in any case (surrounding whitespace is
+    ignored). Without ``algorithm`` it is inferred from the digest length:
+    32 md5, 40 sha1, 56 sha224, 64 sha256, 96 sha384, 128 sha512.
+
+    Raises:
+        ValueError: a malformed digest (a non-hex character, a length no
+            algorithm has, or one that does not fit ``algorithm``), or an
+            unknown algorithm.
+        OSError: as :func:`file_digest`.
+    """
+    digest = _normalise_hex(expected)
+    if algorithm is None:
+        alg = _ALG_BY_HEX_LEN.get(len(digest))
+        if alg is None:
+            lengths = ", ".join(
+                f"{2 * _native.DIGEST_SIZES[i]} {_native.ALGORITHMS[i]}" for i in range(1, 7)
+            )
+            raise ValueError(
+                f"expected digest has {len(digest)} hex digits, which fits no algorithm ({lengths})"
+            )
+        name = _native.ALGORITHMS[alg]
+    else:
+        alg = _algorithm(algorithm)
+        name = _native.ALGORITHMS[alg]
+        want = 2 * _native.DIGEST_SIZES[alg]
+        if len(digest) != want:
+            raise ValueError(
+                f"expected {name} digest must have {want} hex digits, got {len(digest)}"
+            )
+    return file_digest(path, name) == digest
+
+
+def _digest_job(paths: list[bytes], alg: int, nworkers: int, progress: ProgressArg) -> list[str]:
+    job = _native._Job(_native.JOB_DIGEST, algorithm=alg, workers=nworkers, paths=paths)
+    columns, _ = _run(job, progress, "digest")
+    bad = (columns["status"] != _native.ST_OK).nonzero()[0]
+    if len(bad):
+        i = int(bad[0])
+        st = int(columns["status"][i])
+        status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
+        raise _row_error(os.fsdecode(paths[i]), status, int(columns["errnum"][i]))
+    width = _native.DIGEST_SIZES[alg]
+    actual = columns["actual"][:, :width]
+    return [cell.tobytes().hex() for cell in actual]
+
+
+def digest_files(
+    paths: Iterable[PathArg],
+    algorithm: str = "sha1",
+    *,
+    workers: int | None = None,
+    progress: ProgressArg = False,
+) -> list[str]:
+    """Hash many files in parallel; return their hex digests in input order.
+
+    Paths are used as given (no root confinement); the same path may appear
+    more than once. ``workers=None`` means one per CPU.
+
+    Raises:
+        FileNotFoundError, PermissionError, IsADirectoryError, OSError: for
+            the first failing path (in input order), naming it; a FIFO or
+            device raises an OSError saying it is not a regular file.
+        ValueError: an unknown algorithm or a NUL in a path.
+    """
+    alg = _algorithm(algorithm)
+    nworkers = _workers(workers)
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        raise TypeError("digest_files takes an iterable of paths, not a single path")
+    raw = [_fsbytes(p) for p in paths]
+    if not raw:
+        return []
+    return _digest_job(raw, alg, nworkers, progress)
+
+
+def make_manifest(
+    root_dir: PathArg,
+    algorithm: str = "sha256",
+    output: PathArg | None = None,
+    *,
+    workers: int | None = None,
+    tag: bool = False,
+    progress: ProgressArg = False,
+) -> Path:
+    """Hash every regular file under root_dir and write a manifest.
+
+    The manifest is what GNU ``sha256sum`` (etc.) writes and ``*sum -c``
+    reads: one ``HEX  name`` line per file, names relative to root_dir,
+    sorted, or BSD tag lines (``SHA256 (name) = HEX``) with ``tag=True``.
+    Symlinks, FIFOs, devices and the manifest itself are not listed. It is
+    written atomically: a temporary file beside it, then a rename.
+
+    Args:
+        root_dir: the directory to walk.
+        algorithm: a hashlib name, any case.
+        output: where to write; ``None`` means
+            ``root_dir/f"{algorithm}sum.txt"``. A relative path is taken
+            relative to root_dir, as :func:`verify` takes its manifest.
+        workers: files hashed in parallel; ``None`` or 0 means one per CPU.
+        tag: write BSD tag lines.
+        progress: as for :func:`verify`.
+
+    Returns:
+        The manifest's absolute path.
+
+    Raises:
+        OSError: root_dir cannot be walked, a file cannot be read, or the
+            manifest cannot be written.
+        ValueError: an unknown algorithm or a NUL in a path.
+    """
+    alg = _algorithm(algorithm)
+    nworkers = _workers(workers)
+    root = _fsbytes(root_dir, "root_dir")
+    if output is None:
+        out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
+    else:
+        out = os.path.join(root, _fsbytes(output, "output path"))
+    out = os.path.abspath(out)
+    job = _native._Job(
+        _native.JOB_MAKE,
+        algorithm=alg,
+        workers=nworkers,
+        flags=_native.F_TAG if tag else 0,
+        root=root,
+        manifest=out,
+    )
+    _run(job, progress, os.path.basename(os.fsdecode(out)))
+    return Path(os.fsdecode(out))

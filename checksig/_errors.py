@@ -1,0 +1,109 @@
+"""The exceptions checksig raises besides the built-in ones.
+
+A bad manifest *entry* (a mismatch, a missing file, ...) is a row status in a
+:class:`~checksig.Report`, not an error; the exceptions here are for whole-run
+failures. Engine status codes map to exceptions in ``_native.py``:
+
+=====================  ==========================================
+CHECKSIG_E_INVALID      ValueError
+CHECKSIG_E_NOT_FOUND    FileNotFoundError
+CHECKSIG_E_PERMISSION   PermissionError
+CHECKSIG_E_IS_DIR       IsADirectoryError
+CHECKSIG_E_NOT_REGULAR  NotRegularFileError (an OSError)
+CHECKSIG_E_OS           OSError (errno picks the subclass)
+CHECKSIG_E_MANIFEST     ManifestError (a ValueError)
+CHECKSIG_E_CANCELLED    Cancelled
+CHECKSIG_E_HANDLE       EngineError (a misuse of the ABI: a bug)
+CHECKSIG_E_PANIC        EngineError (a bug in the engine)
+=====================  ==========================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._report import Report
+
+__all__ = [
+    "Cancelled",
+    "EngineError",
+    "ManifestError",
+    "NotRegularFileError",
+    "SignatureError",
+]
+
+
+class SignatureError(ValueError):
+    """Some manifest entries failed verification.
+
+    Raised by :func:`checksig.check_signatures`. The message names every
+    failing entry and why; :attr:`report` holds the full
+    :class:`~checksig.Report`, failures and successes alike.
+    """
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self):  # keep .report across pickling (multiprocessing)
+        return (type(self), (self.args[0], self.report))
+
+
+class ManifestError(ValueError):
+    """A manifest cannot be used.
+
+    Either a malformed line under ``strict=True`` or a manifest with no usable
+    line at all. The message reads like a compiler's
+    (``SHA256SUMS:12: expected 64 hex digits, found 63``).
+
+    Attributes:
+        path: the manifest's path (``str``), or ``None`` if unknown.
+        line: the 1-based line number, or ``None`` when the error concerns the
+            whole file.
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.path, self.line))
+
+
+class Cancelled(Exception):
+    """A checksig job was cancelled before it finished.
+
+    A Ctrl-C (``KeyboardInterrupt``) during a call cancels the engine's work
+    and re-raises the ``KeyboardInterrupt`` itself; ``Cancelled`` is for jobs
+    stopped any other way.
+    """
+
+
+class EngineError(RuntimeError):
+    """An internal error in the checksig engine: a bug, please report it.
+
+    The engine recovers its own panics and reports them instead of taking
+    the Python process down; the message carries the Go panic text and stack.
+    """
+
+
+class NotRegularFileError(OSError):
+    """A path names a FIFO, socket or device, which checksig never reads.
+
+    An :class:`OSError` without an errno: ``filename`` names the path.
+    """
+
+    def __init__(self, filename: str | None) -> None:
+        super().__init__("not a regular file")
+        self.filename = filename
+        self.strerror = "not a regular file (FIFOs, sockets and devices are never read)"
+
+    def __str__(self) -> str:
+        if self.filename is None:
+            return self.strerror
+        return f"{self.strerror}: {self.filename!r}"
+
+    def __reduce__(self):
+        return (type(self), (self.filename,))

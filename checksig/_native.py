@@ -1,0 +1,637 @@
+"""The C boundary: the only module that touches ctypes.
+
+Everything the Go engine exports is declared here, mirroring
+``go/capi/checksig.h`` (keep in sync with it; CHECKSIG_ABI_VERSION below must
+equal the header's). The rules this module keeps:
+
+* The library ``_checksig{EXT_SUFFIX}`` beside this file is loaded lazily, on
+  the first call that needs it, never at ``import checksig``.
+* Every function gets ``argtypes`` and ``restype``. ctypes' CDLL releases the
+  GIL for the duration of each call, so Go's work never holds it.
+* Memory Go allocates (error messages and paths, the warnings blob) is typed
+  ``c_void_p``, never ``c_char_p`` (which would copy the bytes and lose the
+  pointer), read with ``ctypes.string_at`` and released with
+  ``checksig_error_clear`` / ``checksig_free``.
+* Result columns are numpy arrays Python allocates with the sizes the job
+  reports in PH_READY; the engine writes into them. They stay referenced by
+  the :class:`_Job` until ``checksig_job_free`` has returned, which waits
+  until no engine goroutine touches them any more.
+* fork(): a Go runtime does not survive fork() (its threads are gone in the
+  child, its locks may be held forever). A child of a process that loaded the
+  library refuses every call with RuntimeError instead of deadlocking or
+  crashing; use multiprocessing's "spawn" or "forkserver" start method.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno as _errno
+import os
+import sys
+import sysconfig
+import threading
+from ctypes import POINTER, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ._errors import Cancelled, EngineError, ManifestError, NotRegularFileError
+
+# --- constants: keep in sync with go/capi/checksig.h -----------------------
+
+ABI_VERSION = 1
+
+OK = 0
+E_INVALID = 1
+E_NOT_FOUND = 2
+E_PERMISSION = 3
+E_IS_DIR = 4
+E_NOT_REGULAR = 5
+E_OS = 6
+E_MANIFEST = 7
+E_CANCELLED = 8
+E_HANDLE = 9
+E_PANIC = 10
+
+ALG_NONE = 0
+#: Algorithm names (hashlib's) by CHECKSIG_ALG_* index; index 0 is "none".
+ALGORITHMS = ("", "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+#: Digest size in bytes by CHECKSIG_ALG_* index.
+DIGEST_SIZES = (0, 16, 20, 28, 32, 48, 64)
+
+#: Row status names by CHECKSIG_ST_* index.
+STATUSES = (
+    "pending",
+    "ok",
+    "mismatch",
+    "missing",
+    "unreadable",
+    "not_regular",
+    "outside_root",
+    "extra",
+    "changed",
+)
+ST_PENDING, ST_OK, ST_MISMATCH, ST_MISSING, ST_UNREADABLE = 0, 1, 2, 3, 4
+ST_NOT_REGULAR, ST_OUTSIDE_ROOT, ST_EXTRA, ST_CHANGED = 5, 6, 7, 8
+
+JOB_VERIFY = 1
+JOB_DIGEST = 2
+JOB_MAKE = 3
+
+F_STRICT = 0x1
+F_TAG = 0x2
+F_EXTRA = 0x4
+F_ALLOW_OUTSIDE = 0x8
+
+PH_ENUMERATING = 1
+PH_READY = 2
+PH_RUNNING = 3
+PH_DONE = 4
+PHASES = {PH_ENUMERATING: "enumerating", PH_READY: "ready", PH_RUNNING: "running", PH_DONE: "done"}
+
+#: Names of the CHECKSIG_P_* counters, in index order (P_PHASE is index 0).
+PROGRESS_FIELDS = (
+    "phase",
+    "files_done",
+    "files_total",
+    "bytes_done",
+    "bytes_total",
+    "rows",
+    "digest_width",
+    "paths_len",
+    "warnings",
+)
+P_LEN = len(PROGRESS_FIELDS)
+
+#: checksig_file_digest needs an output buffer of at least this many bytes.
+MAX_DIGEST_SIZE = 64
+
+#: How long one checksig_job_poll may block. Python handles signals (Ctrl-C)
+#: only between polls, so this bounds how late an interrupt is noticed.
+POLL_MS = 50
+
+
+# --- struct mirrors: exactly the header's field order and C types ----------
+
+_u8p = POINTER(c_uint8)
+_i32p = POINTER(c_int32)
+_i64p = POINTER(c_int64)
+
+
+class Error(ctypes.Structure):
+    """checksig_error. ``message`` and ``path`` are malloc'd by Go."""
+
+    _fields_ = [
+        ("code", c_int32),
+        ("errnum", c_int32),
+        ("line", c_int64),
+        ("message", c_void_p),  # char*, Go-owned until checksig_error_clear
+        ("path", c_void_p),  # char*, Go-owned, path_len bytes, may be NULL
+        ("path_len", c_int64),
+    ]
+
+
+class Request(ctypes.Structure):
+    """checksig_request. Go copies every buffer during checksig_job_start."""
+
+    _fields_ = [
+        ("kind", c_int32),
+        ("workers", c_int32),
+        ("flags", c_uint32),
+        ("algorithm", c_int32),
+        ("root", _u8p),
+        ("root_len", c_int64),
+        ("manifest", _u8p),
+        ("manifest_len", c_int64),
+        ("paths", _u8p),
+        ("paths_len", c_int64),
+        ("offsets", _i64p),
+        ("n_paths", c_int64),
+    ]
+
+
+class Columns(ctypes.Structure):
+    """checksig_columns: caller-owned result buffers (numpy arrays here)."""
+
+    _fields_ = [
+        ("rows", c_int64),
+        ("digest_width", c_int64),
+        ("paths_len", c_int64),
+        ("status", _u8p),
+        ("algorithm", _u8p),
+        ("errnum", _i32p),
+        ("size", _i64p),
+        ("line", _i64p),
+        ("expected", _u8p),
+        ("actual", _u8p),
+        ("path_offsets", _i64p),
+        ("paths", _u8p),
+    ]
+
+
+# (name, restype, argtypes) for every export of checksig.h.
+_SIGNATURES: list[tuple[str, Any, list[Any]]] = [
+    ("checksig_abi_version", c_int32, []),
+    ("checksig_free", None, [c_void_p]),
+    ("checksig_error_clear", None, [POINTER(Error)]),
+    (
+        "checksig_file_digest",
+        c_int32,
+        [_u8p, c_int64, c_int32, _u8p, c_int64, _i64p, POINTER(Error)],
+    ),
+    ("checksig_job_start", c_int32, [POINTER(Request), POINTER(c_uint64), POINTER(Error)]),
+    ("checksig_job_poll", c_int32, [c_uint64, c_int32, _i64p, c_int64, POINTER(Error)]),
+    ("checksig_job_attach", c_int32, [c_uint64, POINTER(Columns), POINTER(Error)]),
+    ("checksig_job_cancel", c_int32, [c_uint64]),
+    ("checksig_job_result", c_int32, [c_uint64, POINTER(Error)]),
+    (
+        "checksig_job_warnings",
+        c_int32,
+        [c_uint64, POINTER(c_void_p), POINTER(c_int64), POINTER(Error)],
+    ),
+    ("checksig_job_free", c_int32, [c_uint64]),
+    ("checksig_debug_counters", c_int32, [_i64p, c_int64]),
+]
+
+
+# --- loading ----------------------------------------------------------------
+
+_lib: ctypes.CDLL | None = None
+_lib_pid: int | None = None
+_forked_after_load = False
+_load_lock = threading.Lock()
+
+
+def library_path() -> Path:
+    """The path the engine library is loaded from (it may not exist)."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    return Path(__file__).resolve().with_name("_checksig" + suffix)
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_load, _load_lock
+    if _lib is not None:
+        _forked_after_load = True
+    # A lock held by another thread at fork time would stay held forever.
+    _load_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+_FORK_MESSAGE = (
+    "checksig cannot be used in a child process created by fork() from a process "
+    "that had already loaded the checksig engine: the engine's Go runtime cannot "
+    "survive fork() (its threads do not exist in the child). Use multiprocessing's "
+    '"spawn" or "forkserver" start method (multiprocessing.get_context("spawn")), '
+    "or make the first checksig call in the children only."
+)
+
+
+def lib() -> ctypes.CDLL:
+    """Return the loaded engine, loading and checking it on first use.
+
+    Raises ImportError if the library is missing or has another ABI version,
+    and RuntimeError in a forked child of a process that had loaded it.
+    """
+    global _lib, _lib_pid
+    if _forked_after_load or (_lib is not None and _lib_pid != os.getpid()):
+        raise RuntimeError(_FORK_MESSAGE)
+    if _lib is not None:
+        return _lib
+    with _load_lock:
+        if _lib is None:
+            loaded = _load()
+            _lib_pid = os.getpid()
+            _lib = loaded
+    return _lib
+
+
+def _load() -> ctypes.CDLL:
+    path = library_path()
+    if not path.exists():
+        raise ImportError(
+            f"checksig's engine library is missing: looked for {path}. It is built "
+            "from the Go sources when the package is installed; rebuild it with "
+            "`pip install -e .` (from a checkout) or `pip install --force-reinstall .`",
+            name="checksig._checksig",
+            path=str(path),
+        )
+    try:
+        cdll = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise ImportError(
+            f"cannot load checksig's engine library {path}: {exc}. Rebuild it with "
+            "`pip install -e .` or `pip install --force-reinstall .`",
+            name="checksig._checksig",
+            path=str(path),
+        ) from exc
+    for name, restype, argtypes in _SIGNATURES:
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError as exc:
+            raise ImportError(
+                f"checksig's engine library {path} does not export {name}: it was built "
+                "from other sources than this Python package. Rebuild it with "
+                "`pip install --force-reinstall .`",
+                name="checksig._checksig",
+                path=str(path),
+            ) from exc
+        fn.restype = restype
+        fn.argtypes = argtypes
+    version = cdll.checksig_abi_version()
+    if version != ABI_VERSION:
+        raise ImportError(
+            f"checksig's engine library {path} has ABI version {version}, but this "
+            f"Python package needs version {ABI_VERSION}: the two come from different "
+            "builds. Reinstall with `pip install --force-reinstall .`",
+            name="checksig._checksig",
+            path=str(path),
+        )
+    return cdll
+
+
+def is_loaded() -> bool:
+    """Whether the engine library has been loaded in this process."""
+    return _lib is not None
+
+
+# --- errors -----------------------------------------------------------------
+
+
+def _strerror(errnum: int, fallback: str) -> str:
+    if errnum:
+        try:
+            return os.strerror(errnum)
+        except ValueError:
+            pass
+    return fallback
+
+
+def error_to_exception(err: Error) -> BaseException:
+    """Build the Python exception for a filled checksig_error (not cleared)."""
+    code = err.code
+    message = ctypes.string_at(err.message).decode("utf-8", "replace") if err.message else ""
+    path: str | None = None
+    if err.path:
+        path = os.fsdecode(ctypes.string_at(err.path, err.path_len))
+    errnum = err.errnum
+    line = err.line or None
+
+    if code == E_INVALID:
+        return ValueError(message)
+    if code == E_NOT_FOUND:
+        return FileNotFoundError(
+            errnum or _errno.ENOENT, _strerror(errnum or _errno.ENOENT, message), path
+        )
+    if code == E_PERMISSION:
+        return PermissionError(
+            errnum or _errno.EACCES, _strerror(errnum or _errno.EACCES, message), path
+        )
+    if code == E_IS_DIR:
+        return IsADirectoryError(
+            errnum or _errno.EISDIR, _strerror(errnum or _errno.EISDIR, message), path
+        )
+    if code == E_NOT_REGULAR:
+        return NotRegularFileError(path)
+    if code == E_OS:
+        if errnum:
+            # OSError(errno, ...) picks the subclass (NotADirectoryError, ...).
+            return OSError(errnum, _strerror(errnum, message), path)
+        exc = OSError(f"{message}: {path!r}" if path is not None else message)
+        exc.filename = path
+        return exc
+    if code == E_MANIFEST:
+        return ManifestError(message, path=path, line=line)
+    if code == E_CANCELLED:
+        return Cancelled(message or "the checksig job was cancelled")
+    if code == E_PANIC:
+        prefix = "checksig: internal error (please report): "
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+        return EngineError(
+            f"internal error in the checksig engine: {message}\n"
+            "This is a bug in checksig; please report it with this message at "
+            "https://github.com/checksig/checksig/issues"
+        )
+    if code == E_HANDLE:
+        return EngineError(f"checksig engine refused a job call (a bug in checksig): {message}")
+    return EngineError(f"checksig engine returned unknown status {code}: {message}")
+
+
+def raise_error(code: int, err: Error) -> None:
+    """Raise the exception for a failed call and release Go's memory."""
+    if err.code == OK:  # a status without a filled error: cancel, free
+        err.code = code
+    try:
+        exc = error_to_exception(err)
+    finally:
+        lib().checksig_error_clear(ctypes.byref(err))
+    if isinstance(exc, Cancelled):
+        # Ctrl-C cancelled the job: let the KeyboardInterrupt be what propagates.
+        current = sys.exc_info()[1]
+        if isinstance(current, KeyboardInterrupt):
+            raise current
+    raise exc
+
+
+# --- buffers ----------------------------------------------------------------
+
+
+def _as_u8p(buf: Any) -> Any:
+    """A uint8_t* to the data of a ctypes char buffer or numpy array."""
+    if isinstance(buf, np.ndarray):
+        return buf.ctypes.data_as(_u8p)
+    return ctypes.cast(buf, _u8p)
+
+
+def _c_bytes(data: bytes) -> ctypes.Array:
+    # create_string_buffer adds a NUL; the engine uses the explicit length.
+    return ctypes.create_string_buffer(data, len(data) + 1)
+
+
+def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
+    """Hash one file synchronously: (digest, bytes hashed). Raises on failure."""
+    cdll = lib()
+    size = DIGEST_SIZES[algorithm]
+    out = (c_uint8 * MAX_DIGEST_SIZE)()
+    nbytes = c_int64(-1)
+    err = Error()
+    cpath = _c_bytes(path)
+    code = cdll.checksig_file_digest(
+        _as_u8p(cpath),
+        len(path),
+        algorithm,
+        out,
+        MAX_DIGEST_SIZE,
+        ctypes.byref(nbytes),
+        ctypes.byref(err),
+    )
+    if code != OK:
+        raise_error(code, err)
+    return bytes(out[:size]), nbytes.value
+
+
+def debug_counters() -> dict[str, int]:
+    """The engine's live job handles, live jobs, open files and goroutines."""
+    out = (c_int64 * 4)()
+    lib().checksig_debug_counters(out, 4)
+    return {"handles": out[0], "jobs": out[1], "open_files": out[2], "goroutines": out[3]}
+
+
+# --- jobs -------------------------------------------------------------------
+
+
+class _Job:
+    """One engine job: start, poll, attach columns, result, free.
+
+    The handle is released exactly once, by :meth:`free` (also on ``with``
+    exit and, as a last resort, on garbage collection). The numpy columns
+    stay referenced by the job until after ``checksig_job_free`` returned.
+    All methods are safe to call from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        kind: int,
+        *,
+        algorithm: int = ALG_NONE,
+        workers: int = 0,
+        flags: int = 0,
+        root: bytes = b"",
+        manifest: bytes = b"",
+        paths: list[bytes] | None = None,
+    ) -> None:
+        self._lib = lib()
+        self._handle = 0
+        self._columns: dict[str, np.ndarray] | None = None
+        self._cstruct: Columns | None = None
+        self._progress = (c_int64 * P_LEN)()
+        self._phase = PH_ENUMERATING
+        self._lock = threading.Lock()
+
+        req = Request(kind=kind, workers=workers, flags=flags, algorithm=algorithm)
+        keep: list[Any] = []
+        if root:
+            buf = _c_bytes(root)
+            keep.append(buf)
+            req.root, req.root_len = _as_u8p(buf), len(root)
+        if manifest:
+            buf = _c_bytes(manifest)
+            keep.append(buf)
+            req.manifest, req.manifest_len = _as_u8p(buf), len(manifest)
+        if paths:
+            blob = np.frombuffer(b"".join(paths) or b"\0", dtype=np.uint8)
+            offsets = np.zeros(len(paths) + 1, dtype=np.int64)
+            np.cumsum([len(p) for p in paths], out=offsets[1:])
+            keep += [blob, offsets]
+            req.paths, req.paths_len = _as_u8p(blob), int(offsets[-1])
+            req.offsets, req.n_paths = offsets.ctypes.data_as(_i64p), len(paths)
+        handle = c_uint64(0)
+        err = Error()
+        code = self._lib.checksig_job_start(
+            ctypes.byref(req), ctypes.byref(handle), ctypes.byref(err)
+        )
+        del keep  # Go copied every buffer during the call
+        if code != OK:
+            raise_error(code, err)
+        self._handle = handle.value
+
+    # -- lifecycle
+
+    def free(self) -> None:
+        """Cancel if still running, wait for the engine to let go, release."""
+        with self._lock:
+            handle, self._handle = self._handle, 0
+        if handle:
+            # job_free cancels and waits until no worker touches the columns.
+            self._lib.checksig_job_free(handle)
+        # Only now may the columns be released (the Report keeps its own refs).
+        self._cstruct = None
+
+    def __enter__(self) -> _Job:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None and self._handle:
+            self.cancel()
+        self.free()
+
+    def __del__(self) -> None:
+        try:
+            if self._handle and _lib_pid == os.getpid() and not _forked_after_load:
+                self.free()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def _check(self) -> int:
+        if not self._handle:
+            raise ValueError("the checksig job has been freed")
+        return self._handle
+
+    # -- polling
+
+    def poll(self, timeout_ms: int = 0) -> dict[str, Any]:
+        """Wait up to timeout_ms for a phase change; attach columns when ready.
+
+        Returns the progress dict (see :meth:`progress`).
+        """
+        handle = self._check()
+        err = Error()
+        code = self._lib.checksig_job_poll(
+            handle, timeout_ms, self._progress, P_LEN, ctypes.byref(err)
+        )
+        if code != OK:
+            raise_error(code, err)
+        self._phase = self._progress[0]
+        if self._phase == PH_READY and self._cstruct is None:
+            self._attach()
+        return self._progress_dict()
+
+    def _progress_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, self._progress))
+        d["phase"] = PHASES.get(d["phase"], str(d["phase"]))
+        return d
+
+    def progress(self) -> dict[str, Any]:
+        """The job's counters now, as a dict.
+
+        Keys: phase ("enumerating", "ready", "running", "done"), files_done,
+        files_total (-1 while enumerating), bytes_done, bytes_total (-1 until
+        known), rows, digest_width, paths_len, warnings.
+        """
+        return self.poll(0)
+
+    def _attach(self) -> None:
+        p = self._progress
+        rows, width, paths_len = p[5], p[6], p[7]
+        cols = {
+            "status": np.zeros(rows, dtype=np.uint8),
+            "algorithm": np.zeros(rows, dtype=np.uint8),
+            "errnum": np.zeros(rows, dtype=np.int32),
+            "size": np.full(rows, -1, dtype=np.int64),
+            "line": np.zeros(rows, dtype=np.int64),
+            "expected": np.zeros((rows, width), dtype=np.uint8),
+            "actual": np.zeros((rows, width), dtype=np.uint8),
+            "path_offsets": np.zeros(rows + 1, dtype=np.int64),
+            "paths": np.zeros(paths_len, dtype=np.uint8),
+        }
+        c = Columns(rows=rows, digest_width=width, paths_len=paths_len)
+        for name in ("status", "algorithm", "expected", "actual", "paths"):
+            setattr(c, name, cols[name].ctypes.data_as(_u8p))
+        c.errnum = cols["errnum"].ctypes.data_as(_i32p)
+        for name in ("size", "line", "path_offsets"):
+            setattr(c, name, cols[name].ctypes.data_as(_i64p))
+        err = Error()
+        # Referenced before the call: from here on the engine may write.
+        self._columns, self._cstruct = cols, c
+        code = self._lib.checksig_job_attach(self._check(), ctypes.byref(c), ctypes.byref(err))
+        if code != OK:
+            raise_error(code, err)
+
+    def cancel(self) -> None:
+        """Ask the job to stop; returns at once. Idempotent."""
+        with self._lock:
+            handle = self._handle
+        if handle:
+            self._lib.checksig_job_cancel(handle)
+
+    def done(self) -> bool:
+        """Whether the job has finished (successfully or not)."""
+        if self._phase != PH_DONE:
+            self.poll(0)
+        return self._phase == PH_DONE
+
+    def wait(self, callback: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Poll in short waits until the job is done, calling callback each time.
+
+        Signals (Ctrl-C) are handled between polls: the exception propagates
+        and the caller must cancel and free the job (``with`` does both).
+        """
+        while True:
+            progress = self.poll(POLL_MS)
+            if callback is not None:
+                callback(progress)
+            if self._phase == PH_DONE:
+                return
+
+    def result(self) -> dict[str, np.ndarray]:
+        """The filled columns once the job is done; raises why it failed."""
+        handle = self._check()
+        if self._phase != PH_DONE:
+            raise ValueError("the checksig job has not finished")
+        err = Error()
+        code = self._lib.checksig_job_result(handle, ctypes.byref(err))
+        if code != OK:
+            raise_error(code, err)
+        if self._columns is None:  # pragma: no cover - the engine always attaches
+            raise EngineError("checksig job finished without result columns")
+        return self._columns
+
+    def warnings(self) -> list[tuple[int, str]]:
+        """Malformed manifest lines skipped: a list of (line, message)."""
+        handle = self._check()
+        out = c_void_p()
+        n = c_int64(0)
+        err = Error()
+        code = self._lib.checksig_job_warnings(
+            handle, ctypes.byref(out), ctypes.byref(n), ctypes.byref(err)
+        )
+        if code != OK:
+            raise_error(code, err)
+        if not out.value:
+            return []
+        try:
+            blob = ctypes.string_at(out.value, n.value)
+        finally:
+            self._lib.checksig_free(out)
+        result: list[tuple[int, str]] = []
+        for record in blob.decode("utf-8", "replace").splitlines():
+            line, _, message = record.partition("\t")
+            try:
+                result.append((int(line), message))
+            except ValueError:
+                result.append((0, record))
+        return result

@@ -1,0 +1,116 @@
+"""Shared fixtures for the Python suite.
+
+The suite runs against the installed package (``pip install -e ".[test]"``).
+Digests always come from hashlib, never from the engine under test. Anything
+that could hang (FIFOs, signals, fork, threads) runs in a subprocess with a
+timeout, so a deadlock fails the test instead of stalling the suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+#: Seconds a subprocess test may take before it counts as hung.
+SUBPROCESS_TIMEOUT = 120
+
+
+@pytest.fixture(params=[1, 4], ids=["workers=1", "workers=4"])
+def workers(request: pytest.FixtureRequest) -> int:
+    """Every batch test runs with one worker and with several."""
+    return request.param
+
+
+def hexdigest(data: bytes, algorithm: str = "sha1") -> str:
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Create files (names relative to root, '/' separated) and return them."""
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+def manifest_line(name: str, data: bytes, algorithm: str = "sha1", *, binary: bool = False) -> str:
+    return f"{hexdigest(data, algorithm)} {'*' if binary else ' '}{name}\n"
+
+
+def write_manifest(
+    path: Path,
+    entries: list[tuple[str, bytes]] | dict[str, bytes],
+    algorithm: str = "sha1",
+    *,
+    binary: bool = False,
+    extra_lines: str = "",
+) -> Path:
+    """Write a GNU manifest listing (name, the data its digest is of)."""
+    items = entries.items() if isinstance(entries, dict) else entries
+    text = "".join(manifest_line(n, d, algorithm, binary=binary) for n, d in items)
+    path.write_text(text + extra_lines, encoding="utf-8", errors="surrogateescape")
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A root with a few files and a correct sha1sum.txt listing them."""
+    root = tmp_path / "root"
+    root.mkdir()
+    files = write_tree(
+        root,
+        {
+            "a.txt": b"alpha\n",
+            "data/b.bin": bytes(range(256)) * 64,
+            "with space.txt": b"spaces are fine",
+            "empty": b"",
+        },
+    )
+    write_manifest(root / "sha1sum.txt", files)
+    return root
+
+
+def run_python(
+    code: str, *, timeout: float = SUBPROCESS_TIMEOUT, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter; fail (not hang) after timeout seconds."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+    if check:
+        assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def run_json(code: str, **kwargs) -> object:
+    """run_python, then parse the child's last stdout line as JSON."""
+    proc = run_python(code, **kwargs)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+needs_root = pytest.mark.skipif(
+    not is_root(),
+    reason="needs root to run a check as an unprivileged user (root reads every file)",
+)
+
+
+def open_fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
