@@ -182,6 +182,8 @@ def verify(
     workers: int | None = None,
     strict: bool = False,
     ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
     progress: ProgressArg = False,
 ) -> Report:
     """Check every entry of a manifest against the files under root_dir.
@@ -207,6 +209,13 @@ def verify(
             instead of skipping it with a warning (``Report.warnings``).
         ignore_missing: "missing" rows do not make ``Report.ok`` false and
             are not in ``Report.failures``.
+        extra: also list every regular file under root_dir that the
+            manifest does not name, with status "extra" (a failure): a
+            completeness check GNU's tools do not have. The manifest itself
+            is never listed.
+        allow_outside_root: let names reach outside root_dir (``..``,
+            absolute names, symlinks leading out). Only for manifests you
+            trust; FIFOs and devices are still never read.
         progress: ``True`` shows a tqdm progress bar (if tqdm is installed),
             a callable is called with a progress dict after every poll.
 
@@ -221,7 +230,11 @@ def verify(
     nworkers = _workers(workers)
     root = _fsbytes(root_dir, "root_dir")
     manifest_bytes = _manifest_path(root, manifest)
-    flags = _native.F_STRICT if strict else 0
+    flags = (
+        (_native.F_STRICT if strict else 0)
+        | (_native.F_EXTRA if extra else 0)
+        | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
+    )
     manifest_path = Path(os.fsdecode(manifest_bytes))
     job = _native._Job(
         _native.JOB_VERIFY,
@@ -247,6 +260,10 @@ def check_signatures(
     *,
     algorithm: str | None = None,
     workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
     progress: ProgressArg = False,
 ) -> Report:
     """Verify root_dir against its manifest; raise if any entry fails.
@@ -266,7 +283,17 @@ def check_signatures(
     skipped (see ``Report.warnings``). See :func:`verify` for the arguments
     and the other exceptions (FileNotFoundError for a missing manifest, ...).
     """
-    report = verify(root_dir, manifest, algorithm=algorithm, workers=workers, progress=progress)
+    report = verify(
+        root_dir,
+        manifest,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
+    )
     if not report.ok:
         lines = report.failure_lines()
         total = len(report)

@@ -749,3 +749,32 @@ def test_socket_is_not_regular(tmp_path: Path) -> None:
             checksig.file_digest(tmp_path / "sock")
     finally:
         sock.close()
+
+
+def test_extra_lists_unlisted_files(tmp_path: Path, workers: int) -> None:
+    write_tree(tmp_path, {"a": b"a", "sub/b": b"b", "sub/new": b"new", "late.bin": b"x"})
+    write_manifest(tmp_path / "sha1sum.txt", [("a", b"a"), ("./sub/b", b"b")])
+    plain = checksig.verify(tmp_path, workers=workers)
+    assert plain.ok and len(plain) == 2
+    report = checksig.verify(tmp_path, workers=workers, extra=True)
+    assert [(r.path, r.status) for r in report] == [
+        ("a", "ok"),
+        ("./sub/b", "ok"),
+        ("late.bin", "extra"),
+        ("sub/new", "extra"),
+    ]
+    assert not report.ok
+    assert {r.path for r in report.failures} == {"late.bin", "sub/new"}
+    with pytest.raises(checksig.SignatureError, match="sub/new: extra"):
+        checksig.check_signatures(tmp_path, workers=workers, extra=True)
+
+
+def test_allow_outside_root(tmp_path: Path, workers: int) -> None:
+    root = tmp_path / "root"
+    write_tree(tmp_path, {"shared.txt": b"shared", "root/x": b"x"})
+    entries = [("../shared.txt", b"shared"), (str(tmp_path / "shared.txt"), b"shared"), ("x", b"x")]
+    write_manifest(root / "sha1sum.txt", entries)
+    confined = checksig.verify(root, workers=workers)
+    assert [r.status for r in confined] == ["outside_root", "outside_root", "ok"]
+    trusted = checksig.verify(root, workers=workers, allow_outside_root=True)
+    assert [r.status for r in trusted] == ["ok", "ok", "ok"]
