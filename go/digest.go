@@ -107,6 +107,7 @@ const bufSize = 256 << 10
 // It is not safe for concurrent use: each worker owns one.
 type hasher struct {
 	buf    []byte
+	ring   [][]byte // overlapped reads: buf and three more, made on first use
 	hashes [numAlgorithms]hash.Hash
 	// progress, when not nil, is advanced by every chunk read.
 	progress *atomic.Int64
@@ -116,15 +117,30 @@ type hasher struct {
 
 func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
 
-// hashFile hashes f with a into out, which must hold a.Size() bytes, and
-// returns the number of bytes read. f must be a regular file.
-func (h *hasher) hashFile(f io.Reader, a Algorithm, out []byte) (int64, error) {
+// hashFile hashes f, of the given size (-1 unknown), with a into out,
+// which must hold a.Size() bytes, and returns the number of bytes read.
+func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int64, error) {
 	d := h.hashes[a]
 	if d == nil {
 		d = a.New()
 		h.hashes[a] = d
 	}
 	d.Reset()
+	var n int64
+	var err error
+	if size >= overlapMin {
+		n, err = h.overlapped(f, d)
+	} else {
+		n, err = h.sequential(f, d)
+	}
+	if err != nil {
+		return n, err
+	}
+	d.Sum(out[:0])
+	return n, nil
+}
+
+func (h *hasher) sequential(f io.Reader, d hash.Hash) (int64, error) {
 	var n int64
 	for {
 		if h.cancelled != nil && h.cancelled.Load() {
@@ -139,14 +155,84 @@ func (h *hasher) hashFile(f io.Reader, a Algorithm, out []byte) (int64, error) {
 			}
 		}
 		if err == io.EOF {
-			break
+			return n, nil
 		}
 		if err != nil {
 			return n, err
 		}
 	}
-	d.Sum(out[:0])
-	return n, nil
+}
+
+// overlapMin is the size from which a file is read by a second goroutine
+// while this one hashes: the copy out of the page cache then runs on
+// another core when one is idle (one huge file, or the last big files of a
+// run), instead of stalling the hash.
+var overlapMin int64 = 8 << 20 // a variable so tests can send small files this way
+
+// overlapBufs buffers of bufSize circulate between reader and hasher.
+const overlapBufs = 4
+
+type chunk struct {
+	buf []byte
+	n   int
+	err error
+}
+
+func (h *hasher) overlapped(f io.Reader, d hash.Hash) (int64, error) {
+	if h.ring == nil {
+		h.ring = make([][]byte, overlapBufs)
+		h.ring[0] = h.buf
+		for i := 1; i < overlapBufs; i++ {
+			h.ring[i] = make([]byte, bufSize)
+		}
+	}
+	free := make(chan []byte, overlapBufs)
+	full := make(chan chunk, overlapBufs) // never blocks: it can hold every buffer
+	for _, b := range h.ring {
+		free <- b
+	}
+	go func() {
+		defer close(full)
+		for b := range free {
+			m, err := f.Read(b)
+			full <- chunk{b, m, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var n int64
+	var err error
+	for c := range full {
+		if err == nil {
+			if c.n > 0 {
+				d.Write(c.buf[:c.n])
+				n += int64(c.n)
+				if h.progress != nil {
+					h.progress.Add(int64(c.n))
+				}
+			}
+			switch {
+			case c.err == io.EOF:
+				err = io.EOF
+			case c.err != nil:
+				err = c.err
+			case h.cancelled != nil && h.cancelled.Load():
+				err = ErrCancelled
+			}
+			if err != nil {
+				close(free) // the reader stops at its next buffer
+				continue    // drain until the reader has closed full
+			}
+		}
+		if err == nil {
+			free <- c.buf
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
 }
 
 // checkRegular fstats f and closes it unless it is a regular file.
@@ -178,12 +264,12 @@ func FileDigest(path string, a Algorithm, out []byte) (int64, error) {
 	if len(out) < a.Size() {
 		return 0, ErrInvalid
 	}
-	f, _, err := openPlain(path)
+	f, size, err := openPlain(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
-	return h.hashFile(f, a, out)
+	return h.hashFile(f, size, a, out)
 }

@@ -152,3 +152,13 @@ func TestAllowOutside(t *testing.T) {
 	}
 
 }
+
+// TestOverlappedReads runs the faults and the vectors through the
+// overlapped reader that big files use.
+func TestOverlappedReads(t *testing.T) {
+	overlapMin = 0
+	defer func() { overlapMin = 8 << 20 }()
+	TestFaults(t)
+	TestVectors(t)
+	TestCancel(t)
+}

@@ -566,7 +566,7 @@ func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
 		return st, errnum, size
 	}
 	openFiles.Add(1)
-	n, err := h.hashFile(f, r.alg, out)
+	n, err := h.hashFile(f, size, r.alg, out)
 	f.Close()
 	openFiles.Add(-1)
 	if errors.Is(err, ErrCancelled) {
