@@ -178,7 +178,9 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
     (
         "checksig_file_digest",
         c_int32,
-        [_u8p, c_int64, c_int32, _u8p, c_int64, _i64p, POINTER(Error)],
+        # The path goes in as c_char_p: ctypes passes the bytes object's own
+        # buffer (read-only use, no copy), which matters on the per-file hot path.
+        [ctypes.c_char_p, c_int64, c_int32, ctypes.c_char_p, c_int64, _i64p, POINTER(Error)],
     ),
     ("checksig_job_start", c_int32, [POINTER(Request), POINTER(c_uint64), POINTER(Error)]),
     ("checksig_job_poll", c_int32, [c_uint64, c_int32, _i64p, c_int64, POINTER(Error)]),
@@ -395,23 +397,15 @@ def _c_bytes(data: bytes) -> ctypes.Array:
 def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
     """Hash one file synchronously: (digest, bytes hashed). Raises on failure."""
     cdll = lib()
-    size = DIGEST_SIZES[algorithm]
-    out = (c_uint8 * MAX_DIGEST_SIZE)()
+    out = ctypes.create_string_buffer(MAX_DIGEST_SIZE)
     nbytes = c_int64(-1)
     err = Error()
-    cpath = _c_bytes(path)
     code = cdll.checksig_file_digest(
-        _as_u8p(cpath),
-        len(path),
-        algorithm,
-        out,
-        MAX_DIGEST_SIZE,
-        ctypes.byref(nbytes),
-        ctypes.byref(err),
+        path, len(path), algorithm, out, MAX_DIGEST_SIZE, ctypes.byref(nbytes), ctypes.byref(err)
     )
     if code != OK:
         raise_error(code, err)
-    return bytes(out[:size]), nbytes.value
+    return out.raw[: DIGEST_SIZES[algorithm]], nbytes.value
 
 
 def debug_counters() -> dict[str, int]:
