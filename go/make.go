@@ -89,9 +89,14 @@ func (j *Job) writeManifest() error {
 				cause = ErrNotRegular
 			case StatusMissing:
 				cause = fs.ErrNotExist
-			}
-			if c.Errnum[i] == 0 && st == StatusUnreadable {
-				cause = errors.New("unreadable")
+			case StatusOutsideRoot:
+				cause = ErrOutsideRoot
+			case StatusChanged:
+				cause = errors.New("file changed size while it was read")
+			default:
+				if c.Errnum[i] == 0 {
+					cause = fmt.Errorf("unreadable (%s)", st)
+				}
 			}
 			return &os.PathError{Op: "read", Path: name, Err: cause}
 		}

@@ -83,11 +83,15 @@ func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		r.line++
+		comment := line[0] == '#'
 		for errors.Is(err, bufio.ErrBufferFull) {
 			_, err = r.r.ReadSlice('\n')
 		}
 		if err != nil && err != io.EOF {
 			return nil, err
+		}
+		if comment {
+			return nil, nil // a long comment is still a comment, as for GNU
 		}
 		return nil, &ManifestError{Path: r.Name, Line: r.line, Msg: errLineTooLong.Error()}
 	}
@@ -101,7 +105,8 @@ func (r *Reader) readLine() ([]byte, error) {
 	r.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	line = bytes.TrimSuffix(line, []byte{'\r'})
-	if len(bytes.TrimLeft(line, " \t")) == 0 || line[0] == '#' {
+	// An empty line is skipped; one of blanks only is malformed, as for GNU.
+	if len(line) == 0 || line[0] == '#' {
 		return nil, nil
 	}
 	return line, nil
@@ -126,16 +131,23 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 	s = s[i:]
 	var e Entry
 	var name, hexDigest []byte
+	reversed := r.reversed
 	if tag, rest, ok := cutTag(s); ok {
 		a := tagAlgorithm(tag)
 		if a == None {
 			return e, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
 		}
-		j := bytes.LastIndex(rest, []byte(") = "))
+		// GNU's rule: the name runs to the last ')' (BSD tools do not
+		// escape names), then blanks, '=', blanks and the digest.
+		j := bytes.LastIndexByte(rest, ')')
 		if j < 0 {
 			return e, errors.New(`expected "ALGO (name) = HEX"`)
 		}
-		name, hexDigest = rest[:j], rest[j+4:]
+		name, rest = rest[:j], bytes.TrimLeft(rest[j+1:], " \t")
+		if len(rest) == 0 || rest[0] != '=' {
+			return e, errors.New(`expected "ALGO (name) = HEX"`)
+		}
+		hexDigest = bytes.TrimLeft(rest[1:], " \t")
 		if len(hexDigest) != a.Size()*2 || !allHex(hexDigest) {
 			return e, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
 		}
@@ -164,27 +176,25 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 		}
 		s = s[1:]
 		// GNU's rule: "HEX  name" and "HEX *name" carry a mode character;
-		// "HEX name" (one space) has none. The two forms may not be mixed in
-		// one manifest, so an attacker cannot make a leading space or '*'
-		// part of a name.
-		if len(s) >= 1 && (s[0] == ' ' || s[0] == '*') && len(s) > 1 {
-			if r.reversed == 1 {
-				return e, errors.New(`"HEX  name" line in a manifest of "HEX name" lines`)
-			}
-			r.reversed = 0
-			e.Binary = s[0] == '*'
-			s = s[1:]
-		} else {
-			if r.reversed == 0 {
+		// "HEX name" (one space, as BSD's md5 -r writes) has none. The first
+		// line decides the form for the whole manifest, so an attacker cannot
+		// slip a leading space or '*' in or out of a name: in the one-space
+		// form, "HEX  b" names " b".
+		if len(s) <= 1 || (s[0] != ' ' && s[0] != '*') {
+			if reversed == 0 {
 				return e, errors.New(`expected two spaces or " *" between the digest and the file name`)
 			}
-			r.reversed = 1
+			reversed = 1
+		} else if reversed != 1 {
+			reversed = 0
+			e.Binary = s[0] == '*'
+			s = s[1:]
 		}
 		name = s
 		e.Algorithm = a
-	}
-	if len(name) == 0 {
-		return e, errors.New("missing file name")
+		if len(name) == 0 {
+			return e, errors.New("missing file name")
+		}
 	}
 	if escaped {
 		var err error
@@ -195,6 +205,8 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 	if bytes.IndexByte(name, 0) >= 0 {
 		return e, errors.New("file name contains a NUL byte")
 	}
+	// Only a line that is accepted decides the form (GNU's behaviour too).
+	r.reversed = reversed
 	hex.Decode(r.digest[:], hexDigest)
 	e.Digest = r.digest[:e.Algorithm.Size()]
 	e.Name = string(name)
@@ -231,22 +243,26 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
-// cutTag splits "TAG (rest" into TAG and rest when s has that shape, with
-// TAG a run of letters, digits and '-'.
+// cutTag splits "TAG (rest" or "TAG(rest" into TAG and rest when s has
+// that shape, with TAG a run of letters, digits and '-'.
 func cutTag(s []byte) (tag string, rest []byte, ok bool) {
 	i := 0
 	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '-') {
 		i++
 	}
-	if i == 0 || i+2 > len(s) || s[i] != ' ' || s[i+1] != '(' {
+	j := i
+	if j < len(s) && s[j] == ' ' {
+		j++
+	}
+	if i == 0 || j >= len(s) || s[j] != '(' {
 		return "", nil, false
 	}
-	// A hex digest followed by " (" is an untagged line whose name starts
-	// with '(' only if the run is all hex; tags always contain a non-hex letter.
+	// A run of hex digits is a digest, not a tag: tags always hold a
+	// letter past 'f' (MD5, SHA256, ...).
 	if allHex(s[:i]) {
 		return "", nil, false
 	}
-	return string(s[:i]), s[i+2:], true
+	return string(s[:i]), s[j+1:], true
 }
 
 func tagAlgorithm(tag string) Algorithm {

@@ -154,21 +154,50 @@ func TestReaderSkipsAndCounts(t *testing.T) {
 	if len(es) != 2 || es[0].Line != 4 || es[1].Line != 6 || es[1].Name != "b" {
 		t.Fatalf("entries %+v", es)
 	}
-	if len(bad) != 1 || bad[0].Line != 5 {
+	// The blank-only line 3 is malformed, as for GNU; the empty line 2 is not.
+	if len(bad) != 2 || bad[0].Line != 3 || bad[1].Line != 5 {
 		t.Fatalf("errors %v", bad)
 	}
 }
 
-func TestReaderMixedFormsRefused(t *testing.T) {
+// TestReaderFirstLineFixesTheForm checks GNU's rule against mixing
+// "HEX  name" with the one-space "HEX name": the first accepted line decides.
+func TestReaderFirstLineFixesTheForm(t *testing.T) {
 	d := strings.Repeat("1", 40)
-	// After a two-space line, a one-space line is not accepted, and back.
+	// After a two-space line, a one-space line is malformed.
 	_, bad := readAll(t, "m", []byte(d+"  a\n"+d+" b\n"), None)
 	if len(bad) != 1 || bad[0].Line != 2 {
 		t.Fatalf("errors %v", bad)
 	}
-	_, bad = readAll(t, "m", []byte(d+" a\n"+d+"  b\n"), None)
-	if len(bad) != 1 || bad[0].Line != 2 {
-		t.Fatalf("errors %v", bad)
+	// After a one-space line, the second space belongs to the name.
+	es, bad := readAll(t, "m", []byte(d+" a\n"+d+"  b\n"+d+" *c\n"), None)
+	if len(bad) != 0 || len(es) != 3 || es[1].Name != " b" || es[2].Name != "*c" || es[2].Binary {
+		t.Fatalf("entries %+v errors %v", es, bad)
+	}
+	// A rejected line decides nothing.
+	es, bad = readAll(t, "m", []byte(d+" \n"+d+"  b\n"), None)
+	if len(bad) != 1 || len(es) != 1 || es[0].Name != "b" {
+		t.Fatalf("entries %+v errors %v", es, bad)
+	}
+}
+
+func TestReaderTagSpacing(t *testing.T) {
+	d := strings.Repeat("a", 64)
+	for _, l := range []string{"SHA256(a)= " + d, "SHA256 (a)= " + d, "SHA256 (a) =" + d, "SHA256 (a)  =  " + d, "SHA256 (a) = " + d} {
+		es, bad := readAll(t, "m", []byte(l+"\n"), None)
+		if len(bad) != 0 || len(es) != 1 || es[0].Name != "a" {
+			t.Errorf("%q: entries %+v errors %v", l, es, bad)
+		}
+	}
+	// An empty tagged name is an entry (that will be missing), as for GNU.
+	es, bad := readAll(t, "m", []byte("SHA256 () = "+d+"\n"), None)
+	if len(bad) != 0 || len(es) != 1 || es[0].Name != "" {
+		t.Errorf("empty name: entries %+v errors %v", es, bad)
+	}
+	// A long comment is a comment.
+	es, bad = readAll(t, "m", []byte("#"+strings.Repeat("x", 2*MaxLineLen)+"\nSHA256 (b) = "+d+"\n"), None)
+	if len(bad) != 0 || len(es) != 1 || es[0].Line != 2 {
+		t.Errorf("long comment: entries %+v errors %v", es, bad)
 	}
 }
 

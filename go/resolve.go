@@ -26,18 +26,15 @@ import (
 //     names are not even opened there.
 
 // lexicallyOutside reports whether name escapes any root without looking at
-// the file system: an absolute name, a ".." component, or the same written
-// for Windows (a drive letter, a UNC or backslash-rooted name, "..\").
-// On POSIX a backslash is an ordinary character, but a manifest written to
-// escape on Windows is hostile wherever it is read, so it is refused too.
+// the file system: an absolute name or a ".." component. On POSIX a
+// backslash or a colon is an ordinary character: `C:\x` and `..\x` are
+// names of files inside the root, as GNU reads them too, and cannot reach
+// outside it (they are one path component).
 func lexicallyOutside(name string) bool {
-	if strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) {
+	if strings.HasPrefix(name, "/") {
 		return true
 	}
-	if len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z') {
-		return true
-	}
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+	for _, part := range strings.Split(name, "/") {
 		if part == ".." {
 			return true
 		}
@@ -134,9 +131,8 @@ func statusOf(err error) (Status, int32) {
 		return StatusNotRegular, int32(errno)
 	case errors.Is(err, fs.ErrNotExist):
 		return StatusMissing, int32(syscall.ENOENT)
-	case hasErrno && errno == syscall.ENOTDIR:
-		// A path component is a file: the entry cannot exist.
-		return StatusMissing, int32(errno)
+	// ENOTDIR (a path component is a file) is "unreadable", not "missing":
+	// GNU's --ignore-missing ignores ENOENT only.
 	case hasErrno:
 		return StatusUnreadable, int32(errno)
 	}
