@@ -368,6 +368,33 @@ def _malformed_lines(path: str) -> list[int]:
     return lines
 
 
+# Keep in sync with MaxLineLen in go/manifest.go.
+_MAX_LINE = 64 << 10
+
+
+def _spool_stdin(path: str) -> None:
+    """Copy standard input to path, line by line, for the engine to read.
+
+    A line longer than the engine accepts is not copied, so an endless
+    stream (``-m - < /dev/zero``) cannot fill the disk: it becomes a short
+    line the engine treats the same way (a comment stays a comment, anything
+    else is malformed), which keeps line numbers and counts as GNU's.
+    """
+    stdin = sys.stdin.buffer
+    with open(path, "wb") as out:
+        while True:
+            line = stdin.readline(_MAX_LINE + 2)
+            if not line:
+                return
+            if len(line) > _MAX_LINE + 1 and not line.endswith(b"\n"):
+                comment = line.startswith(b"#")
+                while line and not line.endswith(b"\n"):
+                    line = stdin.readline(1 << 20)  # drain the rest of the line
+                out.write(b"#\n" if comment else b"\0\n")
+                continue
+            out.write(line)
+
+
 class _CheckRun:
     """One ``checksig check``: the GNU-shaped rendering of a Report."""
 
@@ -383,10 +410,23 @@ class _CheckRun:
         self.io.err(self.shown + f": {line}: improperly formatted {word}checksum line".encode())
 
     def run(self) -> int:
+        # The spool directory is made inside the try, so Ctrl-C or an error
+        # while standard input is being copied leaves nothing behind.
+        spool = None
+        try:
+            if self.args.manifest == "-":
+                spool = tempfile.mkdtemp(prefix="checksig-stdin-")
+                _spool_stdin(os.path.join(spool, "standard-input"))
+            return self._run(spool)
+        finally:
+            if spool:
+                shutil.rmtree(spool, ignore_errors=True)
+
+    def _run(self, spool: str | None) -> int:
         import checksig
 
         args = self.args
-        root, manifest, shown, spool = self._locate()
+        root, manifest, shown = self._locate(spool)
         self.shown = quotef(os.fsencode(shown))
         algo = args.algorithm or (None if spool else algorithm_from_name(manifest))
         self.algo_word = algo.upper() if algo else ""
@@ -409,30 +449,23 @@ class _CheckRun:
             return self._os_error(exc, root, shown)
         finally:
             progress.close()
-            if spool:
-                shutil.rmtree(spool, ignore_errors=True)
         if args.json:
             return self._json(report, progress.warnings, root, shown)
         return self._text(report, progress.warnings)
 
-    def _locate(self) -> tuple[str, str, str, str | None]:
-        """(root, manifest path for the API, manifest name for messages, spool dir)."""
+    def _locate(self, spool: str | None) -> tuple[str, str, str]:
+        """(root, manifest path for the API, manifest name for messages)."""
         args = self.args
         root = args.root if args.root is not None else "."
-        spool = None
         if args.manifest is None and args.root is not None and os.path.isfile(args.root):
             # `checksig check SHA256SUMS`: like `sha256sum -c SHA256SUMS`.
-            return ".", os.path.abspath(args.root), args.root, None
+            return ".", os.path.abspath(args.root), args.root
         if args.manifest is None:
             shown = DEFAULT_MANIFEST if args.root is None else os.path.join(root, DEFAULT_MANIFEST)
-            return root, os.path.abspath(os.path.join(root, DEFAULT_MANIFEST)), shown, None
-        if args.manifest == "-":
-            spool = tempfile.mkdtemp(prefix="checksig-stdin-")
-            path = os.path.join(spool, "standard-input")
-            with open(path, "wb") as f:
-                shutil.copyfileobj(sys.stdin.buffer, f)
-            return root, path, "standard input", spool
-        return root, os.path.abspath(args.manifest), args.manifest, None
+            return root, os.path.abspath(os.path.join(root, DEFAULT_MANIFEST)), shown
+        if spool is not None:
+            return root, os.path.join(spool, "standard-input"), "standard input"
+        return root, os.path.abspath(args.manifest), args.manifest
 
     def _manifest_error(self, exc: Exception, manifest: str) -> int:
         message = str(exc)

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -187,12 +188,19 @@ func (h *hasher) overlapped(f io.Reader, d hash.Hash) (int64, error) {
 		}
 	}
 	free := make(chan []byte, overlapBufs)
-	full := make(chan chunk, overlapBufs) // never blocks: it can hold every buffer
+	full := make(chan chunk, overlapBufs+1) // never blocks: it can hold every buffer and a panic
 	for _, b := range h.ring {
 		free <- b
 	}
 	go func() {
 		defer close(full)
+		defer func() {
+			// This goroutine is the engine's too: a panic here must become
+			// an error, not kill the process.
+			if r := recover(); r != nil {
+				full <- chunk{nil, 0, &PanicError{Value: r, Stack: debug.Stack()}}
+			}
+		}()
 		for b := range free {
 			m, err := f.Read(b)
 			full <- chunk{b, m, err}

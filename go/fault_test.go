@@ -1,6 +1,7 @@
 package checksig
 
 import (
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -161,4 +162,60 @@ func TestOverlappedReads(t *testing.T) {
 	TestFaults(t)
 	TestVectors(t)
 	TestCancel(t)
+}
+
+type panickyOpener struct {
+	fileOpener
+	inSize bool
+}
+
+func (o panickyOpener) size(name string) int64 {
+	if o.inSize {
+		panic("size exploded")
+	}
+	return o.fileOpener.size(name)
+}
+
+type panickyReader struct{ readCloser }
+
+func (panickyReader) Read([]byte) (int, error) { panic("read exploded") }
+
+// TestPanicsBecomeErrors: a panic in any engine goroutine (stat pass,
+// worker, overlapped reader) fails the job with a PanicError instead of
+// killing the process.
+func TestPanicsBecomeErrors(t *testing.T) {
+	root := t.TempDir()
+	data := strings.Repeat("p", 1<<20)
+	write(t, filepath.Join(root, "f"), data)
+	write(t, filepath.Join(root, "sha1sum.txt"), line(SHA1, "f", data))
+	overlapMin = 0
+	defer func() { overlapMin = 8 << 20 }()
+	for name, wrap := range map[string]func(fileOpener) fileOpener{
+		"stat pass": func(o fileOpener) fileOpener { return panickyOpener{o, true} },
+		"reader": func(o fileOpener) fileOpener {
+			return faultyOpener{o, map[string]func(readCloser) readCloser{
+				"f": func(f readCloser) readCloser { return panickyReader{f} },
+			}}
+		},
+	} {
+		wrapOpener = wrap
+		_, _, err := verifyTree(t, root, filepath.Join(root, "sha1sum.txt"), 2)
+		wrapOpener = nil
+		var pe *PanicError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "exploded") {
+			t.Errorf("%s: err = %v, want a PanicError", name, err)
+		}
+	}
+	if jobs, files, _ := DebugCounters(); jobs != 0 || files != 0 {
+		t.Fatalf("leak after panics: %d jobs, %d files", jobs, files)
+	}
+}
+
+func TestMakeWithWrappedOpener(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a"), "A")
+	withFaults(t, nil)
+	if _, _, err := Run(Request{Kind: KindMake, Root: root, Manifest: filepath.Join(root, "MD5SUMS"), Algorithm: MD5}); err != nil {
+		t.Fatal(err)
+	}
 }

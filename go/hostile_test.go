@@ -260,3 +260,30 @@ func TestFallbackConfinementParity(t *testing.T) {
 		}
 	}
 }
+
+// TestStatPassStaysInside: the size pass must not learn the size of a file
+// outside the root through a symlinked directory (it feeds progress).
+func TestStatPassStaysInside(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	write(t, filepath.Join(base, "outside", "secret"), strings.Repeat("s", 12345))
+	write(t, filepath.Join(root, "in"), "12")
+	os.Symlink("../outside", filepath.Join(root, "out"))
+	write(t, filepath.Join(root, "SUMS"), line(MD5, "in", "12")+line(MD5, "out/secret", ""))
+	for _, fast := range []bool{true, false} {
+		useOpenat2 = fast
+		j, err := Start(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SUMS")})
+		useOpenat2 = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := j.Poll(0)
+		for p.Phase == PhaseEnumerating {
+			p = j.Poll(time.Second)
+		}
+		j.Close()
+		if p.BytesTotal != 2 {
+			t.Errorf("openat2=%v: bytes total %d, want 2 (the outside file counted?)", fast, p.BytesTotal)
+		}
+	}
+}

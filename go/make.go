@@ -16,13 +16,15 @@ import (
 // a make job. Symlinks, FIFOs, devices and sockets are not listed, nor is
 // the manifest being written.
 func (j *Job) walk() error {
-	ro, ok := j.open.(*rootOpener)
-	if !ok {
-		return fmt.Errorf("%w: make needs a root", ErrInvalid)
+	// The walk has its own os.Root: the job's opener may be wrapped (tests).
+	root, err := os.OpenRoot(j.req.Root)
+	if err != nil {
+		return err
 	}
+	defer root.Close()
 	skip := j.outputName()
 	var total int64
-	err := fs.WalkDir(ro.root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
 				return err

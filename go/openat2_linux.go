@@ -7,6 +7,7 @@ package checksig
 
 import (
 	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -100,15 +101,18 @@ func (o *beneathOpener) size(name string) int64 {
 		return -1
 	}
 	var st syscall.Stat_t
-	// One fstatat where the syscall package gives us one. It does not
-	// confine intermediate symlinks, but only a size hint comes of it: no
-	// byte is read, no status depends on it, and the file is opened later
-	// through openat2 like every other.
-	if err := statAt(o.dirfd, name, &st); err != syscall.ENOSYS {
-		if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			return -1
+	// A name of one component: one fstatat, where the syscall package gives
+	// us one (AT_SYMLINK_NOFOLLOW: a final symlink is left to the open).
+	// With a '/' in it, an intermediate symlink could lead fstatat out of
+	// the root: even a size hint must not come from outside, so such names
+	// go through openat2(O_PATH, RESOLVE_BENEATH) below.
+	if strings.IndexByte(name, '/') < 0 {
+		if err := statAt(o.dirfd, name, &st); err != syscall.ENOSYS {
+			if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+				return -1
+			}
+			return st.Size
 		}
-		return st.Size
 	}
 	// O_PATH: resolve and stat, confined like open, without opening the file.
 	fd, err := o.openat2(name, oPath|syscall.O_CLOEXEC)

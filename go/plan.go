@@ -6,8 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // statPass learns every row's size before hashing, in parallel. The sizes
@@ -20,10 +22,17 @@ func (j *Job) statPass() error {
 	var wg sync.WaitGroup
 	const chunk = 256
 	workers := min(j.req.Workers, max(len(j.rows)/chunk, 1))
+	var panicked atomic.Pointer[PanicError]
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.CompareAndSwap(nil, &PanicError{Value: r, Stack: debug.Stack()})
+					j.cancelled.Store(true)
+				}
+			}()
 			var sum int64
 			for !j.cancelled.Load() {
 				mu.Lock()
@@ -50,6 +59,9 @@ func (j *Job) statPass() error {
 		}()
 	}
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		return p
+	}
 	if j.cancelled.Load() {
 		return ErrCancelled
 	}

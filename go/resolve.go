@@ -91,7 +91,7 @@ func (o *rootOpener) open(name string) (readCloser, int64, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
 	}
-	f, err := o.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := o.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, -1, classify(name, err)
 	}

@@ -253,7 +253,11 @@ func (j *Job) goSafe(f func() error) {
 		defer j.wg.Done()
 		defer func() {
 			if r := recover(); r != nil {
-				j.fail(&PanicError{Value: r, Stack: debug.Stack()})
+				pe, ok := r.(*PanicError)
+				if !ok {
+					pe = &PanicError{Value: r, Stack: debug.Stack()}
+				}
+				j.fail(pe)
 			}
 		}()
 		if err := f(); err != nil {
@@ -439,15 +443,19 @@ func (j *Job) Poll(timeout time.Duration) Progress {
 	p := Progress{
 		Phase:      j.phase,
 		FilesDone:  j.filesDone.Load(),
-		FilesTotal: j.toHash,
+		FilesTotal: -1,
 		BytesDone:  j.bytesDone.Load(),
 		BytesTotal: j.bytesTotal.Load(),
 		Warnings:   j.nwarnings.Load(),
 	}
 	if j.phase == PhaseEnumerating {
-		p.FilesTotal = -1
+		// The enumerating goroutine owns rows and friends until it moves the
+		// phase on (under mu): read none of them before.
+		p.BytesTotal = -1
+		return p
 	}
-	if j.phase >= PhaseReady && j.err == nil || j.attached {
+	p.FilesTotal = j.toHash
+	if j.err == nil || j.attached {
 		p.Rows = int64(len(j.rows))
 		p.DigestWidth = int64(j.width)
 		p.PathsLen = j.pathsLen
@@ -571,6 +579,9 @@ func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
 	openFiles.Add(-1)
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
+	}
+	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+		panic(pe) // a bug, not a file's status: goSafe fails the job with it
 	}
 	if err != nil {
 		st, errnum := statusOf(err)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -89,6 +90,10 @@ func message(err error) string {
 	if errors.As(err, &pe) && !errors.Is(err, checksig.ErrNotRegular) {
 		return pe.Err.Error()
 	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err.Error()
+	}
 	var pn *checksig.PanicError
 	if errors.As(err, &pn) {
 		return pn.Error() + "\n" + string(pn.Stack)
@@ -98,8 +103,11 @@ func message(err error) string {
 
 func classify(err error) (code C.int32_t, errnum int, line int64, path string) {
 	var pe *fs.PathError
+	var le *os.LinkError
 	if errors.As(err, &pe) {
 		path = pe.Path
+	} else if errors.As(err, &le) {
+		path = le.New // a rename onto the manifest failed: name the target
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {

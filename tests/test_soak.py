@@ -1,0 +1,54 @@
+"""The soak test (issue 6): benchmarks/soak.py at full size, as a test.
+
+Not part of the default suite: it takes a minute or more. Run it with
+
+    python -m pytest -m soak tests/test_soak.py     (or CHECKSIG_SOAK=1)
+
+It runs 100,000 file_digest calls, 1,000 cancelled jobs and 2,000
+verify/cancel cycles on 8 threads in a fresh interpreter, then requires file
+descriptors and goroutines back at their baseline, no engine handle, job or
+open file left, and RSS grown by less than 64 MiB. tests/test_faults.py runs
+a smaller leak check in the default suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SOAK = Path(__file__).resolve().parent.parent / "benchmarks" / "soak.py"
+
+pytestmark = [pytest.mark.soak, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def only_when_asked(request: pytest.FixtureRequest) -> None:
+    markexpr = request.config.getoption("markexpr", "") or ""
+    if "soak" not in markexpr and not os.environ.get("CHECKSIG_SOAK"):
+        pytest.skip("soak test: run with -m soak or CHECKSIG_SOAK=1")
+    if not Path("/proc/self/status").exists():
+        pytest.skip("the soak test reads /proc/self (Linux)")
+
+
+def test_soak_nothing_leaks(tmp_path: Path) -> None:
+    out = tmp_path / "soak.json"
+    proc = subprocess.run(
+        [sys.executable, str(SOAK), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    print(proc.stdout)  # the before/after table, shown with -s or on failure
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())
+    before, after = result["before"], result["after"]
+    assert result["problems"] == []
+    assert after["fds"] <= before["fds"]
+    assert after["goroutines"] <= before["goroutines"]
+    assert after["handles"] == after["jobs"] == after["open_files"] == 0
+    assert after["rss_kib"] - before["rss_kib"] < 64 << 10
