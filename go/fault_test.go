@@ -176,6 +176,8 @@ func (o panickyOpener) size(name string) int64 {
 	return o.fileOpener.size(name)
 }
 
+func (o panickyOpener) sizer() (func(string) int64, func()) { return o.size, func() {} }
+
 type panickyReader struct{ readCloser }
 
 func (panickyReader) Read([]byte) (int, error) { panic("read exploded") }

@@ -34,6 +34,8 @@ func (j *Job) statPass() error {
 				}
 			}()
 			var sum int64
+			size, done := j.open.sizer()
+			defer done()
 			for !j.cancelled.Load() {
 				mu.Lock()
 				lo := next
@@ -47,7 +49,7 @@ func (j *Job) statPass() error {
 					if r.preset != StatusPending {
 						continue
 					}
-					r.size = j.open.size(j.nameOf(r))
+					r.size = size(j.nameOf(r))
 					if r.size > 0 {
 						sum += r.size
 					}

@@ -58,6 +58,9 @@ type fileOpener interface {
 	// size returns the size of the regular file name, or -1: a hint for
 	// progress and scheduling, never used to decide a status.
 	size(name string) int64
+	// sizer returns a size function for one goroutine's use (it may keep
+	// state, such as an open directory) and a function that releases it.
+	sizer() (size func(string) int64, done func())
 	close() error
 }
 
@@ -185,3 +188,7 @@ func (o joinedOpener) path(name string) string {
 func (o joinedOpener) open(name string) (readCloser, int64, error) { return openPlain(o.path(name)) }
 func (o joinedOpener) size(name string) int64                      { return statSize(o.path(name)) }
 func (joinedOpener) close() error                                  { return nil }
+
+func (o *rootOpener) sizer() (func(string) int64, func())  { return o.size, func() {} }
+func (o plainOpener) sizer() (func(string) int64, func())  { return o.size, func() {} }
+func (o joinedOpener) sizer() (func(string) int64, func()) { return o.size, func() {} }
