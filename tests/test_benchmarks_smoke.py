@@ -1,0 +1,49 @@
+"""Smoke test of benchmarks/run.py: every tool gets a row. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = ["small", "large", "huge", "huge1", "mixed", "million"]
+TOOLS = ["checksig-api", "checksig-cli", "sha1sum", "sha1sum-split", "py-threads"]
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("sha1sum") is None, reason="needs GNU sha1sum"),
+    pytest.mark.skipif(sys.version_info < (3, 11), reason="peers need hashlib.file_digest"),
+]
+
+
+def test_benchmark_harness_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--smoke",
+           "--repeat", "1", "--data-dir", str(tmp_path / "data"), "--json", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+
+    data = json.loads(out.read_text())
+    rows = {(x["dataset"], x["tool"]): x for x in data["results"]}
+    for ds in DATASETS:
+        for tool in TOOLS:
+            row = rows.get((ds, tool))
+            assert row is not None, f"no row for {ds}/{tool}"
+            # A tool may be missing from this checkout, but none may fail: a failure
+            # means a wrong command line or a real verification error.
+            assert not row["status"].startswith("failed"), f"{ds}/{tool}: {row['status']}"
+            if tool not in ("checksig-api", "checksig-cli"):
+                assert row["status"] == "ok", f"{ds}/{tool}: {row['status']}"
+            if row["status"] == "ok":
+                assert len(row["seconds"]) == 1 and row["peak_rss_mib"] is not None
+            assert f"{ds:<8} {tool:<14}" in r.stdout
+    if "checksig-api" not in data["tools"]["unavailable"]:
+        assert data["startup"]["import checksig + file_digest"].get("median_ms") is not None
+        assert "us_per_call" in data["per_file"]["checksig.file_digest"]
+        assert [x["workers"] for x in data["scaling"]["rows"]][:2] == [1, 2]
+    assert {t["target"] for t in data["targets"]}
+    assert data["machine"]["nproc"] >= 1
