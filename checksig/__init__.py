@@ -10,24 +10,44 @@ on first use (``import checksig`` alone does not load it). The API::
     checksig.check_file(path, expected_hex)    # algorithm inferred from the length
     checksig.digest_files(paths, "md5")        # many files in parallel, in input order
 
+Every batch function also runs in the background or under asyncio::
+
+    job = checksig.start_verify(root_dir)      # a Job, at once
+    job.progress                               # Progress(phase="running", ..., eta=12.5)
+    job.cancel(); job.done(); job.result(timeout=10)
+    report = await checksig.averify(root_dir)  # acheck_signatures, amake_manifest, ...
+
 Algorithms are hashlib's names: md5, sha1, sha224, sha256, sha384, sha512.
-Ctrl-C cancels the engine's work promptly. The engine cannot be used in a
-process forked from one that already used it: use multiprocessing's "spawn"
-or "forkserver" start method.
+``progress=True`` shows a bar (a widget in Jupyter); by default one appears
+when stderr is a terminal or in a Jupyter kernel. Ctrl-C, or interrupting
+the kernel, cancels the engine's work within milliseconds and raises
+KeyboardInterrupt. The engine cannot be used in a process forked from one
+that already used it: use multiprocessing's "spawn" or "forkserver" start
+method.
 """
 
 from __future__ import annotations
 
 from ._api import (
     ALGORITHMS,
+    acheck_signatures,
+    adigest_files,
+    amake_manifest,
+    averify,
     check_file,
     check_signatures,
     digest_files,
     file_digest,
     make_manifest,
+    start_check_signatures,
+    start_digest_files,
+    start_make_manifest,
+    start_verify,
     verify,
 )
 from ._errors import Cancelled, EngineError, ManifestError, SignatureError
+from ._jobs import Job
+from ._progress import Progress
 from ._report import STATUSES, Report, Row
 
 
@@ -42,22 +62,43 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> str:
+    # __version__ is looked up on first use: importlib.metadata costs ~10 ms,
+    # a third of `import checksig`, and most programs never ask.
+    if name == "__version__":
+        global __version__
+        __version__ = _version()
+        return __version__
+    raise AttributeError(f"module 'checksig' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"__version__"})
 
 __all__ = [
     "ALGORITHMS",
     "STATUSES",
     "Cancelled",
     "EngineError",
+    "Job",
     "ManifestError",
+    "Progress",
     "Report",
     "Row",
     "SignatureError",
     "__version__",
+    "acheck_signatures",
+    "adigest_files",
+    "amake_manifest",
+    "averify",
     "check_file",
     "check_signatures",
     "digest_files",
     "file_digest",
     "make_manifest",
+    "start_check_signatures",
+    "start_digest_files",
+    "start_make_manifest",
+    "start_verify",
     "verify",
 ]

@@ -1,33 +1,53 @@
-"""The public functions: argument checking, then engine jobs through _native."""
+"""The public functions: argument checking, then engine jobs.
+
+Every batch operation comes in three forms with the same arguments:
+
+* ``verify(...)`` blocks and returns the result (``check_signatures``,
+  ``make_manifest``, ``digest_files`` likewise);
+* ``start_verify(...)`` returns a :class:`~checksig.Job` at once, running in
+  the background;
+* ``await averify(...)`` for asyncio.
+
+The blocking form is exactly ``start_verify(...).result()``.
+"""
 
 from __future__ import annotations
 
 import errno
 import os
 import string
+import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from . import _native
 from ._errors import NotRegularFileError, SignatureError
+from ._jobs import Job, RunInfo
+from ._lazy import np
+from ._progress import ProgressArg, check_progress_arg
 from ._report import Report
 
 __all__ = [
     "ALGORITHMS",
+    "acheck_signatures",
+    "adigest_files",
+    "amake_manifest",
+    "averify",
     "check_file",
     "check_signatures",
     "digest_files",
     "file_digest",
     "make_manifest",
+    "start_check_signatures",
+    "start_digest_files",
+    "start_make_manifest",
+    "start_verify",
     "verify",
 ]
 
 #: A path: str, bytes or os.PathLike.
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-#: progress=: False (nothing), True (a tqdm bar if tqdm is installed) or a
-#: callable taking the progress dict.
-ProgressArg = Union[bool, None, Callable[[dict], Any]]
 
 #: The supported algorithms: hashlib's names.
 ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
@@ -91,66 +111,7 @@ def _normalise_hex(expected: Any) -> str:
     return text.lower()
 
 
-# --- progress ----------------------------------------------------------------
-
-
-class _Progress:
-    """Turns progress= into a per-poll callback; close() ends a tqdm bar."""
-
-    def __init__(self, progress: ProgressArg, desc: str) -> None:
-        self._callback: Callable[[dict], Any] | None = None
-        self._bar: Any = None
-        self._desc = desc
-        self._tqdm: Any = None
-        if progress is None or progress is False:
-            return
-        if progress is True:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                return  # documented: no tqdm, no bar
-            self._tqdm = tqdm
-            self._callback = self._update_bar
-        elif callable(progress):
-            self._callback = progress
-        else:
-            raise TypeError(f"progress must be True, False or a callable, got {progress!r}")
-
-    def __call__(self, p: dict[str, Any]) -> None:
-        if self._callback is not None:
-            self._callback(p)
-
-    def _update_bar(self, p: dict[str, Any]) -> None:
-        total = p["bytes_total"]
-        if self._bar is None:
-            if total < 0:
-                return  # still enumerating: no total yet
-            self._bar = self._tqdm(
-                total=total, desc=self._desc, unit="B", unit_scale=True, unit_divisor=1024
-            )
-        if self._bar.total != total and total >= 0:
-            self._bar.total = total
-        delta = p["bytes_done"] - self._bar.n
-        if delta > 0:
-            self._bar.update(delta)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
-def _run(job: _native._Job, progress: ProgressArg, desc: str) -> tuple[dict, list]:
-    """Drive job to the end; on any exception (Ctrl-C) cancel it. Frees it."""
-    reporter = _Progress(progress, desc)
-    try:
-        with job:  # cancels on an exception, always frees
-            job.wait(reporter)
-            columns = job.result()
-            warnings = job.warnings()
-        return columns, warnings
-    finally:
-        reporter.close()
+# --- results -------------------------------------------------------------------------
 
 
 def _row_error(path: str, status: str, errnum: int) -> OSError:
@@ -166,12 +127,239 @@ def _row_error(path: str, status: str, errnum: int) -> OSError:
         message = "changed size while it was read, so its digest is of no version of it"
     else:
         message = f"could not be read ({status})"
-    exc = OSError(f"{path!r} {message}")
-    exc.filename = path
-    return exc
+    return _native.PathOSError(message, path)
 
 
-# --- public API ----------------------------------------------------------------
+def _failure_message(report: Report) -> str:
+    lines = report.failure_lines()
+    total = len(report)
+    lines.insert(
+        0,
+        f"{len(lines)} of {total} file{'s' if total != 1 else ''} failed verification "
+        f"against {report._title()}:",
+    )
+    return "\n  ".join(lines)
+
+
+def _raise_if_failed(report: Report) -> Report:
+    if not report.ok:
+        raise SignatureError(_failure_message(report), report)
+    return report
+
+
+def _digests(paths: list[bytes], alg: int, columns: dict[str, np.ndarray]) -> list[str]:
+    bad = (columns["status"] != _native.ST_OK).nonzero()[0]
+    if len(bad):
+        i = int(bad[0])
+        st = int(columns["status"][i])
+        status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
+        raise _row_error(os.fsdecode(paths[i]), status, int(columns["errnum"][i]))
+    width = _native.DIGEST_SIZES[alg]
+    actual = columns["actual"][:, :width]
+    return [cell.tobytes().hex() for cell in actual]
+
+
+# --- starting jobs ---------------------------------------------------------------------
+
+
+def _start_verify(
+    root_dir: PathArg,
+    manifest: PathArg | None,
+    *,
+    check: bool,
+    algorithm: str | None,
+    workers: int | None,
+    strict: bool,
+    ignore_missing: bool,
+    extra: bool,
+    allow_outside_root: bool,
+    progress: ProgressArg,
+) -> Job[Report]:
+    alg = _algorithm(algorithm, allow_none=True)
+    nworkers = _workers(workers)
+    check_progress_arg(progress)
+    root = _fsbytes(root_dir, "root_dir")
+    manifest_bytes = _manifest_path(root, manifest)
+    flags = (
+        (_native.F_STRICT if strict else 0)
+        | (_native.F_EXTRA if extra else 0)
+        | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
+    )
+    root_path = Path(os.fsdecode(root))
+    manifest_path = Path(os.fsdecode(manifest_bytes))
+    ignore = bool(ignore_missing)
+
+    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> Report:
+        report = Report(
+            columns,
+            root=root_path,
+            manifest=manifest_path,
+            warnings=warnings,
+            ignore_missing=ignore,
+            elapsed=info.elapsed,
+            bytes_hashed=info.bytes_done,
+        )
+        return _raise_if_failed(report) if check else report
+
+    _native.lib()  # load first: elapsed times the job, not the loading
+    started = time.monotonic()
+    native = _native._Job(
+        _native.JOB_VERIFY,
+        algorithm=alg,
+        workers=nworkers,
+        flags=flags,
+        root=root,
+        manifest=manifest_bytes,
+    )
+    kind = "check_signatures" if check else "verify"
+    return Job(
+        native, build, kind=kind, desc=manifest_path.name, progress=progress, started=started
+    )
+
+
+def start_verify(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
+    progress: ProgressArg = False,
+) -> Job[Report]:
+    """Start :func:`verify` in the background and return its :class:`Job` at once.
+
+    ``job.result()`` returns the :class:`Report`; ``job.progress`` tells how
+    far it got; ``job.cancel()`` stops it. The arguments are those of
+    :func:`verify`, except that ``progress`` defaults to ``False`` and is
+    fed only when the job is observed (see :class:`Job`). Errors in the
+    arguments (an unknown algorithm, a missing root) are raised here.
+    """
+    return _start_verify(
+        root_dir,
+        manifest,
+        check=False,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
+    )
+
+
+def start_check_signatures(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
+    progress: ProgressArg = False,
+) -> Job[Report]:
+    """Start :func:`check_signatures` in the background; return its :class:`Job`.
+
+    As :func:`start_verify`, but ``job.result()`` raises
+    :class:`SignatureError` when an entry fails.
+    """
+    return _start_verify(
+        root_dir,
+        manifest,
+        check=True,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
+    )
+
+
+def _start_digest(
+    paths: list[bytes], alg: int, nworkers: int, progress: ProgressArg
+) -> Job[list[str]]:
+    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> list[str]:
+        return _digests(paths, alg, columns)
+
+    _native.lib()  # load first: elapsed times the job, not the loading
+    started = time.monotonic()
+    native = _native._Job(_native.JOB_DIGEST, algorithm=alg, workers=nworkers, paths=paths)
+    return Job(native, build, kind="digest", desc="digest", progress=progress, started=started)
+
+
+def start_digest_files(
+    paths: Iterable[PathArg],
+    algorithm: str = "sha1",
+    *,
+    workers: int | None = None,
+    progress: ProgressArg = False,
+) -> Job[list[str]]:
+    """Start :func:`digest_files` in the background; return its :class:`Job`.
+
+    ``job.result()`` returns the hex digests in input order or raises the
+    first failing path's OSError. ``progress`` defaults to ``False`` here
+    (see :func:`start_verify`). An empty ``paths`` gives a job whose result
+    is ``[]``.
+    """
+    alg = _algorithm(algorithm)
+    nworkers = _workers(workers)
+    check_progress_arg(progress)
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        raise TypeError("digest_files takes an iterable of paths, not a single path")
+    raw = [_fsbytes(p) for p in paths]
+    return _start_digest(raw, alg, nworkers, progress)
+
+
+def start_make_manifest(
+    root_dir: PathArg,
+    algorithm: str = "sha256",
+    output: PathArg | None = None,
+    *,
+    workers: int | None = None,
+    tag: bool = False,
+    progress: ProgressArg = False,
+) -> Job[Path]:
+    """Start :func:`make_manifest` in the background; return its :class:`Job`.
+
+    ``job.result()`` returns the manifest's path once it is written. A
+    cancelled job writes nothing. ``progress`` defaults to ``False`` here
+    (see :func:`start_verify`).
+    """
+    alg = _algorithm(algorithm)
+    nworkers = _workers(workers)
+    check_progress_arg(progress)
+    root = _fsbytes(root_dir, "root_dir")
+    if output is None:
+        out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
+    else:
+        out = os.path.join(root, _fsbytes(output, "output path"))
+    out = os.path.abspath(out)
+    out_path = Path(os.fsdecode(out))
+
+    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> Path:
+        return out_path
+
+    _native.lib()  # load first: elapsed times the job, not the loading
+    started = time.monotonic()
+    native = _native._Job(
+        _native.JOB_MAKE,
+        algorithm=alg,
+        workers=nworkers,
+        flags=_native.F_TAG if tag else 0,
+        root=root,
+        manifest=out,
+    )
+    return Job(native, build, kind="make", desc=out_path.name, progress=progress, started=started)
+
+
+# --- blocking ----------------------------------------------------------------------------
 
 
 def verify(
@@ -184,14 +372,15 @@ def verify(
     ignore_missing: bool = False,
     extra: bool = False,
     allow_outside_root: bool = False,
-    progress: ProgressArg = False,
+    progress: ProgressArg = None,
 ) -> Report:
     """Check every entry of a manifest against the files under root_dir.
 
     Does the same work as :func:`check_signatures` but never raises for bad
     entries: it returns a :class:`Report` with one row per manifest entry
     (status "ok", "mismatch", "missing", "unreadable", "not_regular",
-    "outside_root", ...).
+    "outside_root", ...). ``start_verify(...)`` runs it in the background,
+    ``await averify(...)`` in asyncio.
 
     Args:
         root_dir: the directory the manifest's names are relative to. Names
@@ -216,42 +405,32 @@ def verify(
         allow_outside_root: let names reach outside root_dir (``..``,
             absolute names, symlinks leading out). Only for manifests you
             trust; FIFOs and devices are still never read.
-        progress: ``True`` shows a tqdm progress bar (if tqdm is installed),
-            a callable is called with a progress dict after every poll.
+        progress: ``None`` (the default): a bar when stderr is a terminal or
+            in a Jupyter kernel, shown once the run has lasted half a
+            second; ``True``: always a bar (tqdm.auto: a widget in Jupyter,
+            text on stderr; needs tqdm); ``False``: nothing; a callable:
+            called with a :class:`checksig.Progress` snapshot each time the
+            job is polled (every 50 ms while this call waits).
 
     Raises:
         FileNotFoundError: the manifest or root_dir does not exist.
         ManifestError: the manifest has no usable line, or (strict) a
             malformed one.
         ValueError: a bad argument (unknown algorithm, NUL in a path, ...).
-        KeyboardInterrupt: Ctrl-C; the engine's work is cancelled first.
+        KeyboardInterrupt: Ctrl-C or a Jupyter kernel interrupt; the engine
+            has stopped and closed every file before it propagates.
     """
-    alg = _algorithm(algorithm, allow_none=True)
-    nworkers = _workers(workers)
-    root = _fsbytes(root_dir, "root_dir")
-    manifest_bytes = _manifest_path(root, manifest)
-    flags = (
-        (_native.F_STRICT if strict else 0)
-        | (_native.F_EXTRA if extra else 0)
-        | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
-    )
-    manifest_path = Path(os.fsdecode(manifest_bytes))
-    job = _native._Job(
-        _native.JOB_VERIFY,
-        algorithm=alg,
-        workers=nworkers,
-        flags=flags,
-        root=root,
-        manifest=manifest_bytes,
-    )
-    columns, warnings = _run(job, progress, manifest_path.name)
-    return Report(
-        columns,
-        root=Path(os.fsdecode(root)),
-        manifest=manifest_path,
-        warnings=warnings,
-        ignore_missing=bool(ignore_missing),
-    )
+    return start_verify(
+        root_dir,
+        manifest,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
+    ).result()
 
 
 def check_signatures(
@@ -264,7 +443,7 @@ def check_signatures(
     ignore_missing: bool = False,
     extra: bool = False,
     allow_outside_root: bool = False,
-    progress: ProgressArg = False,
+    progress: ProgressArg = None,
 ) -> Report:
     """Verify root_dir against its manifest; raise if any entry fails.
 
@@ -276,14 +455,15 @@ def check_signatures(
           data/a.bin: mismatch (expected 3f2a..., got 9b1c...)
           b.txt: missing (No such file or directory)
 
-    and whose ``.report`` holds the full report.
+    and whose ``.report`` holds the full report (in a notebook the error
+    renders as the report's HTML summary).
 
     ``manifest=None`` means ``root_dir/"sha1sum.txt"``; a relative manifest
     path is taken relative to ``root_dir``. Malformed manifest lines are
     skipped (see ``Report.warnings``). See :func:`verify` for the arguments
     and the other exceptions (FileNotFoundError for a missing manifest, ...).
     """
-    report = verify(
+    return start_check_signatures(
         root_dir,
         manifest,
         algorithm=algorithm,
@@ -293,17 +473,7 @@ def check_signatures(
         extra=extra,
         allow_outside_root=allow_outside_root,
         progress=progress,
-    )
-    if not report.ok:
-        lines = report.failure_lines()
-        total = len(report)
-        lines.insert(
-            0,
-            f"{len(lines)} of {total} file{'s' if total != 1 else ''} failed verification "
-            f"against {report.manifest}:",
-        )
-        raise SignatureError("\n  ".join(lines), report)
-    return report
+    ).result()
 
 
 def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
@@ -312,7 +482,8 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
     ``algorithm`` is a hashlib name (md5, sha1, sha224, sha256, sha384,
     sha512; any case). The path is used as given (no root confinement).
     Directories, FIFOs, sockets and devices are refused without being read.
-    Large files run as a cancellable engine job, so Ctrl-C stops them.
+    Files of 64 MiB or more run as a cancellable engine job, so Ctrl-C (or
+    a kernel interrupt) stops them promptly.
 
     Raises:
         FileNotFoundError, PermissionError, IsADirectoryError, OSError: as
@@ -329,7 +500,7 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
     if small:
         digest, _ = _native.file_digest(raw, alg)
         return digest.hex()
-    return _digest_job([raw], alg, 1, False)[0]
+    return _start_digest([raw], alg, 1, False).result()[0]
 
 
 def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bool:
@@ -367,46 +538,28 @@ def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bo
     return file_digest(path, name) == digest
 
 
-def _digest_job(paths: list[bytes], alg: int, nworkers: int, progress: ProgressArg) -> list[str]:
-    job = _native._Job(_native.JOB_DIGEST, algorithm=alg, workers=nworkers, paths=paths)
-    columns, _ = _run(job, progress, "digest")
-    bad = (columns["status"] != _native.ST_OK).nonzero()[0]
-    if len(bad):
-        i = int(bad[0])
-        st = int(columns["status"][i])
-        status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
-        raise _row_error(os.fsdecode(paths[i]), status, int(columns["errnum"][i]))
-    width = _native.DIGEST_SIZES[alg]
-    actual = columns["actual"][:, :width]
-    return [cell.tobytes().hex() for cell in actual]
-
-
 def digest_files(
     paths: Iterable[PathArg],
     algorithm: str = "sha1",
     *,
     workers: int | None = None,
-    progress: ProgressArg = False,
+    progress: ProgressArg = None,
 ) -> list[str]:
     """Hash many files in parallel; return their hex digests in input order.
 
     Paths are used as given (no root confinement); the same path may appear
-    more than once. ``workers=None`` means one per CPU.
+    more than once. ``workers=None`` means one per CPU. ``progress`` is as
+    for :func:`verify`.
 
     Raises:
         FileNotFoundError, PermissionError, IsADirectoryError, OSError: for
             the first failing path (in input order), naming it; a FIFO or
             device raises an OSError saying it is not a regular file.
         ValueError: an unknown algorithm or a NUL in a path.
+        KeyboardInterrupt: as for :func:`verify`.
     """
-    alg = _algorithm(algorithm)
-    nworkers = _workers(workers)
-    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
-        raise TypeError("digest_files takes an iterable of paths, not a single path")
-    raw = [_fsbytes(p) for p in paths]
-    if not raw:
-        return []
-    return _digest_job(raw, alg, nworkers, progress)
+    job = start_digest_files(paths, algorithm, workers=workers, progress=progress)
+    return job.result()
 
 
 def make_manifest(
@@ -416,7 +569,7 @@ def make_manifest(
     *,
     workers: int | None = None,
     tag: bool = False,
-    progress: ProgressArg = False,
+    progress: ProgressArg = None,
 ) -> Path:
     """Hash every regular file under root_dir and write a manifest.
 
@@ -424,7 +577,8 @@ def make_manifest(
     reads: one ``HEX  name`` line per file, names relative to root_dir,
     sorted, or BSD tag lines (``SHA256 (name) = HEX``) with ``tag=True``.
     Symlinks, FIFOs, devices and the manifest itself are not listed. It is
-    written atomically: a temporary file beside it, then a rename.
+    written atomically: a temporary file beside it, then a rename; an
+    interrupted call writes nothing.
 
     Args:
         root_dir: the directory to walk.
@@ -443,22 +597,94 @@ def make_manifest(
         OSError: root_dir cannot be walked, a file cannot be read, or the
             manifest cannot be written.
         ValueError: an unknown algorithm or a NUL in a path.
+        KeyboardInterrupt: as for :func:`verify`.
     """
-    alg = _algorithm(algorithm)
-    nworkers = _workers(workers)
-    root = _fsbytes(root_dir, "root_dir")
-    if output is None:
-        out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
-    else:
-        out = os.path.join(root, _fsbytes(output, "output path"))
-    out = os.path.abspath(out)
-    job = _native._Job(
-        _native.JOB_MAKE,
-        algorithm=alg,
-        workers=nworkers,
-        flags=_native.F_TAG if tag else 0,
-        root=root,
-        manifest=out,
+    return start_make_manifest(
+        root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
+    ).result()
+
+
+# --- asyncio -----------------------------------------------------------------------------
+
+
+async def averify(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
+    progress: ProgressArg = None,
+) -> Report:
+    """:func:`verify` for asyncio: ``report = await checksig.averify(root)``.
+
+    The engine works on its own threads; the coroutine polls it every
+    50 ms without blocking the event loop (and feeds ``progress``).
+    Cancelling the awaiting task cancels the engine's work.
+    """
+    return await start_verify(
+        root_dir,
+        manifest,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
     )
-    _run(job, progress, os.path.basename(os.fsdecode(out)))
-    return Path(os.fsdecode(out))
+
+
+async def acheck_signatures(
+    root_dir: PathArg,
+    manifest: PathArg | None = None,
+    *,
+    algorithm: str | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    ignore_missing: bool = False,
+    extra: bool = False,
+    allow_outside_root: bool = False,
+    progress: ProgressArg = None,
+) -> Report:
+    """:func:`check_signatures` for asyncio (see :func:`averify`)."""
+    return await start_check_signatures(
+        root_dir,
+        manifest,
+        algorithm=algorithm,
+        workers=workers,
+        strict=strict,
+        ignore_missing=ignore_missing,
+        extra=extra,
+        allow_outside_root=allow_outside_root,
+        progress=progress,
+    )
+
+
+async def adigest_files(
+    paths: Iterable[PathArg],
+    algorithm: str = "sha1",
+    *,
+    workers: int | None = None,
+    progress: ProgressArg = None,
+) -> list[str]:
+    """:func:`digest_files` for asyncio (see :func:`averify`)."""
+    return await start_digest_files(paths, algorithm, workers=workers, progress=progress)
+
+
+async def amake_manifest(
+    root_dir: PathArg,
+    algorithm: str = "sha256",
+    output: PathArg | None = None,
+    *,
+    workers: int | None = None,
+    tag: bool = False,
+    progress: ProgressArg = None,
+) -> Path:
+    """:func:`make_manifest` for asyncio (see :func:`averify`)."""
+    return await start_make_manifest(
+        root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
+    )

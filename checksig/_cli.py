@@ -280,9 +280,11 @@ class _Progress:
                 f"{_human(done)}/{_human(total)}  {_human(rate)}/s"
             )
         width = shutil.get_terminal_size((80, 24)).columns - 1
+        # Visible before the write: a Ctrl-C landing during or just after it
+        # must still make close() erase the line.
+        self._visible = True
         self.stream.write("\r" + text[:width] + "\x1b[K")
         self.stream.flush()
-        self._visible = True
 
     def close(self) -> None:
         if self._visible:

@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 
+#: Failures an uncaught SignatureError lists in a notebook's traceback.
+_TRACEBACK_FAILURES = 20
+
+
 class SignatureError(ValueError):
     """Some manifest entries failed verification.
 
@@ -48,6 +52,39 @@ class SignatureError(ValueError):
 
     def __reduce__(self):  # keep .report across pickling (multiprocessing)
         return (type(self), (self.args[0], self.report))
+
+    def _repr_html_(self) -> str:
+        """The notebook view: the first line of the message, then the report's view."""
+        from ._html import signature_error_html
+
+        return signature_error_html(self, self.report)
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for an uncaught SignatureError.
+
+        In a Jupyter kernel the report is displayed as HTML (as
+        ``_repr_html_``) above a traceback whose message lists at most 20
+        failures, not a wall of text; elsewhere the usual traceback.
+        """
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:  # pragma: no cover - IPython calls this only from a shell
+            import traceback
+
+            return traceback.format_exception(type(self), self, self.__traceback__)
+        value: SignatureError = self
+        if getattr(shell, "kernel", None) is not None:
+            from IPython.display import HTML, display
+
+            display(HTML(self._repr_html_()))
+            lines = str(self).split("\n")
+            if len(lines) > _TRACEBACK_FAILURES + 1:
+                more = len(lines) - 1 - _TRACEBACK_FAILURES
+                short = lines[: _TRACEBACK_FAILURES + 1]
+                short.append(f"  \u2026 and {more} more (err.report.failures lists them all)")
+                value = SignatureError("\n".join(short), self.report)
+        return shell.InteractiveTB.structured_traceback(type(self), value, self.__traceback__)
 
 
 class ManifestError(ValueError):

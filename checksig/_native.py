@@ -30,13 +30,13 @@ import os
 import sys
 import sysconfig
 import threading
+import time
 from ctypes import POINTER, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from ._errors import Cancelled, EngineError, ManifestError, NotRegularFileError
+from ._lazy import np
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
@@ -312,6 +312,27 @@ def _strerror(errnum: int, fallback: str) -> str:
     return fallback
 
 
+class PathOSError(OSError):
+    """An OSError with no errno but a reason and a path: ``str()`` shows both.
+
+    Setting ``filename`` on a plain ``OSError(message)`` would make its
+    ``str()`` read ``[Errno None] None: 'path'`` and lose the reason.
+    """
+
+    def __init__(self, reason: str, filename: str | None) -> None:
+        super().__init__(reason)
+        self.strerror = reason
+        self.filename = filename
+
+    def __str__(self) -> str:
+        if self.filename is None:
+            return str(self.strerror)
+        return f"{self.strerror}: {self.filename!r}"
+
+    def __reduce__(self):
+        return (type(self), (self.strerror, self.filename))
+
+
 def error_to_exception(err: Error) -> BaseException:
     """Build the Python exception for a filled checksig_error (not cleared)."""
     code = err.code
@@ -342,9 +363,7 @@ def error_to_exception(err: Error) -> BaseException:
         if errnum:
             # OSError(errno, ...) picks the subclass (NotADirectoryError, ...).
             return OSError(errnum, _strerror(errnum, message), path)
-        exc = OSError(f"{message}: {path!r}" if path is not None else message)
-        exc.filename = path
-        return exc
+        return PathOSError(message, path)
     if code == E_MANIFEST:
         return ManifestError(message, path=path, line=line)
     if code == E_CANCELLED:
@@ -424,7 +443,19 @@ class _Job:
     The handle is released exactly once, by :meth:`free` (also on ``with``
     exit and, as a last resort, on garbage collection). The numpy columns
     stay referenced by the job until after ``checksig_job_free`` returned.
-    All methods are safe to call from one thread at a time.
+
+    Threads: every method may be called from any thread, concurrently (the
+    public :class:`checksig.Job` polls from the caller's thread while a
+    watcher thread waits for phase changes). Each poll fills its own
+    counters buffer; attaching and releasing the handle take ``_lock``, so
+    the columns are attached at most once and never after :meth:`free`.
+
+    Cancel in PH_READY: the engine only notices a cancel in its workers, and
+    a job in PH_READY has none until attach starts them; it would stay in
+    READY until freed. Attaching just to let the workers see the flag would
+    allocate every column for nothing (hundreds of MB for a big manifest),
+    so a job cancelled before it was attached is reported DONE and
+    cancelled here, by Python, and never attached.
     """
 
     def __init__(
@@ -442,9 +473,13 @@ class _Job:
         self._handle = 0
         self._columns: dict[str, np.ndarray] | None = None
         self._cstruct: Columns | None = None
-        self._progress = (c_int64 * P_LEN)()
+        self._progress: tuple[int, ...] = (PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
         self._phase = PH_ENUMERATING
+        self._cancelled = False
+        self._stopped_in_ready = False  # cancelled in PH_READY, never attached
         self._lock = threading.Lock()
+        #: time.monotonic() when the columns were attached (hashing started).
+        self.attached_at: float | None = None
 
         req = Request(kind=kind, workers=workers, flags=flags, algorithm=algorithm)
         keep: list[Any] = []
@@ -476,7 +511,11 @@ class _Job:
     # -- lifecycle
 
     def free(self) -> None:
-        """Cancel if still running, wait for the engine to let go, release."""
+        """Cancel if still running, wait for the engine to let go, release.
+
+        Returns once no engine goroutine works for the job any more: every
+        file it opened is closed and the columns are no longer written.
+        """
         with self._lock:
             handle, self._handle = self._handle, 0
         if handle:
@@ -484,6 +523,11 @@ class _Job:
             self._lib.checksig_job_free(handle)
         # Only now may the columns be released (the Report keeps its own refs).
         self._cstruct = None
+
+    @property
+    def freed(self) -> bool:
+        """Whether :meth:`free` has released the handle."""
+        return not self._handle
 
     def __enter__(self) -> _Job:
         return self
@@ -501,31 +545,74 @@ class _Job:
             pass
 
     def _check(self) -> int:
-        if not self._handle:
+        handle = self._handle
+        if not handle:
             raise ValueError("the checksig job has been freed")
-        return self._handle
+        return handle
 
     # -- polling
+
+    def poll_counters(self, timeout_ms: int = 0) -> tuple[int, ...]:
+        """Wait up to timeout_ms for a phase change; attach columns when ready.
+
+        Returns the CHECKSIG_P_* counters as a tuple (phase as a number).
+        A job that reached PH_READY is attached here, by whichever thread
+        sees it first, so the engine starts hashing at once.
+        """
+        handle = self._check()
+        if self._stopped_in_ready:
+            return self._progress
+        counters = ()
+        if timeout_ms > 0 and self._cstruct is None:
+            # checksig_job_poll waits for the phase to change from the one it
+            # finds. A job already in PH_READY changes only when attached, so
+            # a waiting poll there would sleep its whole timeout: look first.
+            counters = self._poll_once(handle, 0)
+            if counters[0] != PH_ENUMERATING:
+                timeout_ms = -1  # no wait: attach (or report DONE) now
+        if timeout_ms != -1:
+            counters = self._poll_once(handle, max(timeout_ms, 0))
+        with self._lock:
+            phase = counters[0]
+            if phase == PH_READY:
+                if self._cstruct is None and self._handle and not self._cancelled:
+                    self._attach(counters)
+                if self._cstruct is not None:
+                    phase = PH_RUNNING  # attached: the workers run now
+                elif self._cancelled:
+                    self._progress = counters
+                    return self._cancelled_in_ready()
+                counters = (phase,) + counters[1:]
+            # Several threads poll: keep the newest view, phases only move forward.
+            if phase >= self._phase:
+                self._phase = phase
+                self._progress = counters
+            return counters
+
+    def _poll_once(self, handle: int, timeout_ms: int) -> tuple[int, ...]:
+        buf = (c_int64 * P_LEN)()
+        err = Error()
+        code = self._lib.checksig_job_poll(handle, timeout_ms, buf, P_LEN, ctypes.byref(err))
+        if code != OK:
+            raise_error(code, err)
+        return tuple(buf)
+
+    def _cancelled_in_ready(self) -> tuple[int, ...]:
+        self._stopped_in_ready = True
+        self._phase = PH_DONE
+        self._progress = (PH_DONE,) + self._progress[1:]
+        return self._progress
 
     def poll(self, timeout_ms: int = 0) -> dict[str, Any]:
         """Wait up to timeout_ms for a phase change; attach columns when ready.
 
         Returns the progress dict (see :meth:`progress`).
         """
-        handle = self._check()
-        err = Error()
-        code = self._lib.checksig_job_poll(
-            handle, timeout_ms, self._progress, P_LEN, ctypes.byref(err)
-        )
-        if code != OK:
-            raise_error(code, err)
-        self._phase = self._progress[0]
-        if self._phase == PH_READY and self._cstruct is None:
-            self._attach()
-        return self._progress_dict()
+        return self._progress_dict(self.poll_counters(timeout_ms))
 
-    def _progress_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, self._progress))
+    @staticmethod
+    def _progress_dict(counters: tuple[int, ...]) -> dict[str, Any]:
+        d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, counters))
         d["phase"] = PHASES.get(d["phase"], str(d["phase"]))
         return d
 
@@ -538,8 +625,8 @@ class _Job:
         """
         return self.poll(0)
 
-    def _attach(self) -> None:
-        p = self._progress
+    def _attach(self, p: tuple[int, ...]) -> None:
+        """Allocate the columns PH_READY asked for and hand them over (under _lock)."""
         rows, width, paths_len = p[5], p[6], p[7]
         cols = {
             "status": np.zeros(rows, dtype=np.uint8),
@@ -561,21 +648,28 @@ class _Job:
         err = Error()
         # Referenced before the call: from here on the engine may write.
         self._columns, self._cstruct = cols, c
-        code = self._lib.checksig_job_attach(self._check(), ctypes.byref(c), ctypes.byref(err))
+        code = self._lib.checksig_job_attach(self._handle, ctypes.byref(c), ctypes.byref(err))
         if code != OK:
+            self._columns, self._cstruct = None, None
             raise_error(code, err)
+        self.attached_at = time.monotonic()
 
     def cancel(self) -> None:
         """Ask the job to stop; returns at once. Idempotent."""
-        with self._lock:
-            handle = self._handle
+        self._cancelled = True
+        handle = self._handle
         if handle:
             self._lib.checksig_job_cancel(handle)
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
 
     def done(self) -> bool:
         """Whether the job has finished (successfully or not)."""
         if self._phase != PH_DONE:
-            self.poll(0)
+            self.poll_counters(0)
         return self._phase == PH_DONE
 
     def wait(self, callback: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -596,6 +690,12 @@ class _Job:
         handle = self._check()
         if self._phase != PH_DONE:
             raise ValueError("the checksig job has not finished")
+        if self._stopped_in_ready:
+            # Cancelled before it was attached (see the class docstring).
+            current = sys.exc_info()[1]
+            if isinstance(current, KeyboardInterrupt):
+                raise current
+            raise Cancelled("checksig: cancelled")
         err = Error()
         code = self._lib.checksig_job_result(handle, ctypes.byref(err))
         if code != OK:

@@ -7,7 +7,8 @@ million-entry manifest costs a few arrays, not a million objects.
 
 from __future__ import annotations
 
-import html
+import errno
+import json
 import operator
 import os
 from collections import Counter
@@ -15,9 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-import numpy as np
-
+from . import _html
+from ._html import display_name
+from ._lazy import np
 from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES
+from ._progress import human_bytes, human_seconds
 
 if TYPE_CHECKING:
     import pandas
@@ -26,11 +29,27 @@ __all__ = ["Report", "Row", "STATUSES"]
 
 _ST_OK = STATUSES.index("ok")
 _ST_MISSING = STATUSES.index("missing")
+_ST_MISMATCH = STATUSES.index("mismatch")
+_ST_EXTRA = STATUSES.index("extra")
 # Statuses whose actual digest was computed.
 _HASHED = (STATUSES.index("ok"), STATUSES.index("mismatch"))
 
-#: How many failures the HTML view lists before "... and N more".
-HTML_MAX_FAILURES = 200
+#: How many failures str() lists before "... and N more".
+STR_MAX_FAILURES = 100
+
+#: The to_json()/to_dict() schema; ``checksig check --json`` writes the same.
+JSON_SCHEMA = "checksig.report/1"
+
+#: A failed row's reason when no OS error explains it: the CLI's words
+#: (FORMATS.md E3), so to_json() and ``checksig check --json`` agree.
+_REASONS = {
+    "missing": os.strerror(errno.ENOENT),
+    "not_regular": "not a regular file (never read)",
+    "outside_root": "refusing a name that leads outside the root directory (not read)",
+    "extra": "not listed in the manifest",
+    "changed": "file changed as we read it",
+    "pending": "not checked (the run was interrupted)",
+}
 
 
 class Row(NamedTuple):
@@ -104,24 +123,56 @@ class Report:
 
     Python ``Row`` objects are made only on demand: ``len(report)``,
     ``report[i]``, iteration, ``failures``. The raw numpy columns are in
-    :attr:`columns` (and :attr:`status`) for vectorised work.
+    :attr:`columns` (and :attr:`status`) for vectorised work, e.g. the
+    sizes of every mismatching file::
+
+        c = report.columns
+        c["size"][c["status"] == checksig.STATUSES.index("mismatch")]
+
+    Displays: ``repr()`` is a one-line count, ``str()`` a summary then one
+    line per failure (at most 100), and in Jupyter ``_repr_html_`` renders
+    a summary table (entries, each status, bytes hashed, elapsed time,
+    throughput) and a table of failures (path, status, reason, expected
+    and actual digests; at most 50 rows, html-escaped).
+
+    Conversions: :meth:`to_pandas` (a DataFrame, one row per entry),
+    :meth:`to_dict` and :meth:`to_json` (the ``checksig.report/1`` document
+    described in :meth:`to_dict`, shared with ``checksig check --json``).
 
     Attributes:
         root: the directory entries are relative to (a Path).
         manifest: the manifest read (a Path), or None for a digest job.
         warnings: malformed manifest lines that were skipped, as a list of
-            (line, message).
-        columns: dict of the engine-filled numpy arrays: ``status`` (uint8),
-            ``algorithm`` (uint8), ``errnum`` (int32), ``size`` (int64, -1
-            unknown), ``line`` (int64, 0 none), ``expected`` and ``actual``
-            (uint8, shape (rows, digest_width)), ``path_offsets`` (int64,
-            rows+1) and ``paths`` (uint8: row i's name is
-            ``paths[path_offsets[i]:path_offsets[i+1]]``).
+            (line, message); the engine keeps the first 1000.
+        columns: dict of the engine-filled numpy arrays, one entry per row:
+            ``status`` (uint8, an index into ``checksig.STATUSES``),
+            ``algorithm`` (uint8, an index into ``("",) + ALGORITHMS``),
+            ``errnum`` (int32, the OS errno behind a failure, else 0),
+            ``size`` (int64, bytes hashed or the file's size, -1 unknown),
+            ``line`` (int64, 1-based manifest line, 0 none), ``expected``
+            and ``actual`` (uint8, shape (rows, digest_width): raw digest
+            bytes, left-aligned, zero padded; ``actual`` is zero where
+            nothing was hashed), ``path_offsets`` (int64, rows+1) and
+            ``paths`` (uint8: row i's name is
+            ``paths[path_offsets[i]:path_offsets[i+1]]``, as written in the
+            manifest).
         ignore_missing: whether "missing" rows count as ok for :attr:`ok`
             and :attr:`failures`.
+        elapsed: seconds the run took (measured in Python around the
+            engine job), or None.
+        bytes_hashed: bytes the engine read and hashed, or None.
     """
 
-    __slots__ = ("columns", "root", "manifest", "warnings", "ignore_missing", "_has_expected")
+    __slots__ = (
+        "columns",
+        "root",
+        "manifest",
+        "warnings",
+        "ignore_missing",
+        "elapsed",
+        "bytes_hashed",
+        "_has_expected",
+    )
 
     def __init__(
         self,
@@ -132,12 +183,16 @@ class Report:
         warnings: list[tuple[int, str]] | None = None,
         ignore_missing: bool = False,
         has_expected: bool = True,
+        elapsed: float | None = None,
+        bytes_hashed: int | None = None,
     ) -> None:
         self.columns = columns
         self.root = root
         self.manifest = manifest
         self.warnings = list(warnings or [])
         self.ignore_missing = ignore_missing
+        self.elapsed = elapsed
+        self.bytes_hashed = bytes_hashed
         self._has_expected = has_expected
 
     # -- columns
@@ -163,7 +218,7 @@ class Report:
         line = int(c["line"][i])
         errnum = int(c["errnum"][i])
         expected = None
-        if self._has_expected and alg and c["expected"].shape[1]:
+        if self._has_expected and alg and st != _ST_EXTRA and c["expected"].shape[1]:
             expected = _hex(c["expected"][i], alg)
         actual = None
         if st in _HASHED and alg and c["actual"].shape[1]:
@@ -231,72 +286,183 @@ class Report:
 
     def _name(self) -> str:
         if self.manifest is not None:
-            return self.manifest.name
+            return display_name(self.manifest.name)
         return "digest"
+
+    def _title(self) -> str:
+        """The manifest's whole path (or the job's name), safe to print."""
+        if self.manifest is not None:
+            return display_name(str(self.manifest))
+        return self._name()
 
     def _summary(self) -> str:
         parts = [f"{len(self)} entr{'y' if len(self) == 1 else 'ies'}"]
         parts += [f"{n} {name}" for name, n in self.counts().items()]
         return ", ".join(parts)
 
+    @property
+    def throughput(self) -> float | None:
+        """Bytes hashed per second over the whole run, or None if unknown."""
+        if self.bytes_hashed is None or not self.elapsed:
+            return None
+        return self.bytes_hashed / self.elapsed
+
+    def _timing(self) -> str:
+        """``"12.0 MiB hashed in 35 ms (342.9 MiB/s)"``, or "" if not measured."""
+        if self.elapsed is None:
+            return ""
+        text = f"in {human_seconds(self.elapsed)}"
+        if self.bytes_hashed is not None:
+            text = f"{human_bytes(self.bytes_hashed)} hashed {text}"
+            rate = self.throughput
+            if rate is not None:
+                text += f" ({human_bytes(rate)}/s)"
+        return text
+
     def __repr__(self) -> str:
         return f"<Report {self._name()}: {self._summary()}>"
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
-        return [f"{r.path}: {r.describe()}" for r in self.failures]
+        return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
 
     def __str__(self) -> str:
-        head = str(self.manifest) if self.manifest is not None else self._name()
-        lines = [f"{head}: {self._summary()}"]
+        head = self._title()
+        timing = self._timing()
+        lines = [f"{head}: {self._summary()}" + (f"; {timing}" if timing else "")]
         if self.ok:
             ignored = " (missing files ignored)" if self.counts()["missing"] else ""
             lines.append("all entries ok" + ignored)
         else:
-            lines.append(f"{int(self._failing_mask().sum())} failed:")
-            lines += [f"  {text}" for text in self.failure_lines()]
+            bad = np.flatnonzero(self._failing_mask())
+            lines.append(f"{len(bad)} failed:")
+            for i in bad[:STR_MAX_FAILURES]:
+                r = self._row(int(i))
+                lines.append(f"  {display_name(r.path)}: {r.describe()}")
+            if len(bad) > STR_MAX_FAILURES:
+                lines.append(
+                    f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
+                    "(report.failures lists them all)"
+                )
         if self.warnings:
             lines.append(f"{len(self.warnings)} malformed manifest line(s) skipped:")
-            lines += [f"  line {line}: {msg}" for line, msg in self.warnings]
+            shown = self.warnings[:STR_MAX_FAILURES]
+            lines += [f"  line {line}: {display_name(msg)}" for line, msg in shown]
+            if len(self.warnings) > len(shown):
+                lines.append(f"  \u2026 and {len(self.warnings) - len(shown)} more")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        counts = self.counts()
-        title = e(str(self.manifest) if self.manifest is not None else self._name())
-        if self.ok:
-            verdict = "<span style='color:green'>all ok</span>"
-        else:
-            verdict = "<span style='color:#c00'>failures</span>"
-        parts = [
-            "<div class='checksig-report'>",
-            f"<p><strong>{title}</strong>: {len(self)} entries, {verdict}</p>",
-            "<table><thead><tr><th>status</th><th>count</th></tr></thead><tbody>",
-        ]
-        parts += [f"<tr><td>{e(name)}</td><td>{n}</td></tr>" for name, n in counts.items()]
-        parts.append("</tbody></table>")
-        bad = np.flatnonzero(self._failing_mask())
-        if len(bad):
-            parts.append(
-                "<table><thead><tr><th>line</th><th>path</th><th>status</th></tr></thead><tbody>"
+        """The notebook view: a summary table, then the failures (at most 50)."""
+        return _html.report_html(self)
+
+    # -- conversions
+
+    def _reason(self, i: int, status: str) -> str | None:
+        errnum = int(self.columns["errnum"][i])
+        if status in ("ok", "mismatch"):
+            return None
+        if errnum:
+            return os.strerror(errnum)
+        return _REASONS.get(status, status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a ``checksig.report/1`` document (JSON-ready dict).
+
+        The schema is the one ``checksig check --json`` writes (FORMATS.md,
+        rule E12), with two keys of its own in ``summary``::
+
+            {
+              "schema": "checksig.report/1",
+              "root": str | null,         # the directory names are relative to
+              "manifest": str | null,     # the manifest read
+              "summary": {
+                "entries": int,           # rows
+                "counts": {status: int},  # every status of checksig.STATUSES, 0 included
+                "improperly_formatted": int,  # malformed manifest lines skipped
+                "could_not_be_read": int,     # failed rows other than mismatch and extra
+                "ignored_missing": int,       # missing rows forgiven by ignore_missing
+                "passed": bool,               # Report.ok
+                "bytes_hashed": int | null,   # library only
+                "elapsed_seconds": float | null,  # library only
+              },
+              "entries": [                # one per row, in manifest order
+                {"path": str,             # UTF-8 name (U+FFFD for undecodable bytes)
+                 "path_bytes": str,       # only when the name is not UTF-8: its bytes in hex
+                 "line": int | null, "status": str, "algorithm": str | null,
+                 "expected": hex | null, "actual": hex | null,
+                 "size": int | null, "reason": str | null}
+              ],
+              "warnings": [{"line": int, "message": str}]
+            }
+
+        The CLI adds ``summary.exit_status`` and computes ``passed`` with
+        GNU's rules, which differ from :attr:`ok` in corner cases (GNU fails
+        a run in which no file was verified, even when every entry was a
+        missing file it was told to ignore).
+        """
+        c = self.columns
+        counts = {name: 0 for name in STATUSES}
+        counts.update(self.counts())
+        status_col = c["status"]
+        algs = c["algorithm"].tolist()
+        sizes = c["size"].tolist()
+        lines_col = c["line"].tolist()
+        offsets = c["path_offsets"].tolist()
+        paths = c["paths"]
+        expected, actual = c["expected"], c["actual"]
+        entries = []
+        for i, st in enumerate(status_col.tolist()):
+            status = STATUSES[st] if st < len(STATUSES) else f"unknown({st})"
+            raw = paths[offsets[i] : offsets[i + 1]].tobytes()
+            try:
+                entry: dict[str, Any] = {"path": raw.decode("utf-8")}
+            except UnicodeDecodeError:
+                entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
+            alg = algs[i]
+            width = DIGEST_SIZES[alg] if alg < len(DIGEST_SIZES) else 0
+            has_expected = self._has_expected and width and status != "extra"
+            entry.update(
+                line=lines_col[i] or None,
+                status=status,
+                algorithm=ALGORITHMS[alg] if width else None,
+                expected=expected[i, :width].tobytes().hex() if has_expected else None,
+                actual=actual[i, :width].tobytes().hex() if width and st in _HASHED else None,
+                size=sizes[i] if sizes[i] >= 0 else None,
+                reason=self._reason(i, status),
             )
-            for i in bad[:HTML_MAX_FAILURES]:
-                r = self._row(int(i))
-                parts.append(
-                    f"<tr><td>{r.line or ''}</td><td><code>{e(r.path)}</code></td>"
-                    f"<td>{e(r.describe())}</td></tr>"
-                )
-            parts.append("</tbody></table>")
-            if len(bad) > HTML_MAX_FAILURES:
-                parts.append(f"<p>\u2026 and {len(bad) - HTML_MAX_FAILURES} more failures</p>")
-        if self.warnings:
-            parts.append(f"<p>{len(self.warnings)} malformed manifest line(s) skipped</p><ul>")
-            parts += [
-                f"<li>line {line}: {e(msg)}</li>" for line, msg in self.warnings[:HTML_MAX_FAILURES]
-            ]
-            parts.append("</ul>")
-        parts.append("</div>")
-        return "".join(parts)
+            entries.append(entry)
+        failing = self._failing_mask()
+        unread = failing & (status_col != _ST_MISMATCH) & (status_col != _ST_EXTRA)
+        ignored = 0
+        if self.ignore_missing:
+            ignored = int((status_col == _ST_MISSING).sum())
+        return {
+            "schema": JSON_SCHEMA,
+            "root": None if self.root is None else os.fsdecode(self.root),
+            "manifest": None if self.manifest is None else os.fsdecode(self.manifest),
+            "summary": {
+                "entries": len(self),
+                "counts": counts,
+                "improperly_formatted": len(self.warnings),
+                "could_not_be_read": int(unread.sum()),
+                "ignored_missing": ignored,
+                "passed": self.ok,
+                "bytes_hashed": self.bytes_hashed,
+                "elapsed_seconds": self.elapsed,
+            },
+            "entries": entries,
+            "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The report as ``checksig.report/1`` JSON text (see :meth:`to_dict`).
+
+        The text is ASCII (other characters as ``\\uXXXX`` escapes), as the
+        CLI's. Names that are not valid UTF-8 appear with U+FFFD
+        replacements in ``path`` and exactly, in hex, in ``path_bytes``.
+        """
+        return json.dumps(self.to_dict(), indent=indent)
 
     def to_pandas(self) -> pandas.DataFrame:
         """The report as a pandas DataFrame, one row per entry.

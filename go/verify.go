@@ -428,9 +428,11 @@ func (j *Job) nameBytes(r *row) []byte { return j.names[r.off : r.off+int64(r.n)
 // counters. A zero timeout returns at once.
 func (j *Job) Poll(timeout time.Duration) Progress {
 	j.mu.Lock()
-	ch, ph := j.changed, j.phase
+	ch, ph, attached := j.changed, j.phase, j.attached
 	j.mu.Unlock()
-	if timeout > 0 && ph != PhaseDone {
+	// Nothing changes in PhaseReady until Attach (the caller's own move), so
+	// waiting there would only sleep.
+	if timeout > 0 && ph != PhaseDone && !(ph == PhaseReady && !attached) {
 		t := time.NewTimer(timeout)
 		select {
 		case <-ch:
@@ -604,9 +606,17 @@ func (j *Job) finish() error {
 }
 
 // Cancel asks the job to stop. It returns at once; Poll reports PhaseDone
-// when the job has stopped.
+// when the job has stopped. A job still waiting for Attach stops at once.
 func (j *Job) Cancel() {
 	j.cancelled.Store(true)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.phase == PhaseReady && !j.attached {
+		if j.err == nil {
+			j.err = ErrCancelled
+		}
+		j.setPhaseLocked(PhaseDone)
+	}
 }
 
 // Result returns nil if the job finished its work, or why it did not. It

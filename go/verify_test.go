@@ -424,3 +424,29 @@ func TestDotAndSocketAreNotRegular(t *testing.T) {
 		t.Fatalf("FileDigest(socket) = %v", err)
 	}
 }
+
+func TestReadyPollAndCancel(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a"), "A")
+	j, err := Start(Request{Kind: KindDigest, Paths: []string{filepath.Join(dir, "a")}, Algorithm: SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for j.Poll(10*time.Millisecond).Phase != PhaseReady {
+	}
+	t0 := time.Now()
+	if p := j.Poll(5 * time.Second); p.Phase != PhaseReady || time.Since(t0) > time.Second {
+		t.Fatalf("poll in ready waited %v (phase %v): nothing can change before Attach", time.Since(t0), p.Phase)
+	}
+	j.Cancel()
+	if p := j.Poll(0); p.Phase != PhaseDone {
+		t.Fatalf("cancel in ready: phase %v, want done", p.Phase)
+	}
+	if err := j.Result(); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("result %v", err)
+	}
+	if err := j.Attach(NewColumns(j.Poll(0))); !errors.Is(err, ErrJobState) {
+		t.Fatalf("attach after cancel: %v", err)
+	}
+}

@@ -230,6 +230,7 @@ def test_unreadable_row_as_unprivileged_user(workers: int) -> None:
             import json, os, checksig
             from checksig import _native
             _native.lib()  # load while root: the library may be in a private checkout
+            import numpy  # and numpy, which checksig imports on first use
             os.setgroups([]); os.setgid(65534); os.setuid(65534)
             report = checksig.verify({str(d)!r}, workers={workers})
             print(json.dumps([list(r) for r in report]))
@@ -258,6 +259,7 @@ def test_unreadable_manifest_is_permission_error() -> None:
             import json, os, checksig
             from checksig import _native
             _native.lib()
+            import numpy  # imported on first use: do it while root
             os.setgroups([]); os.setgid(65534); os.setuid(65534)
             res = []
             for call in (lambda: checksig.verify({str(d)!r}),
@@ -626,24 +628,28 @@ def test_make_manifest_missing_root(tmp_path: Path) -> None:
 
 
 def test_progress_callable(tree: Path, workers: int) -> None:
-    seen: list[dict] = []
+    seen: list[checksig.Progress] = []
     checksig.verify(tree, workers=workers, progress=seen.append)
     assert seen, "the callback was never called"
-    keys = {"files_done", "files_total", "bytes_done", "bytes_total"}
-    assert all(keys <= set(p) for p in seen)
+    assert all(isinstance(p, checksig.Progress) for p in seen)
     last = seen[-1]
-    assert last["files_done"] == last["files_total"] == 4
+    assert last.phase == "done"
+    assert last.files_done == last.files_total == 4
     assert (
-        last["bytes_done"]
-        == last["bytes_total"]
+        last.bytes_done
+        == last.bytes_total
         == sum(p.stat().st_size for p in tree.rglob("*") if p.is_file() and p.name != "sha1sum.txt")
     )
+    assert last.eta == 0.0 and last.elapsed > 0
+    # The 0.1 dict view still reads: p["key"] and p.get("key").
+    assert last["bytes_done"] == last.bytes_done and last.get("files_total") == 4
+    assert last["phase"] == "done" and last.get("nope", -7) == -7
     seen.clear()
     checksig.digest_files([tree / "a.txt"], progress=seen.append)
-    assert seen[-1]["files_done"] == 1
+    assert seen[-1].files_done == 1
     seen.clear()
     checksig.make_manifest(tree, progress=seen.append)
-    assert seen[-1]["files_done"] == seen[-1]["files_total"]
+    assert seen[-1].files_done == seen[-1].files_total
 
 
 def test_progress_true_with_and_without_tqdm(tree: Path, capsys, monkeypatch) -> None:
@@ -654,7 +660,8 @@ def test_progress_true_with_and_without_tqdm(tree: Path, capsys, monkeypatch) ->
 
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-    assert checksig.verify(tree, progress=True).ok
+    with pytest.warns(UserWarning, match="pip install tqdm"):
+        assert checksig.verify(tree, progress=True).ok
     assert capsys.readouterr().err == ""
 
 
@@ -778,3 +785,19 @@ def test_allow_outside_root(tmp_path: Path, workers: int) -> None:
     assert [r.status for r in confined] == ["outside_root", "outside_root", "ok"]
     trusted = checksig.verify(root, workers=workers, allow_outside_root=True)
     assert [r.status for r in trusted] == ["ok", "ok", "ok"]
+
+
+def test_per_file_api_needs_no_numpy(tmp_path: Path) -> None:
+    # `import checksig` and a per-file call stay cheap: numpy (tens of ms to
+    # import) is imported only by batch operations, which need its arrays.
+    (tmp_path / "f").write_bytes(b"data")
+    out = run_json(
+        f"""
+        import json, sys, checksig
+        digest = checksig.file_digest({str(tmp_path / "f")!r})
+        before = "numpy" in sys.modules
+        checksig.digest_files([{str(tmp_path / "f")!r}])
+        print(json.dumps([digest, before, "numpy" in sys.modules]))
+        """
+    )
+    assert out == [hexdigest(b"data"), False, True]

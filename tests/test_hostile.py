@@ -766,11 +766,6 @@ def _terminal_safe(text: str) -> bool:
     return not bad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API gap (reported): Report.__str__ and SignatureError print names raw, "
-    "so a manifest's names can send escape sequences to the terminal",
-)
 def test_report_text_cannot_inject_escape_sequences(tmp_path: Path) -> None:
     _evil_tree(tmp_path)
     out = run_json(

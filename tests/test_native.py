@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hexdigest, run_json, run_python, write_manifest
+from conftest import hexdigest, run_json, write_manifest
 
 import checksig
 from checksig import _native
@@ -251,6 +251,17 @@ def test_os_errors(code, errnum, cls, want_errno) -> None:
     assert exc.filename == os.fsdecode(b"/some/p\xffth")
 
 
+def test_os_error_without_errno_keeps_reason_and_path() -> None:
+    exc, _ = _error(_native.E_OS, "checksig: file changed size while it was read", b"/d/grow")
+    assert isinstance(exc, OSError) and exc.errno is None and exc.filename == "/d/grow"
+    assert str(exc) == "checksig: file changed size while it was read: '/d/grow'"
+    assert "Errno" not in str(exc)
+    from checksig import _api
+
+    row = _api._row_error("/d/grow", "changed", 0)
+    assert row.filename == "/d/grow" and "changed size while it was read" in str(row)
+
+
 def test_other_errors() -> None:
     exc, _ = _error(_native.E_INVALID, "checksig: invalid argument: bad")
     assert type(exc) is ValueError and "bad" in str(exc)
@@ -358,65 +369,7 @@ def test_columns_stay_alive_after_the_job(tmp_path: Path) -> None:
     assert bytes(cols["actual"][0]).hex() == hexdigest(b"f", "sha256")
 
 
-# --- fork safety -----------------------------------------------------------------
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-def test_forked_child_refuses_and_explains() -> None:
-    out = run_json(
-        """
-        import json, os, sys, checksig
-
-        def in_child():
-            r, w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(r)
-                try:
-                    checksig.file_digest(sys.executable)
-                    msg = "ok"
-                except RuntimeError as e:
-                    msg = "RuntimeError: " + str(e)
-                except BaseException as e:
-                    msg = type(e).__name__ + ": " + str(e)
-                os.write(w, msg.encode())
-                os._exit(0)
-            os.close(w)
-            chunks = []
-            while True:
-                b = os.read(r, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-            os.waitpid(pid, 0)
-            return b"".join(chunks).decode()
-
-        before = in_child()  # the parent never loaded the engine: the child may
-        checksig.file_digest(sys.executable)
-        after = in_child()
-        print(json.dumps([before, after]))
-        """,
-        timeout=60,
-    )
-    before, after = out
-    assert before == "ok"
-    assert after.startswith("RuntimeError: ")
-    assert "fork()" in after and '"spawn"' in after and '"forkserver"' in after
-
-
-def test_spawned_children_work(tmp_path: Path) -> None:
-    (tmp_path / "f").write_bytes(b"spawned")
-    proc = run_python(
-        f"""
-        import multiprocessing as mp, checksig
-        if __name__ == "__main__":
-            checksig.file_digest({str(tmp_path / "f")!r})  # loaded in the parent too
-            with mp.get_context("spawn").Pool(2) as pool:
-                print(pool.map(checksig.file_digest, [{str(tmp_path / "f")!r}] * 4))
-        """,
-        timeout=120,
-    )
-    assert proc.stdout.strip() == repr([hexdigest(b"spawned")] * 4)
+# Fork safety (a forked child refuses with a clear error; spawn works): test_fork.py.
 
 
 def test_library_is_one_per_process() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from conftest import hexdigest, write_manifest, write_tree
 
 import checksig
-from checksig import _report
+from checksig import _html, _report
 
 
 @pytest.fixture
@@ -71,7 +73,9 @@ def test_repr_counts_ok_failures(mixed: Path) -> None:
 def test_str_summary_then_failures(mixed: Path) -> None:
     text = str(checksig.verify(mixed))
     lines = text.splitlines()
-    assert lines[0] == f"{mixed / 'sha1sum.txt'}: 10 entries, 8 ok, 1 mismatch, 1 missing"
+    head, _, timing = lines[0].partition("; ")
+    assert head == f"{mixed / 'sha1sum.txt'}: 10 entries, 8 ok, 1 mismatch, 1 missing"
+    assert timing.startswith("54 B hashed in ") and timing.endswith("/s)")
     assert lines[1] == "2 failed:"
     assert lines[2].startswith("  f3: mismatch (expected ")
     assert lines[3] == "  gone: missing (No such file or directory)"
@@ -213,3 +217,146 @@ def test_signature_error_pickles(mixed: Path) -> None:
     again = pickle.loads(pickle.dumps(info.value))
     assert str(again) == str(info.value)
     assert again.report.counts() == info.value.report.counts()
+
+
+# --- display and conversions -------------------------------------------------------------
+
+
+def test_report_times_the_run(mixed: Path) -> None:
+    report = checksig.verify(mixed)
+    assert report.elapsed is not None and 0 < report.elapsed < 60
+    assert report.bytes_hashed == sum(len(f"file {i}") for i in range(9))
+    assert report.throughput == pytest.approx(report.bytes_hashed / report.elapsed)
+
+
+def test_html_summary_and_failure_rows(mixed: Path) -> None:
+    report = checksig.verify(mixed)
+    html = report._repr_html_()
+    assert "\u2718 2 of 10 entries failed" in html
+    for head in ("entries", "ok", "mismatch", "missing", "bytes hashed", "elapsed", "throughput"):
+        assert f">{head}</th>" in html, head
+    rows = re.findall(r"<tr>(.*?)</tr>", html.split("checksig-failures", 1)[1])[1:]  # no head
+    assert len(rows) == 2
+    assert ">f3</td>" in rows[0] and ">mismatch</td>" in rows[0] and "digest differs" in rows[0]
+    # digests shortened in the cell, whole in the tooltip
+    assert f"title='{hexdigest(b'not f3')}'" in rows[0]
+    assert f"title='{hexdigest(b'file 3')}'" in rows[0]
+    assert ">gone</td>" in rows[1] and ">missing</td>" in rows[1]
+    assert "No such file or directory" in rows[1]
+    ok_html = checksig.verify(mixed, ignore_missing=True)._repr_html_()
+    assert "missing (ignored)" in ok_html
+
+
+def test_html_of_a_huge_report_is_truncated(tmp_path: Path) -> None:
+    n = 5000
+    write_manifest(tmp_path / "sha1sum.txt", [(f"gone/{i}", b"") for i in range(n)])
+    html = checksig.verify(tmp_path)._repr_html_()
+    # the summary's head and row, the failures' head and rows
+    assert html.count("<tr>") == 2 + 1 + _html.HTML_MAX_FAILURES
+    assert f"and {n - _html.HTML_MAX_FAILURES:,} more failures" in html
+    assert len(html) < 50_000
+    text = str(checksig.verify(tmp_path))
+    assert len(text.splitlines()) == 2 + _report.STR_MAX_FAILURES + 1
+    assert f"and {n - _report.STR_MAX_FAILURES} more" in text
+
+
+def test_html_ok_report(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a": b"a"})
+    write_manifest(tmp_path / "sha1sum.txt", [("a", b"a")])
+    html = checksig.verify(tmp_path)._repr_html_()
+    assert "\u2714 all 1 entry ok" in html and "checksig-failures" not in html
+
+
+def test_signature_error_renders_the_report(mixed: Path) -> None:
+    with pytest.raises(checksig.SignatureError) as info:
+        checksig.check_signatures(mixed)
+    html = info.value._repr_html_()
+    assert "SignatureError: 2 of 10 files failed verification" in html
+    assert "checksig-failures" in html and ">f3</td>" in html
+
+
+def test_to_json_is_the_cli_schema(mixed: Path) -> None:
+    report = checksig.verify(mixed)
+    doc = json.loads(report.to_json())
+    assert doc == report.to_dict()
+    assert doc["schema"] == "checksig.report/1"
+    assert doc["root"] == str(mixed) and doc["manifest"] == str(mixed / "sha1sum.txt")
+    summary = doc["summary"]
+    assert summary["entries"] == 10 and summary["passed"] is False
+    assert summary["counts"] == {
+        s: {"ok": 8, "mismatch": 1, "missing": 1}.get(s, 0) for s in checksig.STATUSES
+    }
+    assert summary["could_not_be_read"] == 1 and summary["ignored_missing"] == 0
+    assert summary["bytes_hashed"] == report.bytes_hashed
+    assert summary["elapsed_seconds"] == report.elapsed
+    f3, gone = doc["entries"][3], doc["entries"][9]
+    assert f3 == {
+        "path": "f3",
+        "line": 4,
+        "status": "mismatch",
+        "algorithm": "sha1",
+        "expected": hexdigest(b"not f3"),
+        "actual": hexdigest(b"file 3"),
+        "size": 6,
+        "reason": None,
+    }
+    assert gone["status"] == "missing" and gone["actual"] is None and gone["size"] is None
+    assert gone["reason"] == os.strerror(errno.ENOENT)
+    assert "\n" in report.to_json(indent=2)
+
+
+def test_to_json_matches_checksig_check_json(mixed: Path) -> None:
+    # The CLI writes the same document (FORMATS.md E12; its summary adds
+    # exit_status), so the entries must agree, reasons included.
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "checksig", "check", "--json", str(mixed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proc.returncode not in (0, 1) or not proc.stdout.startswith("{"):
+        pytest.skip(f"checksig check --json is not available: {proc.stderr[:200]}")
+    cli = json.loads(proc.stdout)
+    lib = checksig.verify(mixed).to_dict()
+    assert cli["schema"] == lib["schema"]
+    assert set(lib["summary"]) - {"bytes_hashed", "elapsed_seconds"} <= set(cli["summary"])
+    assert cli["summary"]["counts"] == lib["summary"]["counts"]
+    assert cli["entries"] == lib["entries"]
+    for key in ("improperly_formatted", "could_not_be_read", "ignored_missing", "passed"):
+        assert cli["summary"][key] == lib["summary"][key], key
+
+
+def test_to_json_undecodable_name(tmp_path: Path) -> None:
+    raw = b"caf\xe9"
+    (tmp_path / os.fsdecode(raw)).write_bytes(b"x")
+    (tmp_path / "sha1sum.txt").write_bytes(hexdigest(b"x").encode() + b"  " + raw + b"\n")
+    (entry,) = checksig.verify(tmp_path).to_dict()["entries"]
+    assert entry["path"] == "caf\ufffd" and entry["path_bytes"] == raw.hex()
+    json.loads(checksig.verify(tmp_path).to_json())
+
+
+def test_extra_rows_have_no_expected_digest(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a": b"a", "new": b"n"})
+    write_manifest(tmp_path / "sha1sum.txt", [("a", b"a")])
+    report = checksig.verify(tmp_path, extra=True)
+    (row,) = report.failures
+    assert (row.path, row.status, row.expected) == ("new", "extra", None)
+    (entry,) = [e for e in report.to_dict()["entries"] if e["status"] == "extra"]
+    assert entry["expected"] is None and entry["reason"] == "not listed in the manifest"
+
+
+def test_text_views_escape_control_characters_and_undecodable_bytes(tmp_path: Path) -> None:
+    raw = b"evil\x1b[31m\xff"
+    (tmp_path / "sha1sum.txt").write_bytes(b"0" * 40 + b"  " + raw + b"\n")
+    report = checksig.verify(tmp_path)
+    assert os.fsencode(report[0].path) == raw  # the row keeps the exact name
+    shown = "evil\\x1b[31m\\xff"
+    assert report.failure_lines()[0].startswith(shown + ": missing")
+    assert f"  {shown}: missing" in str(report)
+    str(report).encode("utf-8")  # printable: no lone surrogate left
+    assert shown in report._repr_html_() and "\x1b" not in report._repr_html_()
+    with pytest.raises(checksig.SignatureError) as info:
+        checksig.check_signatures(tmp_path)
+    assert "\x1b" not in str(info.value) and shown in str(info.value)

@@ -1,0 +1,31 @@
+"""numpy, imported on first use.
+
+``import checksig`` must stay cheap: a per-file call such as
+:func:`checksig.file_digest` needs no numpy, and importing numpy (with its
+BLAS threads) costs tens of milliseconds, more than the call itself. Batch
+operations touch ``np`` as soon as they allocate their result columns, and
+numpy is imported then, once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+
+class _LazyModule:
+    __slots__ = ("_name", "_module")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+np: Any = _LazyModule("numpy")

@@ -1,0 +1,352 @@
+"""Jobs: start_* in the background, progress, cancel, timeouts, asyncio.
+
+The long-running cases hash sparse files (zeros the kernel makes up without
+disk I/O), big enough that the engine is still working when the test looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import hexdigest, write_manifest, write_tree
+
+import checksig
+from checksig import _native, _progress
+
+
+def sparse_tree(root: Path, files: int = 2, size: int = 4 << 30) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        with open(root / f"big{i}", "wb") as f:
+            f.truncate(size)
+    (root / "sha1sum.txt").write_text("".join(f"{'0' * 40}  big{i}\n" for i in range(files)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sparse_tree(tmp_path_factory.mktemp("big"))
+
+
+def idle() -> dict[str, int]:
+    """The engine's counters once it is idle (waiting a moment for the runtime)."""
+    deadline = time.monotonic() + 2
+    while True:
+        counters = _native.debug_counters()
+        quiet = counters["handles"] == counters["jobs"] == counters["open_files"] == 0
+        if quiet or time.monotonic() > deadline:
+            return counters
+
+
+def assert_idle() -> None:
+    counters = idle()
+    assert counters["handles"] == 0 and counters["jobs"] == 0, counters
+    assert counters["open_files"] == 0, counters
+
+
+# --- the job API ---------------------------------------------------------------------
+
+
+def test_start_verify_then_result(tree: Path, workers: int) -> None:
+    job = checksig.start_verify(tree, workers=workers)
+    assert isinstance(job, checksig.Job)
+    report = job.result(timeout=30)
+    assert isinstance(report, checksig.Report) and report.ok and len(report) == 4
+    assert job.done() and not job.cancelled()
+    assert job.result() is report  # the outcome is kept
+    p = job.progress
+    assert isinstance(p, checksig.Progress)
+    assert (p.phase, p.files_done, p.files_total, p.eta) == ("done", 4, 4, 0.0)
+    assert p.bytes_done == p.bytes_total == report.bytes_hashed
+    assert report.elapsed is not None and 0 < report.elapsed < 30
+    assert "verify sha1sum.txt: done, 4/4 files" in repr(job)
+    assert_idle()
+
+
+def test_each_start_function(tree: Path, tmp_path: Path) -> None:
+    path = checksig.start_make_manifest(tree, "md5", output="MD5SUMS").result(timeout=30)
+    assert path == tree / "MD5SUMS" and path.read_text().count("\n") == 5  # with sha1sum.txt
+    digests = checksig.start_digest_files([tree / "a.txt", tree / "empty"]).result(timeout=30)
+    assert digests == [hexdigest(b"alpha\n"), hexdigest(b"")]
+    assert checksig.start_digest_files([]).result(timeout=30) == []
+    assert checksig.digest_files([]) == []
+    assert checksig.start_check_signatures(tree).result(timeout=30).ok
+    (tree / "a.txt").write_bytes(b"changed")
+    job = checksig.start_check_signatures(tree)
+    with pytest.raises(checksig.SignatureError) as info:
+        job.result(timeout=30)
+    assert [r.path for r in info.value.report.failures] == ["a.txt"]
+    assert job.done() and not job.cancelled()
+    assert "failed (SignatureError)" in repr(job)
+    assert_idle()
+
+
+def test_argument_errors_are_raised_by_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        checksig.start_verify(tmp_path, algorithm="crc32")
+    with pytest.raises(TypeError, match="progress"):
+        checksig.start_verify(tmp_path, progress="yes")  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError):
+        checksig.start_verify(tmp_path / "no such root")
+    with pytest.raises(TypeError, match="single path"):
+        checksig.start_digest_files(tmp_path)  # type: ignore[arg-type]
+
+
+def test_run_errors_are_raised_by_result(tmp_path: Path) -> None:
+    job = checksig.start_verify(tmp_path)  # no sha1sum.txt: found out while enumerating
+    with pytest.raises(FileNotFoundError):
+        job.result(timeout=30)
+    assert job.done() and not job.cancelled()
+    with pytest.raises(FileNotFoundError):
+        job.result()  # the same outcome again
+    job = checksig.start_digest_files([tmp_path / "nope"])
+    with pytest.raises(FileNotFoundError) as info:
+        job.result(timeout=30)
+    assert info.value.filename == str(tmp_path / "nope")
+    assert_idle()
+
+
+def test_a_started_job_runs_without_being_polled(big: Path) -> None:
+    # Nobody touches the job: the watcher thread alone hands the engine its
+    # columns, so hashing has started by the time we look.
+    job = checksig.start_verify(big, workers=2)
+    time.sleep(0.5)
+    p = job.progress
+    assert p.phase == "running" and p.bytes_done > 0, p
+    assert p.bytes_total == 2 * (4 << 30) and p.files_total == 2
+    assert p.rate and p.rate > 0 and p.eta is not None and p.eta > 0
+    assert 0 < p.fraction < 1 and p.elapsed >= 0.5
+    assert job.cancel() is True
+    with pytest.raises(checksig.Cancelled):
+        job.result(timeout=10)
+    assert job.cancelled() and job.done()
+    assert job.cancel() is False  # already over
+    assert "cancelled" in repr(job)
+    assert_idle()
+
+
+def test_result_timeout_leaves_the_job_running(big: Path) -> None:
+    with checksig.start_verify(big, workers=1) as job:
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError, match="still running"):
+            job.result(timeout=0.2)
+        assert 0.15 < time.monotonic() - t0 < 2
+        assert not job.done()
+        before = job.progress.bytes_done
+        time.sleep(0.2)
+        assert job.progress.bytes_done > before  # still hashing
+        with pytest.raises(TimeoutError):
+            job.result(timeout=0)
+    # Leaving the block cancelled and released it.
+    assert job.cancelled()
+    with pytest.raises(checksig.Cancelled):
+        job.result()
+    assert_idle()
+
+
+def test_close_while_another_thread_waits(big: Path) -> None:
+    job = checksig.start_verify(big, workers=2)
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            job.result(timeout=60)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.3)
+    job.close()
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], checksig.Cancelled), outcome
+    assert_idle()
+
+
+def test_progress_from_other_threads_while_result_waits(big: Path) -> None:
+    job = checksig.start_verify(big, workers=2)
+    seen: list[checksig.Progress] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            seen.append(job.progress)
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=watch) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    job.cancel()
+    with pytest.raises(checksig.Cancelled):
+        job.result(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert seen and all(isinstance(p, checksig.Progress) for p in seen)
+    assert any(p.phase == "running" for p in seen)
+    assert_idle()
+
+
+def test_dropping_a_running_job_cancels_it(big: Path) -> None:
+    job = checksig.start_verify(big, workers=2)
+    time.sleep(0.2)
+    del job
+    import gc
+
+    gc.collect()
+    assert_idle()
+
+
+def test_progress_snapshot_and_legacy_dict_view() -> None:
+    counters = (_native.PH_RUNNING, 3, 10, 512, 2048, 10, 20, 40, 1)
+    p = checksig.Progress._from_counters(counters, elapsed=2.0, hashing=1.0)
+    assert (p.phase, p.files_done, p.files_total, p.bytes_done, p.bytes_total) == (
+        "running",
+        3,
+        10,
+        512,
+        2048,
+    )
+    assert p.rate == 512.0 and p.eta == 3.0 and p.fraction == 0.25 and p.warnings == 1
+    assert p["bytes_total"] == 2048 and p["phase"] == "running" and p.get("rows") == 10
+    with pytest.raises(AttributeError):
+        p.bytes_done = 0  # type: ignore[misc]
+    enumerating = (_native.PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
+    q = checksig.Progress._from_counters(enumerating, elapsed=0.1, hashing=None)
+    assert q.files_total is None and q.bytes_total is None and q.eta is None
+    assert q.rate is None and q.fraction is None
+    assert q["files_total"] == -1 and q.get("bytes_total") == -1
+
+
+# --- cancel before the engine was handed its columns ----------------------------------
+
+
+def test_cancel_in_ready_reports_cancelled_without_attaching(tree: Path) -> None:
+    job = _native._Job(
+        _native.JOB_VERIFY,
+        root=str(tree).encode(),
+        manifest=str(tree / "sha1sum.txt").encode(),
+    )
+    with job:
+        # Wait for PH_READY through the raw poll, which never attaches.
+        buf = (ctypes.c_int64 * _native.P_LEN)()
+        err = _native.Error()
+        deadline = time.monotonic() + 10
+        while buf[0] != _native.PH_READY and time.monotonic() < deadline:
+            job._lib.checksig_job_poll(job._handle, 10, buf, _native.P_LEN, ctypes.byref(err))
+        assert buf[0] == _native.PH_READY
+        job.cancel()
+        assert job.poll_counters(50)[0] == _native.PH_DONE
+        assert job.done()
+        with pytest.raises(checksig.Cancelled):
+            job.result()
+        assert job._columns is None  # nothing was allocated for a cancelled job
+    assert_idle()
+
+
+# --- asyncio -----------------------------------------------------------------------------
+
+
+def test_averify_and_friends(tree: Path) -> None:
+    async def main() -> tuple:
+        report = await checksig.averify(tree, progress=False)
+        ok = await checksig.acheck_signatures(tree, progress=False)
+        manifest = await checksig.amake_manifest(tree, "sha256", progress=False)
+        digests = await checksig.adigest_files([tree / "a.txt"], progress=False)
+        again = await checksig.start_verify(tree)  # a Job is awaitable
+        return report, ok, manifest, digests, again
+
+    report, ok, manifest, digests, again = asyncio.run(main())
+    assert report.ok and ok.ok and again.ok and len(again) == 4
+    assert manifest == tree / "sha256sum.txt" and manifest.is_file()
+    assert digests == [hexdigest(b"alpha\n")]
+    assert_idle()
+
+
+def test_acheck_signatures_raises(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a": b"a"})
+    write_manifest(tmp_path / "sha1sum.txt", [("a", b"not a")])
+    with pytest.raises(checksig.SignatureError):
+        asyncio.run(checksig.acheck_signatures(tmp_path))
+
+
+def test_averify_does_not_block_the_loop_and_cancels_with_its_task(big: Path) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        tick_task = asyncio.ensure_future(ticker())
+        task = asyncio.ensure_future(checksig.averify(big, workers=2))
+        await asyncio.sleep(0.5)
+        assert _native.debug_counters()["open_files"] > 0  # hashing
+        task.cancel()
+        t0 = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - t0 < 0.2
+        tick_task.cancel()
+
+    asyncio.run(main())
+    assert ticks >= 20, f"the event loop was blocked: {ticks} ticks in 0.5 s"
+    assert_idle()
+
+
+def test_async_progress_callable(tree: Path) -> None:
+    seen: list[checksig.Progress] = []
+    asyncio.run(checksig.averify(tree, progress=seen.append))
+    assert seen and seen[-1].phase == "done" and seen[-1].files_done == 4
+
+
+# --- progress= ------------------------------------------------------------------------------
+
+
+def test_auto_progress_rule(monkeypatch) -> None:
+    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: False)
+    monkeypatch.setattr(_progress, "in_jupyter_kernel", lambda: False)
+    assert not _progress.Reporter(None, "x").active
+    assert not _progress.Reporter(False, "x").active
+    pytest.importorskip("tqdm")
+    assert _progress.Reporter(True, "x").active
+    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: True)
+    assert _progress.Reporter(None, "x").active
+    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: False)
+    monkeypatch.setattr(_progress, "in_jupyter_kernel", lambda: True)
+    assert _progress.Reporter(None, "x").active
+
+
+def test_default_progress_is_silent_when_stderr_is_not_a_terminal(tree: Path, capsys) -> None:
+    # pytest's captured stderr is not a terminal: the default draws nothing.
+    assert checksig.verify(tree).ok
+    checksig.make_manifest(tree)
+    checksig.digest_files([tree / "a.txt"])
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_true_draws_one_bar_by_bytes_with_files(tree: Path, capsys) -> None:
+    pytest.importorskip("tqdm")
+    assert checksig.verify(tree, progress=True).ok
+    err = capsys.readouterr().err
+    assert "sha1sum.txt" in err and "4/4 files" in err
+    assert "16.0k" in err or "16.0kB" in err  # 16405 bytes, by bytes (tqdm's k is 1024 here)
+
+
+def test_auto_progress_in_a_terminal_waits_before_drawing(tree: Path, capsys, monkeypatch) -> None:
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: True)
+    assert checksig.verify(tree).ok  # quick: done before AUTO_DELAY, so no bar
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
+    assert checksig.verify(tree).ok
+    assert "4/4 files" in capsys.readouterr().err
