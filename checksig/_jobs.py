@@ -46,8 +46,13 @@ T = TypeVar("T")
 
 #: How often the watcher looks at jobs still enumerating (a job it finds in
 #: PH_READY is attached at once), and at running ones (to note their end).
+#: Keep the second slow: every look is a call into Go from a thread Go does
+#: not own, which must take a P from the hashing workers; at 50 looks a
+#: second that cost a quarter of the throughput on big files (measured with
+#: benchmarks/run.py, huge dataset). Observers (result(), progress) note the
+#: end exactly anyway.
 WATCH_ENUM_SECONDS = 0.005
-WATCH_RUN_SECONDS = 0.02
+WATCH_RUN_SECONDS = 0.25  # only while a job found READY waits to be attached
 
 #: The asyncio form sleeps this long between zero-timeout polls.
 ASYNC_POLL_SECONDS = _native.POLL_MS / 1000
@@ -77,8 +82,9 @@ class _Watcher:
     """One daemon thread, shared by every job of the process.
 
     It polls each registered job without waiting (``timeout 0``), attaches
-    the columns of a job it finds in PH_READY, notes when a job reaches
-    PH_DONE, and forgets jobs that ended or were freed. It sleeps
+    the columns of a job it finds in PH_READY, and forgets jobs once they
+    are attached, ended or freed (the end is noted by whoever observes the
+    job: ``result()``, ``progress``, ``done()``). It sleeps
     WATCH_ENUM_SECONDS between rounds while some job is still enumerating,
     WATCH_RUN_SECONDS while all are hashing, and on a condition variable
     when there is none. It never runs user code and never raises.
@@ -134,7 +140,12 @@ class _Watcher:
                         stamps.ended = time.monotonic()
                     elif job.attached_at is None:
                         enumerating = True
-                if phase == _native.PH_DONE:
+                # Once attached, a job runs by itself: stop looking at it.
+                # Every look is a call into Go from a thread Go does not own,
+                # and even a few a second while the workers hash cost a
+                # fifth of the throughput on big files (benchmarks/run.py,
+                # huge). Observers note the end themselves.
+                if phase == _native.PH_DONE or job.attached_at is not None:
                     with self._cond:
                         self._jobs.pop(job, None)
             jobs = job = stamps = None  # hold no job while asleep
@@ -220,8 +231,8 @@ class Job(Generic[T]):
 
     def _snapshot(self, counters: tuple[int, ...], now: float) -> Progress:
         done = counters[0] == _native.PH_DONE
-        # The watcher notes the end within WATCH_RUN_SECONDS; an observer
-        # that sees it first is more exact.
+        # An observer notes the end when it first sees PH_DONE (the watcher
+        # only does so for jobs that end before they are attached).
         end = min(self._stamps.ended or now, now) if done else now
         attached = self._native.attached_at
         hashing = end - attached if attached is not None else None
