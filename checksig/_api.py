@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Union
 
-from . import _native
+from . import _jobs, _native
 from ._errors import NotRegularFileError, SignatureError
 from ._jobs import Job, RunInfo
 from ._lazy import np
@@ -420,17 +420,19 @@ def verify(
         KeyboardInterrupt: Ctrl-C or a Jupyter kernel interrupt; the engine
             has stopped and closed every file before it propagates.
     """
-    return start_verify(
-        root_dir,
-        manifest,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    ).result()
+    with _jobs.blocking():
+        job = start_verify(
+            root_dir,
+            manifest,
+            algorithm=algorithm,
+            workers=workers,
+            strict=strict,
+            ignore_missing=ignore_missing,
+            extra=extra,
+            allow_outside_root=allow_outside_root,
+            progress=progress,
+        )
+    return job.result()
 
 
 def check_signatures(
@@ -463,17 +465,19 @@ def check_signatures(
     skipped (see ``Report.warnings``). See :func:`verify` for the arguments
     and the other exceptions (FileNotFoundError for a missing manifest, ...).
     """
-    return start_check_signatures(
-        root_dir,
-        manifest,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    ).result()
+    with _jobs.blocking():
+        job = start_check_signatures(
+            root_dir,
+            manifest,
+            algorithm=algorithm,
+            workers=workers,
+            strict=strict,
+            ignore_missing=ignore_missing,
+            extra=extra,
+            allow_outside_root=allow_outside_root,
+            progress=progress,
+        )
+    return job.result()
 
 
 def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
@@ -500,7 +504,9 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
     if small:
         digest, _ = _native.file_digest(raw, alg)
         return digest.hex()
-    return _start_digest([raw], alg, 1, False).result()[0]
+    with _jobs.blocking():
+        job = _start_digest([raw], alg, 1, False)
+    return job.result()[0]
 
 
 def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bool:
@@ -558,7 +564,8 @@ def digest_files(
         ValueError: an unknown algorithm or a NUL in a path.
         KeyboardInterrupt: as for :func:`verify`.
     """
-    job = start_digest_files(paths, algorithm, workers=workers, progress=progress)
+    with _jobs.blocking():
+        job = start_digest_files(paths, algorithm, workers=workers, progress=progress)
     return job.result()
 
 
@@ -599,9 +606,11 @@ def make_manifest(
         ValueError: an unknown algorithm or a NUL in a path.
         KeyboardInterrupt: as for :func:`verify`.
     """
-    return start_make_manifest(
-        root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
-    ).result()
+    with _jobs.blocking():
+        job = start_make_manifest(
+            root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
+        )
+    return job.result()
 
 
 # --- asyncio -----------------------------------------------------------------------------

@@ -57,6 +57,8 @@ CHILD = textwrap.dedent(
 
     root, call, warm = sys.argv[1], sys.argv[2], sys.argv[3]
     checksig.verify(warm, progress=False)  # load the engine, start its runtime
+    # and the watcher thread of start_* jobs (it enters Go once, for good)
+    checksig.start_verify(warm).result()
 
     def open_paths():
         out = []
