@@ -77,7 +77,11 @@ class SignatureError(ValueError):
         if getattr(shell, "kernel", None) is not None:
             from IPython.display import HTML, display
 
-            display(HTML(self._repr_html_()))
+            # IPython 9 may ask for the traceback more than once: show the
+            # report once per exception.
+            if not getattr(self, "_html_shown", False):
+                self._html_shown = True
+                display(HTML(self._repr_html_()))
             lines = str(self).split("\n")
             if len(lines) > _TRACEBACK_FAILURES + 1:
                 more = len(lines) - 1 - _TRACEBACK_FAILURES
