@@ -12,19 +12,19 @@ import (
 	"syscall"
 )
 
-// walk lists every regular file beneath the root, sorted by name bytes, for
-// a make job. Symlinks, FIFOs, devices and sockets are not listed, nor is
-// the manifest being written.
-func (j *Job) walk() error {
-	// The walk has its own os.Root: the job's opener may be wrapped (tests).
+// walkRegular calls visit for every regular file beneath the root (name
+// with '/' separators, size or -1), in fs.WalkDir's order. Symlinks, FIFOs,
+// devices and sockets are not visited, nor is the manifest of this job.
+// The walk has its own os.Root, confined like every open: the job's opener
+// may be wrapped (tests).
+func (j *Job) walkRegular(visit func(name string, size int64)) error {
 	root, err := os.OpenRoot(j.req.Root)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
 	skip := j.outputName()
-	var total int64
-	err = fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
 				return err
@@ -40,10 +40,19 @@ func (j *Job) walk() error {
 		size := int64(-1)
 		if fi, err := d.Info(); err == nil {
 			size = fi.Size()
-			total += size
 		}
-		j.addRow(name, row{alg: j.req.Algorithm, size: size})
+		visit(name, size)
 		return nil
+	})
+}
+
+// walk lists every regular file beneath the root for a make job, sorted
+// by name bytes.
+func (j *Job) walk() error {
+	var total int64
+	err := j.walkRegular(func(name string, size int64) {
+		total += max(size, 0)
+		j.addRow(name, row{alg: j.req.Algorithm, size: size})
 	})
 	if err != nil {
 		return err

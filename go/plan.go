@@ -2,10 +2,7 @@ package checksig
 
 import (
 	"cmp"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -89,42 +86,17 @@ func (j *Job) planOrder() {
 // addExtra appends a row with StatusExtra for every regular file under the
 // root that no manifest entry names (the manifest itself excepted).
 func (j *Job) addExtra() error {
-	r, err := os.OpenRoot(j.req.Root)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	listed := make(map[string]struct{}, len(j.rows))
 	for i := range j.rows {
 		listed[path.Clean(j.nameOf(&j.rows[i]))] = struct{}{}
 	}
-	if m := j.outputName(); m != "" {
-		listed[m] = struct{}{}
-	}
 	var extra []string
 	sizes := map[string]int64{}
-	err = fs.WalkDir(r.FS(), ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if name == "." {
-				return err
-			}
-			return &os.PathError{Op: "walk", Path: filepath.Join(j.req.Root, name), Err: unwrapPathError(err)}
-		}
-		if j.cancelled.Load() {
-			return ErrCancelled
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
+	err := j.walkRegular(func(name string, size int64) {
 		if _, ok := listed[name]; !ok {
-			size := int64(-1)
-			if fi, err := d.Info(); err == nil {
-				size = fi.Size()
-			}
 			extra = append(extra, name)
 			sizes[name] = size
 		}
-		return nil
 	})
 	if err != nil {
 		return err
