@@ -2,8 +2,9 @@
 
 package checksig
 
-// This file holds the engine's only unsafe code: the openat2(2) system call,
-// which the syscall package does not wrap. Everything unsafe stays here.
+// This file and statat_newfstatat.go hold the engine's only unsafe code: the
+// openat2(2) and fstatat(2) system calls, which the syscall package does not
+// wrap here. Everything unsafe stays in these two files.
 
 import (
 	"os"
