@@ -903,6 +903,18 @@ def _algorithm_arg(text: str) -> str:
     return lowered
 
 
+def _algorithm_option(p: argparse.ArgumentParser) -> None:
+    """-a/--algorithm for the commands that hash (make, digest): sha256 by default."""
+    p.add_argument(
+        "-a",
+        "--algorithm",
+        metavar="ALGO",
+        type=_algorithm_arg,
+        default="sha256",
+        help="one of " + ", ".join(ALGORITHMS) + " (default sha256)",
+    )
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-j",
@@ -1042,14 +1054,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     make.add_argument("root", metavar="ROOT", help="the directory to hash")
-    make.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=_algorithm_arg,
-        default="sha256",
-        help="one of " + ", ".join(ALGORITHMS) + " (default sha256)",
-    )
+    _algorithm_option(make)
     make.add_argument(
         "-o",
         "--output",
@@ -1071,14 +1076,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     digest.add_argument("files", metavar="FILE", nargs="*", help="files to hash (- for stdin)")
-    digest.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=_algorithm_arg,
-        default="sha256",
-        help="one of " + ", ".join(ALGORITHMS) + " (default sha256)",
-    )
+    _algorithm_option(digest)
     digest.add_argument(
         "--tag", action="store_true", help="print BSD-style lines: SHA256 (name) = HEX"
     )

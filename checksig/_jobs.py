@@ -10,11 +10,13 @@ goroutines until PH_DONE. Python never runs in between except to look.
 Two kinds of Python code look at a job:
 
 * The **watcher**: one daemon thread for the whole process (started with
-  the first job). Every few milliseconds it polls each job without waiting,
-  hands the engine its columns the moment it finds it in PH_READY, notes
-  the time a job ends, and forgets jobs that ended or were freed. It never
-  runs user code and never raises. It exists so that a started job makes
-  progress even when nobody polls it.
+  the first ``start_*`` job). Every few milliseconds it polls each job
+  without waiting, hands the engine its columns the moment it finds it in
+  PH_READY, and forgets jobs once they are attached, ended or freed. It
+  never runs user code and never raises. It exists so that a started job
+  makes progress even when nobody polls it. Jobs of the blocking calls
+  (``verify``, ...) are never given to it: their ``result()`` attaches them
+  (see :func:`blocking`).
 * **Observers**: ``progress``, ``done()``, ``result()`` and ``await``. Each
   polls the counters (``result()`` in 50 ms slices so Ctrl-C is noticed
   within 50 ms, the others without waiting), feeds the ``progress=``
