@@ -492,7 +492,9 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
     Raises:
         FileNotFoundError, PermissionError, IsADirectoryError, OSError: as
             for open(); a FIFO or device raises an OSError saying it is not
-            a regular file.
+            a regular file, and a file whose size changed while it was read
+            (truncated or appended to) an OSError saying so: its digest would
+            be of no version of the file.
         ValueError: an unknown algorithm or a NUL in the path.
     """
     alg = _algorithm(algorithm)

@@ -5,10 +5,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"errors"
 	"hash"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -108,9 +108,8 @@ const bufSize = 256 << 10
 // It is not safe for concurrent use: each worker owns one.
 type hasher struct {
 	buf    []byte
-	ring   [][]byte // overlapped reads: buf and three more, made on first use
 	hashes [numAlgorithms]hash.Hash
-	// progress, when not nil, is advanced by every chunk read.
+	// progress, when not nil, is advanced by every chunk hashed.
 	progress *atomic.Int64
 	// cancelled, when not nil, is polled between chunks.
 	cancelled *atomic.Bool
@@ -118,8 +117,14 @@ type hasher struct {
 
 func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
 
-// hashFile hashes f, of the given size (-1 unknown), with a into out,
-// which must hold a.Size() bytes, and returns the number of bytes read.
+// errChanged reports a file whose size changed while it was hashed: the
+// digest describes no version of the file that ever existed whole.
+var errChanged = errors.New("checksig: file changed size while it was read")
+
+// hashFile hashes f, a regular file of the given size (-1 unknown), with a
+// into out, which must hold a.Size() bytes, and returns the number of bytes
+// hashed. Big files are hashed through a memory mapping (mmap_unix.go),
+// others are read into the hasher's buffer.
 func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int64, error) {
 	d := h.hashes[a]
 	if d == nil {
@@ -127,13 +132,17 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 		h.hashes[a] = d
 	}
 	d.Reset()
-	var n int64
-	var err error
-	if size >= overlapMin {
-		n, err = h.overlapped(f, d)
-	} else {
-		n, err = h.sequential(f, d)
+	if ff, ok := f.(fder); ok && size >= mmapMin && size > 0 {
+		n, mapped, err := h.hashMapped(int(ff.Fd()), size, d)
+		if mapped {
+			if err != nil {
+				return n, err
+			}
+			d.Sum(out[:0])
+			return n, nil
+		}
 	}
+	n, err := h.sequential(f, size, d)
 	if err != nil {
 		return n, err
 	}
@@ -141,15 +150,26 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 	return n, nil
 }
 
-func (h *hasher) sequential(f io.Reader, d hash.Hash) (int64, error) {
+// sequential reads f to its end into h.buf and hashes what it reads. When
+// the size is known, a read that comes back short exactly at that size is
+// taken as the end of the file, which spares small files the read(2) that
+// would only return EOF. A file that grew is read on to its end, and the
+// caller, seeing more bytes than the size, reports it changed.
+func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash) (int64, error) {
 	var n int64
 	for {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled
 		}
-		m, err := f.Read(h.buf)
+		want := h.buf
+		if size >= 0 && n <= size && size-n < int64(len(want)) {
+			// One byte more than should be left: a full answer means the
+			// file grew, a short one at the size means the end.
+			want = want[:size-n+1]
+		}
+		m, err := f.Read(want)
 		if m > 0 {
-			d.Write(h.buf[:m])
+			d.Write(want[:m])
 			n += int64(m)
 			if h.progress != nil {
 				h.progress.Add(int64(m))
@@ -161,86 +181,10 @@ func (h *hasher) sequential(f io.Reader, d hash.Hash) (int64, error) {
 		if err != nil {
 			return n, err
 		}
-	}
-}
-
-// overlapMin is the size from which a file is read by a second goroutine
-// while this one hashes: the copy out of the page cache then runs on
-// another core when one is idle (one huge file, or the last big files of a
-// run), instead of stalling the hash.
-var overlapMin int64 = 8 << 20 // a variable so tests can send small files this way
-
-// overlapBufs buffers of bufSize circulate between reader and hasher.
-const overlapBufs = 4
-
-type chunk struct {
-	buf []byte
-	n   int
-	err error
-}
-
-func (h *hasher) overlapped(f io.Reader, d hash.Hash) (int64, error) {
-	if h.ring == nil {
-		h.ring = make([][]byte, overlapBufs)
-		h.ring[0] = h.buf
-		for i := 1; i < overlapBufs; i++ {
-			h.ring[i] = make([]byte, bufSize)
+		if m < len(want) && n == size {
+			return n, nil
 		}
 	}
-	free := make(chan []byte, overlapBufs)
-	full := make(chan chunk, overlapBufs+1) // never blocks: it can hold every buffer and a panic
-	for _, b := range h.ring {
-		free <- b
-	}
-	go func() {
-		defer close(full)
-		defer func() {
-			// This goroutine is the engine's too: a panic here must become
-			// an error, not kill the process.
-			if r := recover(); r != nil {
-				full <- chunk{nil, 0, &PanicError{Value: r, Stack: debug.Stack()}}
-			}
-		}()
-		for b := range free {
-			m, err := f.Read(b)
-			full <- chunk{b, m, err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	var n int64
-	var err error
-	for c := range full {
-		if err == nil {
-			if c.n > 0 {
-				d.Write(c.buf[:c.n])
-				n += int64(c.n)
-				if h.progress != nil {
-					h.progress.Add(int64(c.n))
-				}
-			}
-			switch {
-			case c.err == io.EOF:
-				err = io.EOF
-			case c.err != nil:
-				err = c.err
-			case h.cancelled != nil && h.cancelled.Load():
-				err = ErrCancelled
-			}
-			if err != nil {
-				close(free) // the reader stops at its next buffer
-				continue    // drain until the reader has closed full
-			}
-		}
-		if err == nil {
-			free <- c.buf
-		}
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
 }
 
 // checkRegular fstats f and closes it unless it is a regular file.
@@ -279,5 +223,13 @@ func FileDigest(path string, a Algorithm, out []byte) (int64, error) {
 	defer f.Close()
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
-	return h.hashFile(f, size, a, out)
+	n, err := h.hashFile(f, size, a, out)
+	if err == nil && n != size {
+		err = errChanged
+	}
+	if errors.Is(err, errChanged) {
+		// The digest would be of no version of the file: refuse it.
+		return n, &os.PathError{Op: "read", Path: path, Err: errChanged}
+	}
+	return n, err
 }

@@ -37,6 +37,9 @@ func (f fdFile) Read(p []byte) (int, error) {
 
 func (f fdFile) Close() error { return syscall.Close(int(f)) }
 
+// Fd returns the descriptor, for mapping (mmap_unix.go).
+func (f fdFile) Fd() uintptr { return uintptr(f) }
+
 // fdCheckRegular fstats fd and returns it as a file when it is a regular
 // file; otherwise it closes fd: FIFOs, devices, sockets and directories are
 // never read.

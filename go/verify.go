@@ -576,14 +576,16 @@ func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
 		return st, errnum, size
 	}
 	openFiles.Add(1)
+	defer func() { f.Close(); openFiles.Add(-1) }() // also when a bug panics
 	n, err := h.hashFile(f, size, r.alg, out)
-	f.Close()
-	openFiles.Add(-1)
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
 	}
 	if pe := (*PanicError)(nil); errors.As(err, &pe) {
 		panic(pe) // a bug, not a file's status: goSafe fails the job with it
+	}
+	if errors.Is(err, errChanged) {
+		return StatusChanged, 0, n
 	}
 	if err != nil {
 		st, errnum := statusOf(err)

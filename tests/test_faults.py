@@ -608,10 +608,10 @@ def test_no_leaks_after_10000_calls_and_200_cancelled_jobs(tmp_path: Path) -> No
     check_no_leaks(out, rss_growth_kib=32 << 10)
 
 
-def test_a_large_file_through_the_overlapped_reader_is_exact(tmp_path: Path) -> None:
-    # Files of 8 MiB and more are read by a second goroutine while hashing;
-    # odd sizes around the buffer boundaries must hash exactly.
-    sizes = [(8 << 20) - 1, 8 << 20, (8 << 20) + 1, (9 << 20) + 12345]
+def test_big_files_through_the_mapped_path_are_exact(tmp_path: Path) -> None:
+    # Files of 512 KiB and more are hashed through a memory mapping, 4 MiB at a
+    # time; odd sizes around both boundaries must hash exactly.
+    sizes = [(512 << 10) - 1, 512 << 10, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 12345]
     blobs = {}
     for s in sizes:
         data = os.urandom(s)
@@ -629,3 +629,39 @@ def test_a_large_file_through_the_overlapped_reader_is_exact(tmp_path: Path) -> 
     counts, digests = out
     assert counts == {"ok": len(sizes)}
     assert digests == [hexdigest(d, "sha256") for d in blobs.values()]
+
+
+def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path) -> None:
+    # A big file is hashed through a memory mapping; truncating it under the
+    # mapping makes the next page touched raise SIGBUS. The engine must turn
+    # that into the row status "changed" and go on, in the real library, with
+    # Python's faulthandler enabled before the library loads (as pytest and
+    # Jupyter do: the Go runtime then owns SIGBUS for faults in Go code and
+    # forwards the others to faulthandler). The file is sparse: 2 GiB to hash, so the
+    # truncation lands while the job is mid-file (checked, not hoped).
+    big = tmp_path / "big"
+    with open(big, "wb") as f:
+        f.truncate(2 << 30)
+    (tmp_path / "small").write_bytes(b"s")
+    write_manifest(tmp_path / "sha1sum.txt", {"big": b"not it", "small": b"s"})
+    out = run_json(
+        f"""
+        import faulthandler, json, os, time, checksig
+        from checksig import _native
+        faulthandler.enable()
+        _native.lib()
+        job = checksig.start_verify({str(tmp_path)!r}, workers=1)
+        while job.progress.bytes_done < (64 << 20) and not job.done():
+            time.sleep(0.002)
+        mid = not job.done() and job.progress.bytes_done < (2 << 30)
+        os.truncate({str(big)!r}, 1 << 20)
+        report = job.result()
+        print(json.dumps({{"mid": mid, "rows": {{r.path: r.status for r in report}},
+                          "counters": _native.debug_counters()}}))
+        """,
+        timeout=120,
+    )
+    assert out["mid"], "the job ended before the file was truncated: make the file bigger"
+    assert out["rows"] == {"big": "changed", "small": "ok"}
+    c = out["counters"]
+    assert c["jobs"] == c["open_files"] == 0, c

@@ -481,6 +481,10 @@ try:
                 checksig.file_digest(root / p)
             except FileNotFoundError:
                 pass
+            except OSError as e:
+                # Truncated or appended to mid-read: refused, never a wrong digest.
+                if "changed size while it was read" not in str(e):
+                    raise
 finally:
     stop.set()
     t.join()
@@ -489,7 +493,7 @@ print(json.dumps({{"seen": sorted(seen), "bad": bad, "errors": errors,
 """
 
 
-@pytest.mark.parametrize("size", [256 << 10, 12 << 20], ids=["small", "overlapped"])
+@pytest.mark.parametrize("size", [256 << 10, 12 << 20], ids=["read", "mapped"])
 def test_files_changing_while_read(tmp_path: Path, size: int) -> None:
     for name in ("a", "b"):
         (tmp_path / name).write_bytes(b"x" * size)
