@@ -214,7 +214,7 @@ class Job(Generic[T]):
 
     A started job needs no one to poll it: a daemon thread (the "watcher",
     one per process) hands the engine its result buffers within 5 ms of the
-    moment it has sized the work, so it hashes at full speed even if you
+    moment it has listed the work, so it hashes at full speed even if you
     only come back for :meth:`result` much later. The ``progress=`` callable or bar of a
     started job is fed whenever the job is observed (``progress``,
     ``done()``, ``result()``, ``await``), in the observing thread.

@@ -1,7 +1,8 @@
 """Progress: a snapshot of a job's counters, and what ``progress=`` draws.
 
 The engine updates its counters atomically while it works (files and bytes
-done, and the totals once its cheap stat pass has sized every file); Python
+done; the file total once the manifest is read, the byte total once every
+file has been opened); Python
 reads them whenever it polls the job. Nothing calls back from Go: a
 ``progress=`` callable or bar is fed by whoever observes the job (a blocking
 call polls every 50 ms, an ``await`` every 50 ms, a started job whenever its
@@ -36,14 +37,16 @@ class Progress:
     """A snapshot of a job's progress: immutable, taken when the job was polled.
 
     Attributes:
-        phase: "enumerating" (reading the manifest, walking the tree, sizing
-            the files), "running" (hashing) or "done". ("ready", between
+        phase: "enumerating" (reading the manifest or walking the tree),
+            "running" (hashing) or "done". ("ready", between
             the two, is passed through at once.)
         files_done: files finished so far (hashed, or found missing, ...).
         files_total: files to check, or None while enumerating.
         bytes_done: bytes hashed so far.
-        bytes_total: bytes to hash, or None until the engine's stat pass
-            has sized every file (a ``make_manifest`` walk sizes as it goes).
+        bytes_total: bytes to hash, or None until the engine has opened every
+            file (it hashes small files as it meets them and queues big ones,
+            largest first: a manifest of many small files is mostly done by
+            then). ``make_manifest``'s walk sizes the files as it goes.
         elapsed: seconds since the job started (until it ended, once done).
         rate: bytes hashed per second since hashing started, or None.
         eta: estimated seconds left (``(bytes_total - bytes_done) / rate``),
@@ -233,8 +236,8 @@ class Reporter:
     def _update_bar(self, p: Progress) -> None:
         bar = self._bar
         if bar is None:
-            if p.bytes_total is None:
-                return  # still sizing the files: no total yet
+            if p.phase == "enumerating":
+                return  # still reading the manifest or walking the tree
             if p.elapsed < self._delay:
                 return  # auto: a run this short needs no bar (and leaves none)
             with warnings.catch_warnings():
@@ -250,7 +253,12 @@ class Reporter:
                     leave=True,
                 )
         if p.bytes_total is not None and bar.total != p.bytes_total:
-            bar.total = p.bytes_total
+            if bar.total is None:
+                # The total arrives once the engine has opened every file (small
+                # ones are hashed on the way): from a counter to a bar.
+                bar.reset(total=p.bytes_total)
+            else:
+                bar.total = p.bytes_total
         if p.files_total is not None:
             bar.set_postfix_str(f"{p.files_done}/{p.files_total} files", refresh=False)
         delta = p.bytes_done - bar.n

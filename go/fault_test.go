@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -147,8 +148,19 @@ func TestExtraAndLargestFirst(t *testing.T) {
 	if rowPath(c, 3) != "new/unlisted" || c.Size[3] != 8 {
 		t.Fatalf("extra row %q size %d", rowPath(c, 3), c.Size[3])
 	}
-	if got := strings.Join(order, ","); got != "./big,mid,small" {
-		t.Fatalf("hashed in order %s, want largest first", got)
+	// The scan opens every listed file in manifest order and hashes the
+	// small one; the big ones are queued and hashed largest first.
+	if got := strings.Join(order, ","); got != "small,./big,mid,./big,mid" {
+		t.Fatalf("opened in order %s, want the scan, then the queue largest first", got)
+	}
+	queueMin = 1
+	defer func() { queueMin = 1 << 20 }()
+	order = nil
+	if _, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "sha1sum.txt"), Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(order, ","); got != "small,./big,mid,./big,mid,small" {
+		t.Fatalf("opened in order %s, with every file queued", got)
 	}
 }
 
@@ -250,34 +262,37 @@ func TestMappedFileChanges(t *testing.T) {
 	}
 }
 
+// panickyOpener panics on its nth open: the scan opens a file once, and a
+// queued (big) file is opened again when its turn comes.
 type panickyOpener struct {
 	fileOpener
-	inSize bool
+	n     int32
+	opens *atomic.Int32
 }
 
-func (o panickyOpener) size(name string) int64 {
-	if o.inSize {
-		panic("size exploded")
+func (o panickyOpener) open(name string) (readCloser, int64, error) {
+	if o.opens.Add(1) == o.n {
+		panic("open exploded")
 	}
-	return o.fileOpener.size(name)
+	return o.fileOpener.open(name)
 }
-
-func (o panickyOpener) sizer() (func(string) int64, func()) { return o.size, func() {} }
 
 type panickyReader struct{ readCloser }
 
 func (panickyReader) Read([]byte) (int, error) { panic("read exploded") }
 
-// TestPanicsBecomeErrors: a panic in any engine goroutine (stat pass,
-// worker, reader) fails the job with a PanicError instead of
-// killing the process.
+// TestPanicsBecomeErrors: a panic in any engine goroutine (a worker while it
+// scans or hashes the queue, a reader) fails the job with a PanicError
+// instead of killing the process, and the other worker, waiting for the
+// scan to end, is not left waiting.
 func TestPanicsBecomeErrors(t *testing.T) {
 	root := t.TempDir()
 	data := strings.Repeat("p", 1<<20)
 	write(t, filepath.Join(root, "f"), data)
 	write(t, filepath.Join(root, "sha1sum.txt"), line(SHA1, "f", data))
 	for name, wrap := range map[string]func(fileOpener) fileOpener{
-		"stat pass": func(o fileOpener) fileOpener { return panickyOpener{o, true} },
+		"scan":  func(o fileOpener) fileOpener { return panickyOpener{o, 1, new(atomic.Int32)} },
+		"queue": func(o fileOpener) fileOpener { return panickyOpener{o, 2, new(atomic.Int32)} },
 		"reader": func(o fileOpener) fileOpener {
 			return faultyOpener{o, map[string]func(readCloser) readCloser{
 				"f": func(f readCloser) readCloser { return panickyReader{f} },

@@ -2,13 +2,11 @@
 
 package checksig
 
-// This file and statat_newfstatat.go hold the engine's only unsafe code: the
-// openat2(2) and fstatat(2) system calls, which the syscall package does not
-// wrap here. Everything unsafe stays in these two files.
+// This file holds the engine's only unsafe code: the openat2(2) system call,
+// which the syscall package does not wrap. Everything unsafe stays here.
 
 import (
 	"os"
-	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -95,75 +93,6 @@ func (o *beneathOpener) open(name string) (readCloser, int64, error) {
 		return nil, -1, openError(name, err)
 	}
 	return fdCheckRegular(fd, name)
-}
-
-func (o *beneathOpener) size(name string) int64 {
-	size, done := o.sizer()
-	defer done()
-	return size(name)
-}
-
-// sizer returns a size function for one stat-pass worker. It keeps the
-// last parent directory open (resolved beneath the root with openat2, so
-// it is confined like every open) and stats the last component relative to
-// it with one fstatat: manifests list files directory by directory, so a
-// stat costs one system call instead of three. A final symlink is not
-// followed (AT_SYMLINK_NOFOLLOW): its size is unknown and the open decides.
-func (o *beneathOpener) sizer() (size func(string) int64, done func()) {
-	lastDir, dirfd := "", -1
-	done = func() {
-		if dirfd >= 0 {
-			syscall.Close(dirfd)
-			dirfd = -1
-		}
-	}
-	size = func(name string) int64 {
-		if lexicallyOutside(name) {
-			return -1
-		}
-		dir, base := "", name
-		if i := strings.LastIndexByte(name, '/'); i >= 0 {
-			dir, base = name[:i], name[i+1:]
-		}
-		fd := o.dirfd
-		if dir != "" {
-			if dir != lastDir || dirfd < 0 {
-				if dirfd >= 0 {
-					syscall.Close(dirfd)
-				}
-				var err error
-				lastDir = dir
-				if dirfd, err = o.openat2(dir, oPath|syscall.O_DIRECTORY|syscall.O_CLOEXEC); err != nil {
-					dirfd = -1
-					return -1
-				}
-			}
-			fd = dirfd
-		}
-		if base == "" {
-			return -1
-		}
-		var st syscall.Stat_t
-		if err := statAt(fd, base, &st); err == nil {
-			if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-				return -1
-			}
-			return st.Size
-		} else if err != syscall.ENOSYS {
-			return -1
-		}
-		// No fstatat wired up on this architecture: O_PATH and fstat.
-		f, err := o.openat2(name, oPath|syscall.O_CLOEXEC)
-		if err != nil {
-			return -1
-		}
-		defer syscall.Close(f)
-		if syscall.Fstat(f, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			return -1
-		}
-		return st.Size
-	}
-	return size, done
 }
 
 // oPath is O_PATH, which the syscall package lacks on some architectures;

@@ -3,84 +3,101 @@ package checksig
 import (
 	"cmp"
 	"path"
-	"runtime/debug"
 	"slices"
-	"sync"
-	"sync/atomic"
 )
 
-// statPass learns every row's size before hashing, in parallel. The sizes
-// give progress a real total (so an ETA means something) and let planOrder
-// start the biggest files first. A size is only a hint: the report's size
-// column comes from the bytes actually hashed.
-func (j *Job) statPass() error {
-	var next, total int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	const chunk = 256
-	workers := min(j.req.Workers, max(len(j.rows)/chunk, 1))
-	var panicked atomic.Pointer[PanicError]
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					panicked.CompareAndSwap(nil, &PanicError{Value: r, Stack: debug.Stack()})
-					j.cancelled.Store(true)
-				}
-			}()
-			var sum int64
-			size, done := j.open.sizer()
-			defer done()
-			for !j.cancelled.Load() {
-				mu.Lock()
-				lo := next
-				next += chunk
-				mu.Unlock()
-				if lo >= int64(len(j.rows)) {
-					break
-				}
-				for i := lo; i < min(lo+chunk, int64(len(j.rows))); i++ {
-					r := &j.rows[i]
-					if r.preset != StatusPending {
-						continue
-					}
-					r.size = size(j.nameOf(r))
-					if r.size > 0 {
-						sum += r.size
-					}
-				}
-			}
-			mu.Lock()
-			total += sum
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if p := panicked.Load(); p != nil {
-		return p
-	}
-	if j.cancelled.Load() {
-		return ErrCancelled
-	}
-	j.bytesTotal.Store(total)
-	return nil
+// The workers' plan. Sizing every file before hashing (so that progress has
+// a byte total and the biggest files start first) would cost a stat per
+// file on top of the open, and for many small files that is a third of the
+// work. Instead the workers scan the rows in manifest order, a chunk at a
+// time, and open each one: a file under queueMin is hashed there and then
+// (it takes at most a millisecond, so no tail can come of it); a bigger one
+// is closed and queued with the size the open found. When every worker has
+// finished scanning, the queue is sorted largest first and the workers hash
+// it, so the biggest files never start last and leave one core working
+// alone at the end. The byte total is known once the scan is over.
+
+// queueMin is the size from which the scan queues a file instead of hashing
+// it at once. A variable so tests can queue every file.
+var queueMin int64 = 1 << 20
+
+// scanChunk is how many consecutive rows a worker claims at a time: fewer
+// claims on the shared counter, and neighbours in a manifest are usually
+// neighbours on disk. Short lists take smaller chunks, so that every worker
+// gets a share of a few dozen medium files.
+func (j *Job) scanChunk() int {
+	return min(max(len(j.rows)/(8*j.req.Workers), 1), 64)
 }
 
-// planOrder sorts the rows to hash largest first, so the biggest files never
-// start last and leave one core working alone at the end.
-func (j *Job) planOrder() {
-	j.order = make([]int32, 0, len(j.rows))
-	for i, r := range j.rows {
-		if r.preset == StatusPending {
-			j.order = append(j.order, int32(i))
+type queuedFile struct {
+	row  int32
+	size int64
+}
+
+// work scans rows, then hashes queued files, until none is left or the job
+// is cancelled.
+func (j *Job) work() {
+	h := hasherPool.Get().(*hasher)
+	defer hasherPool.Put(h)
+	h.progress, h.cancelled = &j.bytesDone, &j.cancelled
+	defer func() { h.progress, h.cancelled = nil, nil }()
+	scanning := true
+	defer func() {
+		if scanning { // a panic: the other workers must not wait for this one
+			j.scanned.Done()
+		}
+	}()
+	var queued []queuedFile
+	var sized int64 // bytes of the files opened
+	chunk := j.scanChunk()
+	for !j.cancelled.Load() {
+		lo := int(j.next.Add(int64(chunk))) - chunk
+		if lo >= len(j.rows) {
+			break
+		}
+		for i := lo; i < min(lo+chunk, len(j.rows)) && !j.cancelled.Load(); i++ {
+			if j.rows[i].preset != StatusPending {
+				continue
+			}
+			f, size, err := j.open.open(j.nameOf(&j.rows[i]))
+			if err == nil && size >= queueMin {
+				f.Close()
+				queued = append(queued, queuedFile{int32(i), size})
+				sized += size
+				continue
+			}
+			if size > 0 {
+				sized += size
+			}
+			if !j.hashRow(h, i, f, size, err) {
+				break // cancelled mid-file
+			}
 		}
 	}
-	j.toHash = int64(len(j.order))
-	slices.SortStableFunc(j.order, func(a, b int32) int {
-		return cmp.Compare(j.rows[b].size, j.rows[a].size)
+	j.mu.Lock()
+	j.queued = append(j.queued, queued...)
+	j.scannedBytes += sized
+	j.mu.Unlock()
+	scanning = false
+	j.scanned.Done()
+	j.scanned.Wait()
+	j.sortQueue.Do(func() {
+		slices.SortStableFunc(j.queued, func(a, b queuedFile) int { return cmp.Compare(b.size, a.size) })
+		if !j.cancelled.Load() {
+			j.bytesTotal.Store(j.scannedBytes)
+		}
 	})
+	for !j.cancelled.Load() {
+		k := int(j.nextQueued.Add(1) - 1)
+		if k >= len(j.queued) {
+			return
+		}
+		i := int(j.queued[k].row)
+		f, size, err := j.open.open(j.nameOf(&j.rows[i]))
+		if !j.hashRow(h, i, f, size, err) {
+			return
+		}
+	}
 }
 
 // addExtra appends a row with StatusExtra for every regular file under the

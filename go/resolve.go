@@ -55,12 +55,6 @@ type fileOpener interface {
 	// open opens name beneath the root for reading, confined as described
 	// above, and returns it with its size.
 	open(name string) (readCloser, int64, error)
-	// size returns the size of the regular file name, or -1: a hint for
-	// progress and scheduling, never used to decide a status.
-	size(name string) int64
-	// sizer returns a size function for one goroutine's use (it may keep
-	// state, such as an open directory) and a function that releases it.
-	sizer() (size func(string) int64, done func())
 	close() error
 }
 
@@ -142,26 +136,6 @@ func statusOf(err error) (Status, int32) {
 	return StatusUnreadable, 0
 }
 
-func (o *rootOpener) size(name string) int64 {
-	if lexicallyOutside(name) {
-		return -1
-	}
-	if fi, err := o.root.Stat(name); err == nil && fi.Mode().IsRegular() {
-		return fi.Size()
-	}
-	return -1
-}
-
-func (plainOpener) size(name string) int64 { return statSize(name) }
-
-// statSize returns the size of the regular file at name, or -1.
-func statSize(name string) int64 {
-	if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
-		return fi.Size()
-	}
-	return -1
-}
-
 // joinedOpener resolves names against the root without confinement, for
 // manifests the user trusts (Request.AllowOutside). Special files are
 // still refused by openPlain.
@@ -186,9 +160,4 @@ func (o joinedOpener) path(name string) string {
 }
 
 func (o joinedOpener) open(name string) (readCloser, int64, error) { return openPlain(o.path(name)) }
-func (o joinedOpener) size(name string) int64                      { return statSize(o.path(name)) }
 func (joinedOpener) close() error                                  { return nil }
-
-func (o *rootOpener) sizer() (func(string) int64, func())  { return o.size, func() {} }
-func (o plainOpener) sizer() (func(string) int64, func())  { return o.size, func() {} }
-func (o joinedOpener) sizer() (func(string) int64, func()) { return o.size, func() {} }

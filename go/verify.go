@@ -138,7 +138,7 @@ type row struct {
 	alg    Algorithm
 	preset Status // StatusExtra for rows that are listed, not hashed
 	line   int64
-	size   int64 // from the stat pass or the walk; -1 unknown
+	size   int64 // from the walk (make, extra); -1 unknown
 }
 
 // Job is one run of the engine. Start it, Poll it, Attach columns when it
@@ -156,20 +156,24 @@ type Job struct {
 	warnings []Warning
 
 	rows     []row
-	names    []byte  // name arena until Attach copies it into the path column
-	order    []int32 // the order workers take rows in: largest first
-	toHash   int64   // rows with work to do
+	names    []byte // name arena until Attach copies it into the path column
+	toHash   int64  // rows with work to do
 	width    int
 	pathsLen int64
 	digests  []byte // expected digests, rows*width, until Attach copies them
 
-	cancelled  atomic.Bool
-	filesDone  atomic.Int64
-	bytesDone  atomic.Int64
-	bytesTotal atomic.Int64
-	nwarnings  atomic.Int64
-	next       atomic.Int64
-	wg         sync.WaitGroup // every goroutine the job started
+	cancelled    atomic.Bool
+	filesDone    atomic.Int64
+	bytesDone    atomic.Int64
+	bytesTotal   atomic.Int64
+	nwarnings    atomic.Int64
+	next         atomic.Int64   // the scan's next row
+	scanned      sync.WaitGroup // workers still scanning
+	queued       []queuedFile   // big files met by the scan, then sorted largest first
+	scannedBytes int64          // bytes of every file the scan opened
+	sortQueue    sync.Once
+	nextQueued   atomic.Int64
+	wg           sync.WaitGroup // every goroutine the job started
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -241,16 +245,21 @@ func Start(req Request) (*Job, error) {
 		j.open = plainOpener{}
 	}
 	liveJobs.Add(1)
-	j.goSafe(j.enumerate)
+	j.goSafe(j.enumerate, nil)
 	return j, nil
 }
 
 // goSafe runs f in a goroutine tracked by the job, turning a panic into the
 // job's failure: a panic must never reach the process hosting the engine.
-func (j *Job) goSafe(f func() error) {
+// then, if not nil, runs after f and after the failure is recorded, so that
+// whoever waits for it sees the job failed.
+func (j *Job) goSafe(f func() error, then func()) {
 	j.wg.Add(1)
 	go func() {
 		defer j.wg.Done()
+		if then != nil {
+			defer then()
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				pe, ok := r.(*PanicError)
@@ -319,12 +328,11 @@ func (j *Job) enumerate() error {
 	if j.cancelled.Load() {
 		return ErrCancelled
 	}
-	if j.req.Kind != KindMake {
-		if err := j.statPass(); err != nil {
-			return err
+	for _, r := range j.rows {
+		if r.preset == StatusPending {
+			j.toHash++
 		}
 	}
-	j.planOrder()
 	var pathsLen int64
 	for _, r := range j.rows {
 		pathsLen += int64(r.n)
@@ -504,12 +512,9 @@ func (j *Job) Attach(c Columns) error {
 	workers := min(j.req.Workers, max(n, 1))
 	var running sync.WaitGroup
 	running.Add(workers)
+	j.scanned.Add(workers)
 	for range workers {
-		j.goSafe(func() error {
-			defer running.Done()
-			j.work()
-			return nil
-		})
+		j.goSafe(func() error { j.work(); return nil }, running.Done)
 	}
 	j.wg.Add(1)
 	go func() {
@@ -537,40 +542,33 @@ func (j *Job) Attach(c Columns) error {
 	return nil
 }
 
-// work hashes rows until none is left or the job is cancelled.
-func (j *Job) work() {
-	h := hasherPool.Get().(*hasher)
-	defer hasherPool.Put(h)
-	h.progress, h.cancelled = &j.bytesDone, &j.cancelled
-	defer func() { h.progress, h.cancelled = nil, nil }()
-	c, w := j.cols, j.width
+// hashRow hashes row i from f, opened with the given size and error, and
+// writes the outcome into the columns. It returns false if the job was
+// cancelled mid-file: the row then stays pending.
+func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) bool {
+	r := &j.rows[i]
 	var sum [MaxSize]byte
-	for !j.cancelled.Load() {
-		k := int(j.next.Add(1) - 1)
-		if k >= len(j.order) {
-			return
-		}
-		i := int(j.order[k])
-		r := &j.rows[i]
-		st, errnum, size := j.hashRow(h, r, sum[:r.alg.Size()])
-		if st == StatusPending {
-			return // cancelled mid-file
-		}
-		if st == StatusOK {
-			copy(c.Actual[i*w:], sum[:r.alg.Size()])
-			if j.req.Kind == KindVerify && !bytes.Equal(sum[:r.alg.Size()], c.Expected[i*w:i*w+r.alg.Size()]) {
-				st = StatusMismatch
-			}
-		}
-		c.Size[i] = size
-		c.Errnum[i] = errnum
-		c.Status[i] = uint8(st)
-		j.filesDone.Add(1)
+	st, errnum, n := j.hashOpen(h, r, f, size, err, sum[:r.alg.Size()])
+	if st == StatusPending {
+		return false
 	}
+	c, w := j.cols, j.width
+	if st == StatusOK {
+		copy(c.Actual[i*w:], sum[:r.alg.Size()])
+		if j.req.Kind == KindVerify && !bytes.Equal(sum[:r.alg.Size()], c.Expected[i*w:i*w+r.alg.Size()]) {
+			st = StatusMismatch
+		}
+	}
+	c.Size[i] = n
+	c.Errnum[i] = errnum
+	c.Status[i] = uint8(st)
+	j.filesDone.Add(1)
+	return true
 }
 
-func (j *Job) hashRow(h *hasher, r *row, out []byte) (Status, int32, int64) {
-	f, size, err := j.open.open(j.nameOf(r))
+// hashOpen closes f after hashing it into out and returns the row's status,
+// errno and size. err is the open's error, if any.
+func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, out []byte) (Status, int32, int64) {
 	if err != nil {
 		st, errnum := statusOf(err)
 		return st, errnum, size

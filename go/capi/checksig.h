@@ -80,7 +80,7 @@
 
 /* Job phases (progress[0]). */
 #define CHECKSIG_PH_ENUMERATING 1  /* parsing the manifest or walking the tree */
-#define CHECKSIG_PH_READY       2  /* sizes known; waiting for checksig_job_attach */
+#define CHECKSIG_PH_READY       2  /* rows known; waiting for checksig_job_attach */
 #define CHECKSIG_PH_RUNNING     3  /* workers hashing */
 #define CHECKSIG_PH_DONE        4  /* finished; checksig_job_result says how */
 
