@@ -91,7 +91,7 @@ func countLines(name string, size int64) (int, error) {
 // memory. The rows hold no pointers, so a collection costs little.
 const lowGCPercent = 20
 
-var gc struct {
+var gcHold struct {
 	mu    sync.Mutex
 	users int // big jobs not yet done
 	saved int // the GOGC to restore when the last one is done
@@ -102,24 +102,24 @@ var gc struct {
 // stays as the user chose it. The setting is process-wide, so concurrent
 // big jobs share it.
 func lowerGC() {
-	gc.mu.Lock()
-	defer gc.mu.Unlock()
-	if gc.users == 0 {
-		gc.saved = debug.SetGCPercent(lowGCPercent)
-		if gc.saved < lowGCPercent { // includes GOGC=off (-1)
-			debug.SetGCPercent(gc.saved)
+	gcHold.mu.Lock()
+	defer gcHold.mu.Unlock()
+	if gcHold.users == 0 {
+		gcHold.saved = debug.SetGCPercent(lowGCPercent)
+		if gcHold.saved < lowGCPercent { // includes GOGC=off (-1)
+			debug.SetGCPercent(gcHold.saved)
 		}
 	}
-	gc.users++
+	gcHold.users++
 }
 
 // restoreGC undoes one lowerGC.
 func restoreGC() {
-	gc.mu.Lock()
-	defer gc.mu.Unlock()
-	gc.users--
-	if gc.users == 0 {
-		debug.SetGCPercent(gc.saved)
+	gcHold.mu.Lock()
+	defer gcHold.mu.Unlock()
+	gcHold.users--
+	if gcHold.users == 0 {
+		debug.SetGCPercent(gcHold.saved)
 	}
 }
 
