@@ -397,6 +397,10 @@ def _spool_stdin(path: str) -> None:
             out.write(line)
 
 
+#: Rows _CheckRun._rows turns into Python values at a time.
+_BATCH = 1 << 16
+
+
 class _CheckRun:
     """One ``checksig check``: the GNU-shaped rendering of a Report."""
 
@@ -505,20 +509,42 @@ class _CheckRun:
         }
         self.io.out(json.dumps(doc).encode() + b"\n")
 
-    def _rows(self, report: Any) -> Any:
-        """(i, raw name, status, errnum, line) for every row, without Row objects."""
+    def _rows(self, report: Any, index: Any = None) -> Any:
+        """(i, raw name, status, errnum, line, algorithm, size) for the rows
+        in ``index`` (ascending row numbers as a numpy array; every row by
+        default), in manifest order, without Row objects.
+
+        The columns are turned into Python values a batch of _BATCH rows at
+        a time, so a million-row report never has a Python object per row.
+        """
         import checksig
 
         c = report.columns
         statuses = checksig.STATUSES
-        offsets = c["path_offsets"].tolist()
-        paths = c["paths"].tobytes()
-        codes = c["status"].tolist()
-        errnums = c["errnum"].tolist()
-        lines = c["line"].tolist()
-        for i, code in enumerate(codes):
-            status = statuses[code] if code < len(statuses) else "pending"
-            yield i, paths[offsets[i] : offsets[i + 1]], status, errnums[i], lines[i]
+        paths = memoryview(c["paths"])
+        total = len(report) if index is None else len(index)
+        for lo in range(0, total, _BATCH):
+            hi = min(lo + _BATCH, total)
+            if index is None:
+                numbers: Any = range(lo, hi)
+                sel: Any = slice(lo, hi)
+                starts = c["path_offsets"][lo:hi].tolist()
+                ends = c["path_offsets"][lo + 1 : hi + 1].tolist()
+            else:
+                sel = index[lo:hi]
+                numbers = sel.tolist()
+                starts = c["path_offsets"][sel].tolist()
+                ends = c["path_offsets"][sel + 1].tolist()
+            codes = c["status"][sel].tolist()
+            errnums = c["errnum"][sel].tolist()
+            lines = c["line"][sel].tolist()
+            algs = c["algorithm"][sel].tolist()
+            sizes = c["size"][sel].tolist()
+            for k, i in enumerate(numbers):
+                code = codes[k]
+                status = statuses[code] if code < len(statuses) else "pending"
+                raw = paths[starts[k] : ends[k]].tobytes()
+                yield i, raw, status, errnums[k], lines[k], algs[k], sizes[k]
 
     def _exit_status(
         self, matched: bool, n_mismatch: int, n_unread: int, n_extra: int, n_malformed: int
@@ -532,6 +558,8 @@ class _CheckRun:
         return self.args.ignore_missing and status == "missing" and errnum in (0, errno.ENOENT)
 
     def _text(self, report: Any, nwarnings: int) -> int:
+        import checksig
+
         io, mode = self.io, self.mode
         printing = mode != "status"
         warnings = sorted(report.warnings)
@@ -540,7 +568,14 @@ class _CheckRun:
         w = 0
         matched = False
         n_mismatch = n_unread = n_extra = 0
-        for _, raw, status, errnum, line in self._rows(report):
+        rows = self._rows(report)
+        if mode in ("quiet", "status"):
+            # An OK row prints nothing here: visit only the others.
+            st = report.columns["status"]
+            ok = checksig.STATUSES.index("ok")
+            matched = bool((st == ok).any())
+            rows = self._rows(report, (st != ok).nonzero()[0])
+        for _, raw, status, errnum, line, _, _ in rows:
             while w < len(pending_warnings) and line and pending_warnings[w][0] < line:
                 self._improper(pending_warnings[w][0])
                 w += 1
@@ -601,16 +636,17 @@ class _CheckRun:
         counts.update(report.counts())
         n_malformed = max(nwarnings, len(report.warnings))
         c = report.columns
-        ignored = 0
         matched = counts.get("ok", 0) > 0
-        n_unread = 0
-        for _, _, status, errnum, _ in self._rows(report):
-            if status in ("ok", "mismatch", "extra"):
-                continue
-            if self._is_ignored(status, errnum):
-                ignored += 1
-            else:
-                n_unread += 1
+        # Every status but ok, mismatch and extra is a file not read; the
+        # ignored ones are _is_ignored's, counted on the columns.
+        st, errnums = c["status"], c["errnum"]
+        index = checksig.STATUSES.index
+        unread = (st != index("ok")) & (st != index("mismatch")) & (st != index("extra"))
+        ignored = 0
+        if self.args.ignore_missing:
+            enoent = (errnums == 0) | (errnums == errno.ENOENT)
+            ignored = int((unread & (st == index("missing")) & enoent).sum())
+        n_unread = int(unread.sum()) - ignored
         exit_status = self._exit_status(
             matched, counts["mismatch"], n_unread, counts["extra"], n_malformed
         )
@@ -631,12 +667,11 @@ class _CheckRun:
         }
         out = self.io.out
         out(json.dumps(head)[:-1].encode() + b', "entries": [')
-        expected, actual, algs = c["expected"], c["actual"], c["algorithm"].tolist()
-        sizes = c["size"].tolist()
+        expected, actual = c["expected"], c["actual"]
         names = ("",) + tuple(checksig.ALGORITHMS)  # index 0: no algorithm
         first = True
-        for i, raw, status, errnum, line in self._rows(report):
-            alg = names[algs[i]] if algs[i] < len(names) else ""
+        for i, raw, status, errnum, line, code, size in self._rows(report):
+            alg = names[code] if code < len(names) else ""
             width = DIGEST_SIZES.get(alg, 0)
             entry: dict[str, Any] = _json_path(raw)
             entry.update(
@@ -645,7 +680,7 @@ class _CheckRun:
                 algorithm=alg or None,
                 expected=expected[i, :width].tobytes().hex() if alg and status != "extra" else None,
                 actual=actual[i, :width].tobytes().hex() if status in ("ok", "mismatch") else None,
-                size=sizes[i] if sizes[i] >= 0 else None,
+                size=size if size >= 0 else None,
                 reason=None if status in ("ok", "mismatch") else _reason(status, errnum),
             )
             if status == "extra":

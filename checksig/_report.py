@@ -480,24 +480,55 @@ class Report:
             ) from exc
         c = self.columns
         n = len(self)
-        rows_hex: dict[str, list[Any]] = {"expected": [], "actual": [], "path": [], "reason": []}
-        for i in range(n):
-            r = self._row(i)
-            rows_hex["path"].append(r.path)
-            rows_hex["expected"].append(r.expected)
-            rows_hex["actual"].append(r.actual)
-            rows_hex["reason"].append(r.reason)
-        status_names = np.array(STATUSES, dtype=object)
-        alg_names = np.array(ALGORITHMS, dtype=object)
+        st, alg = c["status"], c["algorithm"]
+        # Built from the columns: no Row per entry, one Python object per cell
+        # that pandas keeps anyway (names and hex digests), lookups for the rest.
+        known = alg < len(ALGORITHMS)
+        lengths = np.zeros(256, dtype=np.int64)
+        lengths[: len(DIGEST_SIZES)] = DIGEST_SIZES
+        has_digest = known & (alg != 0)
+        expected_len = np.where(has_digest & (st != _ST_EXTRA), lengths[alg], 0)
+        if not self._has_expected:
+            expected_len[:] = 0
+        actual_len = np.where(has_digest & np.isin(st, _HASHED), lengths[alg], 0)
+        reason = np.full(n, None, dtype=object)
+        errnum = c["errnum"]
+        for e in np.unique(errnum[errnum != 0]).tolist():
+            reason[errnum == e] = os.strerror(e)
+        codes = np.where(st < len(STATUSES), st, -1)
+        alg_names = np.array(
+            [*ALGORITHMS, *(f"unknown({i})" for i in range(len(ALGORITHMS), 256))], dtype=object
+        )
         return pd.DataFrame(
             {
-                "path": rows_hex["path"],
-                "status": pd.Categorical(status_names[c["status"]], categories=list(STATUSES)),
+                "path": self._paths(),
+                "status": pd.Categorical.from_codes(codes, categories=list(STATUSES)),
                 "size": pd.Series(c["size"], dtype="Int64").mask(c["size"] < 0),
-                "expected": rows_hex["expected"],
-                "actual": rows_hex["actual"],
-                "algorithm": alg_names[c["algorithm"]],
+                "expected": _hex_column(c["expected"], expected_len),
+                "actual": _hex_column(c["actual"], actual_len),
+                "algorithm": alg_names[alg],
                 "line": pd.Series(c["line"], dtype="Int64").mask(c["line"] <= 0),
-                "reason": rows_hex["reason"],
+                "reason": reason,
             }
         )
+
+    def _paths(self) -> list[str]:
+        """Every row's name, as _path gives it."""
+        blob = self.columns["paths"].tobytes()
+        offsets = self.columns["path_offsets"].tolist()
+        if blob.isascii():  # the common case: byte offsets are character offsets
+            text = blob.decode("ascii")
+            return [text[a:b] for a, b in zip(offsets, offsets[1:])]
+        return [os.fsdecode(blob[a:b]) for a, b in zip(offsets, offsets[1:])]
+
+
+def _hex_column(digests: np.ndarray, lengths: np.ndarray) -> list[str | None]:
+    """Row i's first lengths[i] bytes of digests in hex, None where lengths[i] is 0."""
+    width = digests.shape[1]
+    if not width:
+        return [None] * len(lengths)
+    blob = digests.tobytes()
+    return [
+        blob[i : i + k].hex() if k else None
+        for i, k in zip(range(0, len(blob), width), lengths.tolist())
+    ]

@@ -58,20 +58,31 @@ func NewReader(r io.Reader, name string) *Reader {
 // malformed line yields a *ManifestError naming the line; reading may
 // continue after it. Other errors come from the underlying reader.
 func (r *Reader) Next() (Entry, error) {
+	e, name, err := r.next()
+	if err == nil {
+		e.Name = string(name)
+	}
+	return e, err
+}
+
+// next is Next without the string: e.Name stays empty and the name comes
+// back as bytes valid until the next call. The engine copies names into
+// its own arena, so a million-line manifest allocates no string per line.
+func (r *Reader) next() (Entry, []byte, error) {
 	for {
 		raw, err := r.readLine()
 		if err != nil {
-			return Entry{}, err
+			return Entry{}, nil, err
 		}
 		if raw == nil {
 			continue // skipped: blank line or comment
 		}
-		e, err := r.parseLine(raw)
+		e, name, err := r.parse(raw)
 		if err != nil {
-			return Entry{}, &ManifestError{Path: r.Name, Line: r.line, Msg: err.Error()}
+			return Entry{}, nil, &ManifestError{Path: r.Name, Line: r.line, Msg: err.Error()}
 		}
 		e.Line = r.line
-		return e, nil
+		return e, name, nil
 	}
 }
 
@@ -119,6 +130,16 @@ func isHex(c byte) bool {
 }
 
 func (r *Reader) parseLine(s []byte) (Entry, error) {
+	e, name, err := r.parse(s)
+	if err == nil {
+		e.Name = string(name)
+	}
+	return e, err
+}
+
+// parse is parseLine leaving e.Name empty: the name is returned as bytes,
+// a slice of s unless the line was escaped.
+func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	i := 0
 	for i < len(s) && isBlank(s[i]) {
 		i++
@@ -135,21 +156,21 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 	if tag, rest, ok := cutTag(s); ok {
 		a := tagAlgorithm(tag)
 		if a == None {
-			return e, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
+			return e, nil, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
 		}
 		// GNU's rule: the name runs to the last ')' (BSD tools do not
 		// escape names), then blanks, '=', blanks and the digest.
 		j := bytes.LastIndexByte(rest, ')')
 		if j < 0 {
-			return e, errors.New(`expected "ALGO (name) = HEX"`)
+			return e, nil, errors.New(`expected "ALGO (name) = HEX"`)
 		}
 		name, rest = rest[:j], bytes.TrimLeft(rest[j+1:], " \t")
 		if len(rest) == 0 || rest[0] != '=' {
-			return e, errors.New(`expected "ALGO (name) = HEX"`)
+			return e, nil, errors.New(`expected "ALGO (name) = HEX"`)
 		}
 		hexDigest = bytes.TrimLeft(rest[1:], " \t")
 		if len(hexDigest) != a.Size()*2 || !allHex(hexDigest) {
-			return e, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
+			return e, nil, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
 		}
 		e.Algorithm, e.Tagged = a, true
 	} else {
@@ -160,19 +181,19 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 		a := r.Algorithm
 		switch {
 		case n == 0:
-			return e, errors.New(`expected "HEX  name", "HEX *name" or "ALGO (name) = HEX"`)
+			return e, nil, errors.New(`expected "HEX  name", "HEX *name" or "ALGO (name) = HEX"`)
 		case a.Valid() && n != a.Size()*2:
-			return e, fmt.Errorf("expected %d hex digits (%s%s), found %d", a.Size()*2, a, r.source(), n)
+			return e, nil, fmt.Errorf("expected %d hex digits (%s%s), found %d", a.Size()*2, a, r.source(), n)
 		case !a.Valid():
 			a = algorithmForHexLen(n)
 			if a == None {
-				return e, fmt.Errorf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, found %d", n)
+				return e, nil, fmt.Errorf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, found %d", n)
 			}
 		}
 		hexDigest = s[:n]
 		s = s[n:]
 		if len(s) == 0 || !isBlank(s[0]) {
-			return e, errors.New("expected a space between the digest and the file name")
+			return e, nil, errors.New("expected a space between the digest and the file name")
 		}
 		s = s[1:]
 		// GNU's rule: "HEX  name" and "HEX *name" carry a mode character;
@@ -182,7 +203,7 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 		// form, "HEX  b" names " b".
 		if len(s) <= 1 || (s[0] != ' ' && s[0] != '*') {
 			if reversed == 0 {
-				return e, errors.New(`expected two spaces or " *" between the digest and the file name`)
+				return e, nil, errors.New(`expected two spaces or " *" between the digest and the file name`)
 			}
 			reversed = 1
 		} else if reversed != 1 {
@@ -193,24 +214,23 @@ func (r *Reader) parseLine(s []byte) (Entry, error) {
 		name = s
 		e.Algorithm = a
 		if len(name) == 0 {
-			return e, errors.New("missing file name")
+			return e, nil, errors.New("missing file name")
 		}
 	}
 	if escaped {
 		var err error
 		if name, err = unescape(name); err != nil {
-			return e, err
+			return e, nil, err
 		}
 	}
 	if bytes.IndexByte(name, 0) >= 0 {
-		return e, errors.New("file name contains a NUL byte")
+		return e, nil, errors.New("file name contains a NUL byte")
 	}
 	// Only a line that is accepted decides the form (GNU's behaviour too).
 	r.reversed = reversed
 	hex.Decode(r.digest[:], hexDigest)
 	e.Digest = r.digest[:e.Algorithm.Size()]
-	e.Name = string(name)
-	return e, nil
+	return e, name, nil
 }
 
 func (r *Reader) source() string {

@@ -120,7 +120,7 @@ func (j *Job) addExtra() error {
 	}
 	slices.Sort(extra)
 	for _, name := range extra {
-		j.addRow(name, row{size: sizes[name], preset: StatusExtra})
+		j.addRowString(name, row{size: sizes[name], preset: StatusExtra})
 	}
 	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
 	return nil

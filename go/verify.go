@@ -133,7 +133,7 @@ const maxWarnings = 1000
 // job's name arena, so a manifest of millions of lines costs little more
 // than its names.
 type row struct {
-	off    int64 // the name is names[off:off+n] until Attach, then the path column
+	off    int64 // where the name is: in the arena until Attach, then in the path column
 	n      uint32
 	alg    Algorithm
 	preset Status // StatusExtra for rows that are listed, not hashed
@@ -156,8 +156,8 @@ type Job struct {
 	warnings []Warning
 
 	rows     []row
-	names    []byte // name arena until Attach copies it into the path column
-	toHash   int64  // rows with work to do
+	names    arena // the names until Attach copies them into the path column
+	toHash   int64 // rows with work to do
 	width    int
 	pathsLen int64
 	digests  []byte // expected digests, rows*width, until Attach copies them
@@ -174,6 +174,7 @@ type Job struct {
 	sortQueue    sync.Once
 	nextQueued   atomic.Int64
 	wg           sync.WaitGroup // every goroutine the job started
+	lowGC        bool           // holds lowerGC until the job is done (under mu)
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -279,6 +280,10 @@ func (j *Job) setPhaseLocked(p Phase) {
 	j.phase = p
 	close(j.changed)
 	j.changed = make(chan struct{})
+	if p == PhaseDone && j.lowGC {
+		j.lowGC = false
+		restoreGC()
+	}
 }
 
 // fail ends the job with err unless it already ended.
@@ -316,8 +321,9 @@ func (j *Job) enumerate() error {
 		}
 	case KindDigest:
 		j.width = j.req.Algorithm.Size()
+		j.rows = make([]row, 0, len(j.req.Paths))
 		for _, p := range j.req.Paths {
-			j.addRow(p, row{alg: j.req.Algorithm, size: -1})
+			j.addRowString(p, row{alg: j.req.Algorithm, size: -1})
 		}
 	case KindMake:
 		err = j.walk()
@@ -328,6 +334,14 @@ func (j *Job) enumerate() error {
 	if j.cancelled.Load() {
 		return ErrCancelled
 	}
+	if len(j.rows) >= bigJob {
+		j.mu.Lock()
+		if j.phase != PhaseDone && !j.lowGC {
+			j.lowGC = true
+			lowerGC()
+		}
+		j.mu.Unlock()
+	}
 	for _, r := range j.rows {
 		if r.preset == StatusPending {
 			j.toHash++
@@ -337,9 +351,10 @@ func (j *Job) enumerate() error {
 	for _, r := range j.rows {
 		pathsLen += int64(r.n)
 	}
-	if len(j.rows) >= 100_000 {
-		// Parsing a big manifest leaves garbage (grown slices); give it back
-		// before the caller allocates its columns, to keep the peak low.
+	if len(j.rows) >= bigJob {
+		// Give back whatever enumeration left behind (a walk's strings, a
+		// path list's copies) before the caller allocates its columns, to
+		// keep the peak low.
 		debug.FreeOSMemory()
 	}
 	j.mu.Lock()
@@ -352,12 +367,19 @@ func (j *Job) enumerate() error {
 }
 
 func (j *Job) parseManifest() error {
-	f, _, err := openPlain(j.req.Manifest)
+	f, size, err := openPlain(j.req.Manifest)
 	if err != nil {
 		return err
 	}
 	openFiles.Add(1)
 	defer func() { f.Close(); openFiles.Add(-1) }()
+	// Size the rows (and below, the digests) once from the line count, so
+	// a million-line manifest never holds a slice and its grown copy at once.
+	maxRows, err := countLines(j.req.Manifest, size)
+	if err != nil {
+		return err
+	}
+	j.rows = make([]row, 0, maxRows)
 	r := NewReader(f, j.req.Manifest)
 	r.Algorithm = j.req.Algorithm
 	if r.Algorithm != None {
@@ -370,7 +392,7 @@ func (j *Job) parseManifest() error {
 		if len(j.rows)%4096 == 0 && j.cancelled.Load() {
 			return ErrCancelled
 		}
-		e, err := r.Next()
+		e, name, err := r.next()
 		if err == io.EOF {
 			break
 		}
@@ -385,9 +407,9 @@ func (j *Job) parseManifest() error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
-		j.addRow(e.Name, row{line: e.Line, alg: e.Algorithm, size: -1})
+		j.addRow(name, row{line: e.Line, alg: e.Algorithm, size: -1})
 		if n := e.Algorithm.Size(); n > j.width {
-			digests = widen(digests, len(j.rows)-1, j.width, n)
+			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
 		}
 		digests = append(digests, e.Digest...)
@@ -404,9 +426,9 @@ func (j *Job) parseManifest() error {
 	return nil
 }
 
-// widen re-lays n rows of width w into width nw.
-func widen(d []byte, n, w, nw int) []byte {
-	out := make([]byte, n*nw, (n+1)*nw)
+// widen re-lays n rows of width w into width nw, with room for capRows.
+func widen(d []byte, n, w, nw, capRows int) []byte {
+	out := make([]byte, n*nw, max(n+1, capRows)*nw)
 	for i := 0; i < n; i++ {
 		copy(out[i*nw:], d[i*w:(i+1)*w])
 	}
@@ -414,23 +436,32 @@ func widen(d []byte, n, w, nw int) []byte {
 }
 
 // addRow appends a row named name.
-func (j *Job) addRow(name string, r row) {
-	r.off, r.n = int64(len(j.names)), uint32(len(name))
-	j.names = append(j.names, name...)
+func (j *Job) addRow(name []byte, r row) {
+	var dst []byte
+	dst, r.off = j.names.alloc(len(name))
+	r.n = uint32(copy(dst, name))
+	j.rows = append(j.rows, r)
+}
+
+// addRowString is addRow for a name held as a string.
+func (j *Job) addRowString(name string, r row) {
+	var dst []byte
+	dst, r.off = j.names.alloc(len(name))
+	r.n = uint32(copy(dst, name))
 	j.rows = append(j.rows, r)
 }
 
 // nameOf returns r's name: from the arena before Attach, from the path
 // column after.
 func (j *Job) nameOf(r *row) string {
-	if j.names != nil || !j.attached {
-		return string(j.names[r.off : r.off+int64(r.n)])
+	if !j.attached {
+		return string(j.names.get(r.off, r.n))
 	}
 	return string(j.cols.Paths[r.off : r.off+int64(r.n)])
 }
 
 // nameBytes is nameOf without the copy, for comparisons before Attach.
-func (j *Job) nameBytes(r *row) []byte { return j.names[r.off : r.off+int64(r.n)] }
+func (j *Job) nameBytes(r *row) []byte { return j.names.get(r.off, r.n) }
 
 // Poll waits up to timeout for the phase to change, then returns the
 // counters. A zero timeout returns at once.
@@ -487,27 +518,33 @@ func (j *Job) Attach(c Columns) error {
 		len(c.PathOffsets) != n+1 || len(c.Paths) != pathsLen {
 		return fmt.Errorf("%w: columns do not match the job's shape (%d rows, width %d, %d path bytes)", ErrInvalid, n, w, pathsLen)
 	}
+	// Columns that are mostly zero (status, errnum, actual) are written
+	// only where they are not zero already: see clearLazily.
 	var off int64
 	for i, r := range j.rows {
 		c.PathOffsets[i] = off
-		off += int64(copy(c.Paths[off:], j.names[r.off:r.off+int64(r.n)]))
+		off += int64(copy(c.Paths[off:], j.names.get(r.off, r.n)))
 		j.rows[i].off = c.PathOffsets[i]
-		c.Status[i] = uint8(r.preset)
+		if c.Status[i] != uint8(r.preset) {
+			c.Status[i] = uint8(r.preset)
+		}
 		c.Algorithm[i] = uint8(r.alg)
-		c.Errnum[i] = 0
+		if c.Errnum[i] != 0 {
+			c.Errnum[i] = 0
+		}
 		c.Size[i] = r.size
 		c.Line[i] = r.line
 	}
 	c.PathOffsets[n] = off
-	clear(c.Actual)
+	clearLazily(c.Actual)
 	if j.digests != nil {
 		copy(c.Expected, j.digests)
 		j.digests = nil
 	} else {
-		clear(c.Expected)
+		clearLazily(c.Expected)
 	}
 	j.cols, j.attached = c, true
-	j.names = nil // the path column holds the names from now on
+	j.names = arena{} // the path column holds the names from now on
 	j.setPhaseLocked(PhaseRunning)
 	workers := min(j.req.Workers, max(n, 1))
 	var running sync.WaitGroup
@@ -519,6 +556,13 @@ func (j *Job) Attach(c Columns) error {
 	j.wg.Add(1)
 	go func() {
 		defer j.wg.Done()
+		if n >= bigJob {
+			// The names and expected digests now live in the columns: give
+			// their memory back while the workers start, not at the next
+			// collection, which at the heap's size before Attach would let
+			// the workers' garbage pile up to that size again.
+			debug.FreeOSMemory()
+		}
 		running.Wait()
 		var err error
 		func() {

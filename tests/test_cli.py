@@ -293,6 +293,32 @@ def test_check_json(tree: Path) -> None:
     assert json.loads(r.stdout)["summary"]["ignored_missing"] == 1
 
 
+def test_check_renders_in_batches(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are rendered a batch of columns at a time (and --quiet visits
+    only the failures): batches of 2 rows print exactly what one batch does."""
+    (tree / "a").write_bytes(b"changed\n")
+    with open(tree / "sha1sum.txt", "a") as f:
+        for i in range(5):
+            f.write(f"{sha(b'')}  gone{i}\n" + ("junk\n" if i == 2 else ""))
+        f.write(f"{sha(b'beta' + bytes([10]))}  sub/b\n")
+
+    def check(*args: str) -> tuple[int, bytes, bytes]:
+        out, err = io.BytesIO(), io.BytesIO()
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+        monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(err))
+        status = _cli.main(["check", "--no-progress", *args, str(tree)])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return status, out.getvalue(), err.getvalue()
+
+    modes = [(), ("--quiet",), ("--status",), ("--warn",), ("--json",), ("--ignore-missing",)]
+    whole = [check(*mode) for mode in modes]
+    monkeypatch.setattr(_cli, "_BATCH", 2)
+    assert [check(*mode) for mode in modes] == whole
+    status, out, err = whole[1]
+    assert (status, out.count(b"FAILED"), err.count(b"No such file")) == (1, 6, 5)
+
+
 def test_check_json_whole_run_error(tmp_path: Path) -> None:
     (tmp_path / "sha1sum.txt").write_text("junk\n")
     r = run("check", "--json", cwd=tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hexdigest, write_manifest, write_tree
+from conftest import hexdigest, manifest_line, write_manifest, write_tree
 
 import checksig
 from checksig import _html, _report
@@ -188,6 +188,35 @@ def test_to_pandas(mixed: Path) -> None:
     assert df.loc[9, "path"] == "gone" and pd.isna(df.loc[9, "size"])
     assert df.loc[3, "actual"] == hexdigest(b"file 3")
     assert df["line"].tolist() == list(range(1, 11))
+
+
+def test_to_pandas_agrees_with_rows(tmp_path: Path) -> None:
+    """to_pandas builds its cells from the columns; every cell is the Row's."""
+    pd = pytest.importorskip("pandas")
+    write_tree(tmp_path, {"a": b"a", "b": b"b", "c": b"c", "unlisted": b"u"})
+    (tmp_path / "dir").mkdir()
+    raw = os.fsdecode(b"caf\xe9")
+    (tmp_path / raw).write_bytes(b"x")
+    lines = [
+        manifest_line("a", b"a", "md5"),
+        manifest_line("b", b"not b", "sha512"),
+        manifest_line("gone", b"", "sha1"),
+        manifest_line("dir", b"", "sha256"),
+        manifest_line(raw, b"x", "sha1"),
+        manifest_line("c", b"c", "sha224"),
+    ]
+    (tmp_path / "MANIFEST").write_text("".join(lines), errors="surrogateescape")
+    report = checksig.verify(tmp_path, tmp_path / "MANIFEST", extra=True)
+    df = report.to_pandas()
+    assert {r.status for r in report} >= {"ok", "mismatch", "missing", "not_regular", "extra"}
+    assert len(df) == len(report)
+    for i, row in enumerate(report):
+        cells = df.iloc[i].to_dict()
+        for field in ("path", "status", "expected", "actual", "algorithm", "reason"):
+            got = cells[field]
+            assert (None if pd.isna(got) else got) == getattr(row, field), (i, field)
+        assert (None if pd.isna(cells["size"]) else cells["size"]) == row.size
+        assert (None if pd.isna(cells["line"]) else cells["line"]) == row.line
 
 
 def test_to_pandas_without_pandas(mixed: Path, monkeypatch) -> None:
