@@ -509,7 +509,7 @@ class _CheckRun:
         """(i, raw name, status, errnum, line) for every row, without Row objects."""
         import checksig
 
-        c = report.columns
+        c = report._raw_columns()  # flat memoryviews of the engine's columns: no numpy
         statuses = checksig.STATUSES
         offsets = c["path_offsets"].tolist()
         paths = c["paths"].tobytes()
@@ -600,7 +600,7 @@ class _CheckRun:
         counts = {name: 0 for name in checksig.STATUSES}
         counts.update(report.counts())
         n_malformed = max(nwarnings, len(report.warnings))
-        c = report.columns
+        c = report._raw_columns()
         ignored = 0
         matched = counts.get("ok", 0) > 0
         n_unread = 0
@@ -632,19 +632,21 @@ class _CheckRun:
         out = self.io.out
         out(json.dumps(head)[:-1].encode() + b', "entries": [')
         expected, actual, algs = c["expected"], c["actual"], c["algorithm"].tolist()
+        stride = c.width  # expected and actual are flat: row i starts at i * stride
         sizes = c["size"].tolist()
         names = ("",) + tuple(checksig.ALGORITHMS)  # index 0: no algorithm
         first = True
         for i, raw, status, errnum, line in self._rows(report):
             alg = names[algs[i]] if algs[i] < len(names) else ""
-            width = DIGEST_SIZES.get(alg, 0)
+            width = min(DIGEST_SIZES.get(alg, 0), stride)
+            at = i * stride
             entry: dict[str, Any] = _json_path(raw)
             entry.update(
                 line=line or None,
                 status=status,
                 algorithm=alg or None,
-                expected=expected[i, :width].tobytes().hex() if alg and status != "extra" else None,
-                actual=actual[i, :width].tobytes().hex() if status in ("ok", "mismatch") else None,
+                expected=expected[at : at + width].hex() if alg and status != "extra" else None,
+                actual=actual[at : at + width].hex() if status in ("ok", "mismatch") else None,
                 size=sizes[i] if sizes[i] >= 0 else None,
                 reason=None if status in ("ok", "mismatch") else _reason(status, errnum),
             )
