@@ -24,7 +24,6 @@ from typing import Any, Union
 from . import _jobs, _native
 from ._errors import NotRegularFileError, SignatureError
 from ._jobs import Job, RunInfo
-from ._lazy import np
 from ._progress import ProgressArg, check_progress_arg
 from ._report import Report
 
@@ -147,16 +146,19 @@ def _raise_if_failed(report: Report) -> Report:
     return report
 
 
-def _digests(paths: list[bytes], alg: int, columns: dict[str, np.ndarray]) -> list[str]:
-    bad = (columns["status"] != _native.ST_OK).nonzero()[0]
-    if len(bad):
-        i = int(bad[0])
-        st = int(columns["status"][i])
+def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str]:
+    statuses = columns["status"].tobytes()
+    # The first row that is not ok: the length of the leading run of ok bytes.
+    i = len(statuses) - len(statuses.lstrip(bytes([_native.ST_OK])))
+    if i < len(statuses):
+        st = statuses[i]
         status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
-        raise _row_error(os.fsdecode(paths[i]), status, int(columns["errnum"][i]))
-    width = _native.DIGEST_SIZES[alg]
-    actual = columns["actual"][:, :width]
-    return [cell.tobytes().hex() for cell in actual]
+        raise _row_error(os.fsdecode(paths[i]), status, columns["errnum"][i])
+    width, stride = _native.DIGEST_SIZES[alg], columns.width
+    if not stride:  # no digest column: no rows
+        return [""] * columns.rows
+    actual = columns["actual"]  # flat: row i's digest starts at i * stride
+    return [actual[k : k + width].hex() for k in range(0, stride * columns.rows, stride)]
 
 
 # --- starting jobs ---------------------------------------------------------------------
@@ -189,7 +191,7 @@ def _start_verify(
     manifest_path = Path(os.fsdecode(manifest_bytes))
     ignore = bool(ignore_missing)
 
-    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> Report:
+    def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
         report = Report(
             columns,
             root=root_path,
@@ -285,7 +287,7 @@ def start_check_signatures(
 def _start_digest(
     paths: list[bytes], alg: int, nworkers: int, progress: ProgressArg
 ) -> Job[list[str]]:
-    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> list[str]:
+    def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> list[str]:
         return _digests(paths, alg, columns)
 
     _native.lib()  # load first: elapsed times the job, not the loading
@@ -343,7 +345,7 @@ def start_make_manifest(
     out = os.path.abspath(out)
     out_path = Path(os.fsdecode(out))
 
-    def build(columns: dict[str, np.ndarray], warnings: list, info: RunInfo) -> Path:
+    def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Path:
         return out_path
 
     _native.lib()  # load first: elapsed times the job, not the loading

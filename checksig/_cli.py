@@ -509,42 +509,50 @@ class _CheckRun:
         }
         self.io.out(json.dumps(doc).encode() + b"\n")
 
-    def _rows(self, report: Any, index: Any = None) -> Any:
+    def _rows(self, report: Any, index: list[int] | None = None) -> Any:
         """(i, raw name, status, errnum, line, algorithm, size) for the rows
-        in ``index`` (ascending row numbers as a numpy array; every row by
-        default), in manifest order, without Row objects.
+        in ``index`` (ascending row numbers; every row by default), in
+        manifest order, without Row objects and without numpy.
 
         The columns are turned into Python values a batch of _BATCH rows at
         a time, so a million-row report never has a Python object per row.
         """
         import checksig
 
-        c = report.columns
+        c = report._raw_columns()  # flat memoryviews of the engine's columns
         statuses = checksig.STATUSES
-        paths = memoryview(c["paths"])
+        paths, offsets = c["paths"], c["path_offsets"]
+        cols = [c["status"], c["errnum"], c["line"], c["algorithm"], c["size"]]
         total = len(report) if index is None else len(index)
         for lo in range(0, total, _BATCH):
             hi = min(lo + _BATCH, total)
             if index is None:
                 numbers: Any = range(lo, hi)
-                sel: Any = slice(lo, hi)
-                starts = c["path_offsets"][lo:hi].tolist()
-                ends = c["path_offsets"][lo + 1 : hi + 1].tolist()
+                starts = offsets[lo:hi].tolist()
+                ends = offsets[lo + 1 : hi + 1].tolist()
+                codes, errnums, lines, algs, sizes = (col[lo:hi].tolist() for col in cols)
             else:
-                sel = index[lo:hi]
-                numbers = sel.tolist()
-                starts = c["path_offsets"][sel].tolist()
-                ends = c["path_offsets"][sel + 1].tolist()
-            codes = c["status"][sel].tolist()
-            errnums = c["errnum"][sel].tolist()
-            lines = c["line"][sel].tolist()
-            algs = c["algorithm"][sel].tolist()
-            sizes = c["size"][sel].tolist()
+                numbers = index[lo:hi]
+                starts = [offsets[i] for i in numbers]
+                ends = [offsets[i + 1] for i in numbers]
+                codes, errnums, lines, algs, sizes = ([col[i] for i in numbers] for col in cols)
             for k, i in enumerate(numbers):
                 code = codes[k]
                 status = statuses[code] if code < len(statuses) else "pending"
                 raw = paths[starts[k] : ends[k]].tobytes()
                 yield i, raw, status, errnums[k], lines[k], algs[k], sizes[k]
+
+    @staticmethod
+    def _rows_with(report: Any, wanted: bytes) -> list[int]:
+        """The row numbers whose status byte is in ``wanted``, in order."""
+        table = bytes(1 if b in wanted else 0 for b in range(256))
+        marks = report._raw_columns()["status"].tobytes().translate(table)
+        rows = []
+        i = marks.find(1)
+        while i >= 0:
+            rows.append(i)
+            i = marks.find(1, i + 1)
+        return rows
 
     def _exit_status(
         self, matched: bool, n_mismatch: int, n_unread: int, n_extra: int, n_malformed: int
@@ -571,10 +579,10 @@ class _CheckRun:
         rows = self._rows(report)
         if mode in ("quiet", "status"):
             # An OK row prints nothing here: visit only the others.
-            st = report.columns["status"]
             ok = checksig.STATUSES.index("ok")
-            matched = bool((st == ok).any())
-            rows = self._rows(report, (st != ok).nonzero()[0])
+            matched = report.counts().get("ok", 0) > 0
+            others = bytes(b for b in range(256) if b != ok)
+            rows = self._rows(report, self._rows_with(report, others))
         for _, raw, status, errnum, line, _, _ in rows:
             while w < len(pending_warnings) and line and pending_warnings[w][0] < line:
                 self._improper(pending_warnings[w][0])
@@ -635,18 +643,19 @@ class _CheckRun:
         counts = {name: 0 for name in checksig.STATUSES}
         counts.update(report.counts())
         n_malformed = max(nwarnings, len(report.warnings))
-        c = report.columns
+        c = report._raw_columns()
         matched = counts.get("ok", 0) > 0
         # Every status but ok, mismatch and extra is a file not read; the
-        # ignored ones are _is_ignored's, counted on the columns.
-        st, errnums = c["status"], c["errnum"]
-        index = checksig.STATUSES.index
-        unread = (st != index("ok")) & (st != index("mismatch")) & (st != index("extra"))
+        # ignored ones are _is_ignored's: missing with no errno or ENOENT.
+        n_unread = len(report) - counts["ok"] - counts["mismatch"] - counts["extra"]
         ignored = 0
         if self.args.ignore_missing:
-            enoent = (errnums == 0) | (errnums == errno.ENOENT)
-            ignored = int((unread & (st == index("missing")) & enoent).sum())
-        n_unread = int(unread.sum()) - ignored
+            missing = bytes([checksig.STATUSES.index("missing")])
+            errnums = c["errnum"]
+            ignored = sum(
+                errnums[i] in (0, errno.ENOENT) for i in self._rows_with(report, missing)
+            )
+        n_unread -= ignored
         exit_status = self._exit_status(
             matched, counts["mismatch"], n_unread, counts["extra"], n_malformed
         )
@@ -668,18 +677,20 @@ class _CheckRun:
         out = self.io.out
         out(json.dumps(head)[:-1].encode() + b', "entries": [')
         expected, actual = c["expected"], c["actual"]
+        stride = c.width  # expected and actual are flat: row i starts at i * stride
         names = ("",) + tuple(checksig.ALGORITHMS)  # index 0: no algorithm
         first = True
         for i, raw, status, errnum, line, code, size in self._rows(report):
             alg = names[code] if code < len(names) else ""
-            width = DIGEST_SIZES.get(alg, 0)
+            width = min(DIGEST_SIZES.get(alg, 0), stride)
+            at = i * stride
             entry: dict[str, Any] = _json_path(raw)
             entry.update(
                 line=line or None,
                 status=status,
                 algorithm=alg or None,
-                expected=expected[i, :width].tobytes().hex() if alg and status != "extra" else None,
-                actual=actual[i, :width].tobytes().hex() if status in ("ok", "mismatch") else None,
+                expected=expected[at : at + width].hex() if alg and status != "extra" else None,
+                actual=actual[at : at + width].hex() if status in ("ok", "mismatch") else None,
                 size=size if size >= 0 else None,
                 reason=None if status in ("ok", "mismatch") else _reason(status, errnum),
             )

@@ -2,8 +2,8 @@
 
 Everything that comes from outside (names, manifest paths, warning
 messages) goes through html.escape; only the markup below is trusted. The
-view stays small for any report: the summary is computed from the numpy
-columns, and only the first HTML_MAX_FAILURES failures become rows.
+view stays small for any report: the summary is computed from the
+engine's columns, and only the first HTML_MAX_FAILURES failures become rows.
 Styles are inline and use no background colours, so the view reads in
 light and dark notebook themes alike.
 """
@@ -14,7 +14,6 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from ._lazy import np
 from ._progress import human_bytes, human_seconds
 
 if TYPE_CHECKING:
@@ -97,7 +96,7 @@ def _summary_table(report: Report) -> str:
     )
 
 
-def _failures_table(report: Report, bad: np.ndarray) -> str:
+def _failures_table(report: Report, bad: list[int]) -> str:
     parts = [
         "<table class='checksig-failures' style='border-collapse:collapse;margin:4px 0'>"
         "<thead><tr>"
@@ -134,7 +133,7 @@ def _failures_table(report: Report, bad: np.ndarray) -> str:
 def report_html(report: Report, *, heading: str | None = None) -> str:
     """The HTML summary of report; heading (already escaped) replaces the verdict line."""
     title = e(report._title())
-    bad = np.flatnonzero(report._failing_mask())
+    bad = report._failing_rows()
     n = len(report)
     if heading is None:
         if len(bad):

@@ -1,8 +1,12 @@
 """Report: the result of a verify (or digest) job, column by column.
 
-A Report holds the numpy columns the engine filled and creates Python row
+A Report holds the columns the engine filled and creates Python row
 objects only when asked (indexing, iteration, ``failures``), so a
-million-entry manifest costs a few arrays, not a million objects.
+million-entry manifest costs a few arrays, not a million objects. The
+columns are engine-filled buffers (``_native.Buffers``); the public numpy
+arrays (``columns``, ``status``) are views of them made on first access,
+and everything a batch call needs on its own (``ok``, ``failures``,
+``counts()``, ``str()``) reads the buffers directly, without numpy.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from . import _html
 from ._html import display_name
 from ._lazy import np
-from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES
+from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
 from ._progress import human_bytes, human_seconds
 
 if TYPE_CHECKING:
@@ -33,6 +37,9 @@ _ST_MISMATCH = STATUSES.index("mismatch")
 _ST_EXTRA = STATUSES.index("extra")
 # Statuses whose actual digest was computed.
 _HASHED = (STATUSES.index("ok"), STATUSES.index("mismatch"))
+# Status byte -> 1 for a failing row, else 0 (bytes.translate tables).
+_FAILING = bytes(int(code != _ST_OK) for code in range(256))
+_FAILING_IGNORE_MISSING = bytes(int(code not in (_ST_OK, _ST_MISSING)) for code in range(256))
 
 #: How many failures str() lists before "... and N more".
 STR_MAX_FAILURES = 100
@@ -114,8 +121,10 @@ def _describe(row: Row) -> str:
     return st
 
 
-def _hex(cell: np.ndarray, alg: int) -> str:
-    return cell[: DIGEST_SIZES[alg]].tobytes().hex()
+def _hex(column: memoryview, i: int, width: int, alg: int) -> str:
+    """Row i's digest in a flat (rows * width) digest column, in hex."""
+    start = i * width
+    return column[start : start + min(DIGEST_SIZES[alg], width)].hex()
 
 
 class Report:
@@ -164,7 +173,8 @@ class Report:
     """
 
     __slots__ = (
-        "columns",
+        "_columns",
+        "_raw",
         "root",
         "manifest",
         "warnings",
@@ -186,7 +196,12 @@ class Report:
         elapsed: float | None = None,
         bytes_hashed: int | None = None,
     ) -> None:
-        self.columns = columns
+        self._raw: Buffers | None = None
+        self._columns: dict[str, np.ndarray] | None = None
+        if isinstance(columns, Buffers):  # from the engine: numpy views on first access
+            self._raw = columns
+        else:
+            self._columns = columns
         self.root = root
         self.manifest = manifest
         self.warnings = list(warnings or [])
@@ -197,34 +212,72 @@ class Report:
 
     # -- columns
 
+    # No docstring: the class docstring documents the attribute, and help()
+    # shows it as before (it was a plain slot).
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        columns = self._columns
+        if columns is None:
+            # Zero-copy numpy views of the engine's buffers, made on first
+            # access: a batch call that never asks does not import numpy.
+            columns = self._columns = self._raw.arrays()
+        return columns
+
+    @columns.setter
+    def columns(self, columns: dict[str, np.ndarray]) -> None:
+        self._columns = columns
+        self._raw = None
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # Pickle the columns once: the numpy arrays if they were made (the
+        # buffers are remade from them on load), else the engine's buffers.
+        state = {name: getattr(self, name) for name in self.__slots__ if hasattr(self, name)}
+        if state.get("_columns") is not None:
+            state["_raw"] = None
+        return None, state
+
+    def _raw_columns(self) -> Buffers:
+        """The columns as flat memoryviews (``Buffers``), for numpy-free reading.
+
+        The engine's buffers, unless :attr:`columns` was given as numpy
+        arrays or has been changed since: then buffers over those arrays.
+        """
+        raw, columns = self._raw, self._columns
+        if raw is None or (columns is not None and not raw.is_view_of(columns)):
+            raw = self._raw = Buffers.wrap(columns)
+        return raw
+
     @property
     def status(self) -> np.ndarray:
         """The status column: uint8 codes, names in ``checksig.STATUSES``."""
         return self.columns["status"]
 
     def __len__(self) -> int:
-        return int(self.columns["status"].shape[0])
+        return self._raw_columns().rows
 
-    def _path(self, i: int) -> str:
-        off = self.columns["path_offsets"]
-        raw = self.columns["paths"][off[i] : off[i + 1]].tobytes()
-        return os.fsdecode(raw)
+    def _path(self, i: int, c: Buffers | None = None) -> str:
+        if c is None:
+            c = self._raw_columns()
+        off = c["path_offsets"]
+        return os.fsdecode(c["paths"][off[i] : off[i + 1]].tobytes())
 
-    def _row(self, i: int) -> Row:
-        c = self.columns
-        st = int(c["status"][i])
-        alg = int(c["algorithm"][i])
-        size = int(c["size"][i])
-        line = int(c["line"][i])
-        errnum = int(c["errnum"][i])
+    def _row(self, i: int, c: Buffers | None = None) -> Row:
+        if c is None:
+            c = self._raw_columns()
+        st = c["status"][i]
+        alg = c["algorithm"][i]
+        size = c["size"][i]
+        line = c["line"][i]
+        errnum = c["errnum"][i]
+        width = c.width
         expected = None
-        if self._has_expected and alg and st != _ST_EXTRA and c["expected"].shape[1]:
-            expected = _hex(c["expected"][i], alg)
+        if self._has_expected and alg and st != _ST_EXTRA and width:
+            expected = _hex(c["expected"], i, width, alg)
         actual = None
-        if st in _HASHED and alg and c["actual"].shape[1]:
-            actual = _hex(c["actual"][i], alg)
+        if st in _HASHED and alg and width:
+            actual = _hex(c["actual"], i, width, alg)
         return Row(
-            path=self._path(i),
+            path=self._path(i, c),
             status=STATUSES[st] if st < len(STATUSES) else f"unknown({st})",
             size=size if size >= 0 else None,
             expected=expected,
@@ -253,8 +306,9 @@ class Report:
         return self._row(i)
 
     def __iter__(self) -> Iterator[Row]:
-        for i in range(len(self)):
-            yield self._row(i)
+        c = self._raw_columns()
+        for i in range(c.rows):
+            yield self._row(i, c)
 
     # -- summaries
 
@@ -265,24 +319,44 @@ class Report:
             bad &= st != _ST_MISSING
         return bad
 
+    def _failing_rows(self) -> list[int]:
+        """The indices of the rows that make :attr:`ok` false, in order.
+
+        Read from the status bytes: no Python object per ok row, no numpy.
+        """
+        table = _FAILING_IGNORE_MISSING if self.ignore_missing else _FAILING
+        failing = self._raw_columns()["status"].tobytes().translate(table)
+        rows = []
+        i = failing.find(1)
+        while i >= 0:
+            rows.append(i)
+            i = failing.find(1, i + 1)
+        return rows
+
     @property
     def ok(self) -> bool:
         """True when every row is ok ("missing" allowed with ignore_missing)."""
-        return not bool(self._failing_mask().any())
+        st = self._raw_columns()["status"].tobytes()
+        good = st.count(_ST_OK) + (st.count(_ST_MISSING) if self.ignore_missing else 0)
+        return good == len(st)
 
     @property
     def failures(self) -> list[Row]:
         """The rows that make :attr:`ok` false, in manifest order."""
-        return [self._row(int(i)) for i in np.flatnonzero(self._failing_mask())]
+        c = self._raw_columns()
+        return [self._row(i, c) for i in self._failing_rows()]
 
     def counts(self) -> Counter[str]:
         """How many rows have each status: a Counter (a dict; absent statuses are 0).
 
         Only statuses that occur are keys, in the order of ``STATUSES``.
         """
-        bins = np.bincount(self.columns["status"], minlength=len(STATUSES))
-        names = list(STATUSES) + [f"unknown({i})" for i in range(len(STATUSES), len(bins))]
-        return Counter({name: int(n) for name, n in zip(names, bins) if n})
+        st = self._raw_columns()["status"].tobytes()
+        counts = Counter({name: n for code, name in enumerate(STATUSES) if (n := st.count(code))})
+        if sum(counts.values()) != len(st):  # codes this version does not know
+            for code in sorted(set(st.translate(None, bytes(range(len(STATUSES)))))):
+                counts[f"unknown({code})"] = st.count(code)
+        return counts
 
     def _name(self) -> str:
         if self.manifest is not None:
@@ -334,7 +408,7 @@ class Report:
             ignored = " (missing files ignored)" if self.counts()["missing"] else ""
             lines.append("all entries ok" + ignored)
         else:
-            bad = np.flatnonzero(self._failing_mask())
+            bad = self._failing_rows()
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
                 r = self._row(int(i))
@@ -359,7 +433,7 @@ class Report:
     # -- conversions
 
     def _reason(self, i: int, status: str) -> str | None:
-        errnum = int(self.columns["errnum"][i])
+        errnum = self._raw_columns()["errnum"][i]
         if status in ("ok", "mismatch"):
             return None
         if errnum:

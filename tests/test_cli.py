@@ -319,6 +319,35 @@ def test_check_renders_in_batches(tree: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (status, out.count(b"FAILED"), err.count(b"No such file")) == (1, 6, 5)
 
 
+def test_check_needs_no_numpy(tree: Path) -> None:
+    # Issue 7: whole-process runs must be fast, and `import numpy` alone costs
+    # 60-90 ms: `checksig check` reads the report's buffers, never numpy.
+    (tree / "a").write_bytes(b"changed\n")
+    code = (
+        "import sys\n"
+        "from checksig._cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "sys.stderr.write(f'numpy imported: {\"numpy\" in sys.modules}\\n')\n"
+        "sys.exit(status)\n"
+    )
+    for args in (["check"], ["check", "--json"], ["check", "--quiet"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=tree,
+            capture_output=True,
+            timeout=TIMEOUT,
+            env=GNU_ENV,
+        )
+        assert proc.stderr.splitlines()[-1] == b"numpy imported: False", args
+        if args == ["check"]:
+            assert (proc.returncode, proc.stdout) == (1, b"a: FAILED\nsub/b: OK\n")
+    doc = json.loads(run("check", "--json", cwd=tree).stdout)
+    assert [(e["path"], e["status"], e["actual"]) for e in doc["entries"]] == [
+        ("a", "mismatch", sha(b"changed\n")),
+        ("sub/b", "ok", sha(b"beta\n")),
+    ]
+
+
 def test_check_json_whole_run_error(tmp_path: Path) -> None:
     (tmp_path / "sha1sum.txt").write_text("junk\n")
     r = run("check", "--json", cwd=tmp_path)

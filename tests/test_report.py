@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -55,6 +56,32 @@ def test_columns_are_numpy_arrays(mixed: Path, workers: int) -> None:
     assert not c["actual"][9].any()  # not hashed
     assert c["size"][9] == -1
     assert c["errnum"][9] == errno.ENOENT
+
+
+def test_numpy_columns_are_views_of_the_engine_buffers(mixed: Path) -> None:
+    report = checksig.verify(mixed)
+    rows = list(report)  # read from the engine's buffers: no numpy column exists yet
+    c = report.columns
+    assert c["status"].tolist() == [checksig.STATUSES.index(r.status) for r in rows]
+    assert c["size"].tolist() == [-1 if r.size is None else r.size for r in rows]
+    assert [bytes(d).hex() for d in c["expected"]] == [r.expected for r in rows]
+    # Zero-copy: a write through an array is what the report reads from then on.
+    c["status"][0] = checksig.STATUSES.index("changed")
+    c["size"][1] = 12345
+    assert report[0].status == "changed" and report[1].size == 12345
+    assert report.counts() == {"ok": 7, "mismatch": 1, "missing": 1, "changed": 1}
+    # So is an array put in place of another, or a whole new dict.
+    c["status"] = np.ones(10, dtype=np.uint8)
+    assert report.ok and report.counts() == {"ok": 10}
+    report.columns = {name: a.copy() for name, a in c.items()}
+    report.columns["status"][9] = checksig.STATUSES.index("missing")
+    assert [r.path for r in report.failures] == ["gone"]
+    # A Report made from numpy arrays, and a pickled one, read the same rows.
+    fresh = checksig.verify(mixed)
+    copied = {name: a.copy() for name, a in fresh.columns.items()}
+    assert list(checksig.Report(copied, root=fresh.root, manifest=fresh.manifest)) == rows
+    assert list(pickle.loads(pickle.dumps(fresh))) == rows
+    assert list(pickle.loads(pickle.dumps(checksig.verify(mixed)))) == rows  # no arrays made
 
 
 def test_repr_counts_ok_failures(mixed: Path) -> None:
