@@ -49,6 +49,11 @@ func (a *arena) get(off int64, n uint32) []byte {
 	return a.chunks[off>>32][pos : pos+int64(n)]
 }
 
+// presizeRows caps the rows a manifest's line count reserves up front
+// (32 MiB of rows): enough for a million entries without growing, little
+// for a manifest of junk. Longer manifests grow past it as slices do.
+const presizeRows = 1 << 20
+
 // minEntryLen is the shortest manifest line that can be an entry: 32 hex
 // digits (MD5), a space, a one-byte name.
 const minEntryLen = 34

@@ -379,7 +379,9 @@ func (j *Job) parseManifest() error {
 	if err != nil {
 		return err
 	}
-	j.rows = make([]row, 0, maxRows)
+	// At most presizeRows, though: a file of ten million junk lines must not
+	// reserve rows (and, at its first entry, digests) for every line.
+	j.rows = make([]row, 0, min(maxRows, presizeRows))
 	r := NewReader(f, j.req.Manifest)
 	r.Algorithm = j.req.Algorithm
 	if r.Algorithm != None {
