@@ -28,6 +28,8 @@ method.
 
 from __future__ import annotations
 
+import importlib
+
 from ._api import (
     ALGORITHMS,
     acheck_signatures,
@@ -46,9 +48,19 @@ from ._api import (
     verify,
 )
 from ._errors import Cancelled, EngineError, ManifestError, SignatureError
-from ._jobs import Job
-from ._progress import Progress
-from ._report import STATUSES, Report, Row
+from ._native import STATUSES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from ._jobs import Job
+    from ._progress import Progress
+    from ._report import Report, Row
+
+#: Public names from the modules only jobs need, imported on first look-up
+#: (PEP 562): those modules import typing, and _progress imports dataclasses
+#: and with it inspect (~10 ms). `import checksig` and a first file_digest()
+#: do without them (see _api.py).
+_ON_FIRST_USE = {"Job": "._jobs", "Progress": "._progress", "Report": "._report", "Row": "._report"}
 
 
 def _version() -> str:
@@ -64,16 +76,24 @@ def _version() -> str:
 
 def __getattr__(name: str) -> str:
     # __version__ is looked up on first use: importlib.metadata costs ~10 ms,
-    # a third of `import checksig`, and most programs never ask.
+    # a third of `import checksig`, and most programs never ask. (The names
+    # of _ON_FIRST_USE are imported above for type checkers, which therefore
+    # see `-> str` only for __version__.)
     if name == "__version__":
         global __version__
         __version__ = _version()
         return __version__
+    module = _ON_FIRST_USE.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'checksig' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"__version__"})
+    return sorted(set(globals()) | {"__version__", *_ON_FIRST_USE})
+
 
 __all__ = [
     "ALGORITHMS",

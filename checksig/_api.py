@@ -15,17 +15,35 @@ from __future__ import annotations
 
 import errno
 import os
-import string
 import time
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Union
 
-from . import _jobs, _native
+from . import _native
 from ._errors import NotRegularFileError, SignatureError
-from ._jobs import Job, RunInfo
-from ._progress import ProgressArg, check_progress_arg
-from ._report import Report
+from ._lazy import _LazyModule
+
+# Only jobs need _jobs, _progress, _report and pathlib, so they are imported
+# on first use: `import checksig` and a first file_digest() then import
+# neither them nor what they import (typing, dataclasses, inspect), which
+# would take most of issue 7's 30 ms start-up budget.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    import pathlib
+    from collections.abc import Iterable
+    from pathlib import Path
+    from typing import Any, Union
+
+    from . import _jobs, _progress, _report
+    from ._jobs import Job, RunInfo
+    from ._progress import ProgressArg
+    from ._report import Report
+
+    #: A path: str, bytes or os.PathLike.
+    PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+else:
+    _jobs = _LazyModule("checksig._jobs")
+    _progress = _LazyModule("checksig._progress")
+    _report = _LazyModule("checksig._report")
+    pathlib = _LazyModule("pathlib")
 
 __all__ = [
     "ALGORITHMS",
@@ -45,9 +63,6 @@ __all__ = [
     "verify",
 ]
 
-#: A path: str, bytes or os.PathLike.
-PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-
 #: The supported algorithms: hashlib's names.
 ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
 
@@ -55,7 +70,7 @@ ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
 #: larger ones run as a job so Ctrl-C can stop them.
 SYNC_DIGEST_LIMIT = 64 << 20
 
-_HEX_DIGITS = frozenset(string.hexdigits)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")  # string.hexdigits, without importing re
 _ALG_BY_HEX_LEN = {2 * size: i for i, size in enumerate(_native.DIGEST_SIZES) if size}
 
 DEFAULT_MANIFEST = "sha1sum.txt"
@@ -179,7 +194,7 @@ def _start_verify(
 ) -> Job[Report]:
     alg = _algorithm(algorithm, allow_none=True)
     nworkers = _workers(workers)
-    check_progress_arg(progress)
+    _progress.check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     manifest_bytes = _manifest_path(root, manifest)
     flags = (
@@ -187,12 +202,12 @@ def _start_verify(
         | (_native.F_EXTRA if extra else 0)
         | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
     )
-    root_path = Path(os.fsdecode(root))
-    manifest_path = Path(os.fsdecode(manifest_bytes))
+    root_path = pathlib.Path(os.fsdecode(root))
+    manifest_path = pathlib.Path(os.fsdecode(manifest_bytes))
     ignore = bool(ignore_missing)
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
-        report = Report(
+        report = _report.Report(
             columns,
             root=root_path,
             manifest=manifest_path,
@@ -214,7 +229,7 @@ def _start_verify(
         manifest=manifest_bytes,
     )
     kind = "check_signatures" if check else "verify"
-    return Job(
+    return _jobs.Job(
         native, build, kind=kind, desc=manifest_path.name, progress=progress, started=started
     )
 
@@ -293,7 +308,9 @@ def _start_digest(
     _native.lib()  # load first: elapsed times the job, not the loading
     started = time.monotonic()
     native = _native._Job(_native.JOB_DIGEST, algorithm=alg, workers=nworkers, paths=paths)
-    return Job(native, build, kind="digest", desc="digest", progress=progress, started=started)
+    return _jobs.Job(
+        native, build, kind="digest", desc="digest", progress=progress, started=started
+    )
 
 
 def start_digest_files(
@@ -312,7 +329,7 @@ def start_digest_files(
     """
     alg = _algorithm(algorithm)
     nworkers = _workers(workers)
-    check_progress_arg(progress)
+    _progress.check_progress_arg(progress)
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         raise TypeError("digest_files takes an iterable of paths, not a single path")
     raw = [_fsbytes(p) for p in paths]
@@ -336,14 +353,14 @@ def start_make_manifest(
     """
     alg = _algorithm(algorithm)
     nworkers = _workers(workers)
-    check_progress_arg(progress)
+    _progress.check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     if output is None:
         out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
     else:
         out = os.path.join(root, _fsbytes(output, "output path"))
     out = os.path.abspath(out)
-    out_path = Path(os.fsdecode(out))
+    out_path = pathlib.Path(os.fsdecode(out))
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Path:
         return out_path
@@ -358,7 +375,9 @@ def start_make_manifest(
         root=root,
         manifest=out,
     )
-    return Job(native, build, kind="make", desc=out_path.name, progress=progress, started=started)
+    return _jobs.Job(
+        native, build, kind="make", desc=out_path.name, progress=progress, started=started
+    )
 
 
 # --- blocking ----------------------------------------------------------------------------

@@ -20,8 +20,7 @@ CHECKSIG_E_PANIC        EngineError (a bug in the engine)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from ._report import Report
 

@@ -41,7 +41,6 @@ from typing import Any, Callable, Generic, TypeVar
 
 from . import _native
 from ._errors import Cancelled
-from ._lazy import np
 from ._progress import Progress, ProgressArg, Reporter, human_bytes
 
 __all__ = ["Job", "RunInfo"]
@@ -227,7 +226,7 @@ class Job(Generic[T]):
     def __init__(
         self,
         native: _native._Job,
-        build: Callable[[dict[str, np.ndarray], list[tuple[int, str]], RunInfo], T],
+        build: Callable[[_native.Buffers, list[tuple[int, str]], RunInfo], T],
         *,
         kind: str,
         desc: str,

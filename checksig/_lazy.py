@@ -4,14 +4,18 @@
 :func:`checksig.file_digest` needs no numpy, and importing numpy (with its
 BLAS threads) costs tens of milliseconds, more than the call itself. Batch
 operations touch ``np`` as soon as they allocate their result columns, and
-numpy is imported then, once.
+numpy is imported then, once. ``_api`` reaches the modules only jobs need
+(``_jobs``, ``_progress``, ``_report``, pathlib) through the same proxy.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 
 class _LazyModule:

@@ -30,15 +30,17 @@ import ctypes
 import errno as _errno
 import os
 import sys
-import sysconfig
 import threading
 import time
 from ctypes import POINTER, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
-from pathlib import Path
-from typing import Any, Callable
 
 from ._errors import Cancelled, EngineError, ManifestError, NotRegularFileError
 from ._lazy import np
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Callable
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
@@ -209,6 +211,9 @@ _load_lock = threading.Lock()
 
 def library_path() -> Path:
     """The path the engine library is loaded from (it may not exist)."""
+    import sysconfig  # here: only the first call needs them
+    from pathlib import Path
+
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     return Path(__file__).resolve().with_name("_checksig" + suffix)
 

@@ -12,7 +12,6 @@ and everything a batch call needs on its own (``ok``, ``failures``,
 from __future__ import annotations
 
 import errno
-import json
 import operator
 import os
 from collections import Counter
@@ -20,8 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from . import _html
-from ._html import display_name
 from ._lazy import np
 from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
 from ._progress import human_bytes, human_seconds
@@ -360,12 +357,16 @@ class Report:
 
     def _name(self) -> str:
         if self.manifest is not None:
+            from ._html import display_name
+
             return display_name(self.manifest.name)
         return "digest"
 
     def _title(self) -> str:
         """The manifest's whole path (or the job's name), safe to print."""
         if self.manifest is not None:
+            from ._html import display_name
+
             return display_name(str(self.manifest))
         return self._name()
 
@@ -398,9 +399,13 @@ class Report:
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
+        from ._html import display_name
+
         return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
 
     def __str__(self) -> str:
+        from ._html import display_name
+
         head = self._title()
         timing = self._timing()
         lines = [f"{head}: {self._summary()}" + (f"; {timing}" if timing else "")]
@@ -428,7 +433,9 @@ class Report:
 
     def _repr_html_(self) -> str:
         """The notebook view: a summary table, then the failures (at most 50)."""
-        return _html.report_html(self)
+        from ._html import report_html
+
+        return report_html(self)
 
     # -- conversions
 
@@ -536,6 +543,8 @@ class Report:
         CLI's. Names that are not valid UTF-8 appear with U+FFFD
         replacements in ``path`` and exactly, in hex, in ``path_bytes``.
         """
+        import json
+
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_pandas(self) -> pandas.DataFrame:

@@ -230,7 +230,8 @@ def test_unreadable_row_as_unprivileged_user(workers: int) -> None:
             import json, os, checksig
             from checksig import _native
             _native.lib()  # load while root: the library may be in a private checkout
-            import mmap, numpy  # and these, which checksig imports on first use
+            import mmap, numpy  # and these, which checksig imports on first use,
+            checksig.Job, checksig.Report  # as it does the modules only jobs need
             os.setgroups([]); os.setgid(65534); os.setuid(65534)
             report = checksig.verify({str(d)!r}, workers={workers})
             print(json.dumps([list(r) for r in report]))
@@ -260,6 +261,7 @@ def test_unreadable_manifest_is_permission_error() -> None:
             from checksig import _native
             _native.lib()
             import mmap, numpy  # imported on first use: do it while root
+            checksig.Job, checksig.Report  # likewise the modules only jobs need
             os.setgroups([]); os.setgid(65534); os.setuid(65534)
             res = []
             for call in (lambda: checksig.verify({str(d)!r}),

@@ -33,11 +33,11 @@ from conftest import hexdigest, needs_root, run_json, write_manifest
 
 OLD_MANIFEST = b"0" * 64 + b"  the old manifest, which must survive\n"
 
-#: Child code (one line, to sit in any indented block): load the engine,
-#: mmap and numpy (checksig imports them on first use) as root, since they may
-#: live in a private checkout, then become nobody.
+#: Child code (one line, to sit in any indented block): load the engine, mmap,
+#: numpy and the modules only jobs need (checksig imports them on first use) as
+#: root, since they may live in a private checkout, then become nobody.
 DROP = (
-    "import os, mmap, numpy; from checksig import _native; _native.lib(); "
+    "import os, mmap, numpy; from checksig import Job, Report, _native; _native.lib(); "
     "os.setgroups([]); os.setgid(65534); os.setuid(65534)"
 )
 
