@@ -153,7 +153,20 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	var e Entry
 	var name, hexDigest []byte
 	reversed := r.reversed
-	if tag, rest, ok := cutTag(s); ok {
+	// The common line starts with its digest: a run of hex digits ended by
+	// a blank. No tag can start so (a tag is followed by "(", and an
+	// all-hex word is never a tag), so such a line skips cutTag's scan.
+	hexRun := 0
+	for hexRun < len(s) && isHex(s[hexRun]) {
+		hexRun++
+	}
+	var tag string
+	var rest []byte
+	ok := false
+	if !(hexRun > 0 && hexRun < len(s) && isBlank(s[hexRun])) {
+		tag, rest, ok = cutTag(s)
+	}
+	if ok {
 		a := tagAlgorithm(tag)
 		if a == None {
 			return e, nil, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
@@ -174,10 +187,7 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 		}
 		e.Algorithm, e.Tagged = a, true
 	} else {
-		n := 0
-		for n < len(s) && isHex(s[n]) {
-			n++
-		}
+		n := hexRun
 		a := r.Algorithm
 		switch {
 		case n == 0:
