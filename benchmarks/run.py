@@ -626,8 +626,16 @@ def main(argv=None) -> int:
     tools = Tools(a.cli)
     for t, why in tools.why_not.items():
         log(f"{t}: {why}")
-    if "checksig-api" not in tools.why_not:  # compile .pyc files once, untimed
-        subprocess.run([PY, "-c", "import checksig"], check=False)
+    if "checksig-api" not in tools.why_not:
+        # Byte-compile the package once, untimed, as `pip install` does: importing
+        # it would not (modules that only jobs need load later, and with
+        # PYTHONDONTWRITEBYTECODE set, as on some CI and sandbox machines, nothing is
+        # written), and every fresh process would compile checksig from source.
+        pkg = subprocess.run([PY, "-c", "import checksig, os; print(os.path.dirname("
+                              "checksig.__file__))"], capture_output=True, text=True)
+        if pkg.returncode == 0:
+            subprocess.run([PY, "-m", "compileall", "-q", pkg.stdout.strip()], check=False)
+            log(f"byte-compiled {pkg.stdout.strip()} (as pip install does)")
 
     go_exe = build_go_limit(data_dir, log)
     all_rows: list[Row] = []
