@@ -519,8 +519,11 @@ def table(rows: list[Row], limits: dict) -> str:
         for r in api:
             rest = r.median_s - r.median_import_s - r.median_call_s
             nbytes = r.mb_s * r.median_s
+            call_mb_s = nbytes / r.median_call_s
+            lim = limits.get(r.dataset, {}).get("limit_mb_s")
+            pct = f" ({100 * call_mb_s / lim:.0f}% of the limit)" if lim else ""
             out.append(f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
-                       f"{rest:.3f} s; the call alone: {nbytes / r.median_call_s:,.0f} MB/s, "
+                       f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
                        f"{r.files_s * r.median_s / r.median_call_s:,.0f} files/s")
     if any(v["go_single_core_mb_s"] for v in limits.values()):
         out.append("Go crypto/sha1, single core (the %go column's base): " + ", ".join(
