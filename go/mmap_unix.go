@@ -85,9 +85,7 @@ func (h *hasher) hashMapped(fd int, size int64, d hash.Hash) (n int64, ok bool, 
 			return n, true, merr
 		}
 		win = m
-		// Sequential access: aggressive read-ahead on a cold cache, and the
-		// pages may be reclaimed soon after we pass.
-		syscall.Madvise(win, syscall.MADV_SEQUENTIAL)
+		adviseSequential(win)
 		if afterMap != nil {
 			afterMap(int(off / mapWindow))
 		}
