@@ -545,14 +545,7 @@ class _CheckRun:
     @staticmethod
     def _rows_with(report: Any, wanted: bytes) -> list[int]:
         """The row numbers whose status byte is in ``wanted``, in order."""
-        table = bytes(1 if b in wanted else 0 for b in range(256))
-        marks = report._raw_columns()["status"].tobytes().translate(table)
-        rows = []
-        i = marks.find(1)
-        while i >= 0:
-            rows.append(i)
-            i = marks.find(1, i + 1)
-        return rows
+        return report._rows_marked(bytes(int(b in wanted) for b in range(256)))
 
     def _exit_status(
         self, matched: bool, n_mismatch: int, n_unread: int, n_extra: int, n_malformed: int

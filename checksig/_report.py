@@ -317,17 +317,19 @@ class Report:
         return bad
 
     def _failing_rows(self) -> list[int]:
-        """The indices of the rows that make :attr:`ok` false, in order.
+        """The indices of the rows that make :attr:`ok` false, in order."""
+        return self._rows_marked(_FAILING_IGNORE_MISSING if self.ignore_missing else _FAILING)
 
-        Read from the status bytes: no Python object per ok row, no numpy.
-        """
-        table = _FAILING_IGNORE_MISSING if self.ignore_missing else _FAILING
-        failing = self._raw_columns()["status"].tobytes().translate(table)
+    def _rows_marked(self, table: bytes) -> list[int]:
+        """The indices of the rows whose status code table (256 bytes) maps to
+        1, in order. Read from the status bytes: no Python object per other
+        row, no numpy."""
+        marks = self._raw_columns()["status"].tobytes().translate(table)
         rows = []
-        i = failing.find(1)
+        i = marks.find(1)
         while i >= 0:
             rows.append(i)
-            i = failing.find(1, i + 1)
+            i = marks.find(1, i + 1)
         return rows
 
     @property
