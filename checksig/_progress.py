@@ -49,8 +49,9 @@ class Progress:
             then). ``make_manifest``'s walk sizes the files as it goes.
         elapsed: seconds since the job started (until it ended, once done).
         rate: bytes hashed per second since hashing started, or None.
-        eta: estimated seconds left (``(bytes_total - bytes_done) / rate``),
-            or None when unknown; 0.0 once done.
+        eta: estimated seconds left (``(bytes_total - bytes_done) / rate``;
+            before the byte total is known, from the files done so far), or
+            None when unknown; 0.0 once done.
         warnings: malformed manifest lines skipped so far.
 
     For code written against checksig 0.1, whose callables received a
@@ -85,6 +86,10 @@ class Progress:
             eta = 0.0
         elif rate and btotal is not None:
             eta = max(btotal - bytes_done, 0) / rate
+        elif hashing and ftotal and files_done > 0:
+            # Before the byte total is known the engine is scanning the list in
+            # order, hashing small files as it meets them: go by files.
+            eta = hashing * max(ftotal - files_done, 0) / files_done
         return cls(
             phase=phase,
             files_done=files_done,
@@ -192,7 +197,9 @@ class Reporter:
     * a callable: called with each snapshot, in the thread that polled.
 
     The bar counts bytes (rate and ETA are tqdm's), and shows files done in
-    its postfix. It appears once the engine knows the total.
+    its postfix. It appears once the manifest is read: a byte counter while
+    the engine scans the list (hashing small files as it goes), a bar with a
+    percentage from the moment the byte total is known.
     """
 
     def __init__(self, progress: ProgressArg, desc: str) -> None:

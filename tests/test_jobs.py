@@ -223,6 +223,10 @@ def test_progress_snapshot_and_legacy_dict_view() -> None:
     assert q.files_total is None and q.bytes_total is None and q.eta is None
     assert q.rate is None and q.fraction is None
     assert q["files_total"] == -1 and q.get("bytes_total") == -1
+    # Scanning: files known, bytes not yet; the ETA goes by files (4 of 10 in 2 s).
+    scanning = (_native.PH_RUNNING, 4, 10, 16384, -1, 10, 20, 40, 0)
+    r = checksig.Progress._from_counters(scanning, elapsed=2.5, hashing=2.0)
+    assert r.bytes_total is None and r.fraction is None and r.eta == 3.0
 
 
 # --- cancel before the engine was handed its columns ----------------------------------
@@ -340,6 +344,24 @@ def test_progress_true_draws_one_bar_by_bytes_with_files(tree: Path, capsys) -> 
     err = capsys.readouterr().err
     assert "sha1sum.txt" in err and "4/4 files" in err
     assert "16.0k" in err or "16.0kB" in err  # 16405 bytes, by bytes (tqdm's k is 1024 here)
+
+
+def test_progress_bar_counts_bytes_until_the_total_is_known(capsys) -> None:
+    # While the engine scans the list the byte total is unknown: a counter,
+    # then a bar with a percentage once the total arrives, never losing count.
+    pytest.importorskip("tqdm")
+    reporter = _progress.Reporter(True, "SUMS")
+
+    def snap(files_done: int, bytes_done: int, bytes_total: int) -> checksig.Progress:
+        counters = (_native.PH_RUNNING, files_done, 10, bytes_done, bytes_total, 10, 20, 40, 0)
+        return checksig.Progress._from_counters(counters, elapsed=1.0, hashing=1.0)
+
+    reporter(snap(4, 4096, -1))
+    assert reporter._bar.total is None and reporter._bar.n == 4096
+    reporter(snap(6, 6144, 10240))
+    assert reporter._bar.total == 10240 and reporter._bar.n == 6144
+    reporter.close()
+    assert "6/10 files" in capsys.readouterr().err
 
 
 def test_auto_progress_in_a_terminal_waits_before_drawing(tree: Path, capsys, monkeypatch) -> None:
