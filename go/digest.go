@@ -108,6 +108,7 @@ const bufSize = 256 << 10
 // It is not safe for concurrent use: each worker owns one.
 type hasher struct {
 	buf    []byte
+	sum    [MaxSize]byte // the last file's digest
 	hashes [numAlgorithms]hash.Hash
 	// progress, when not nil, is advanced by every chunk hashed.
 	progress *atomic.Int64

@@ -190,3 +190,29 @@ func TestAttachClearsDirtyColumns(t *testing.T) {
 		t.Errorf("expected %x", c.Expected)
 	}
 }
+
+// TestJobAllocsPerEntry: a verify job allocates a bounded number of times
+// per entry (the name as a string and as a C string for the open), never
+// per line parsed or per digest, so a million-entry job makes little
+// garbage. The rest is per job, whatever its size.
+func TestJobAllocsPerEntry(t *testing.T) {
+	root := t.TempDir()
+	var m strings.Builder
+	const n = 500
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("d/f%03d", i)
+		write(t, filepath.Join(root, name), name)
+		m.WriteString(line(SHA1, name, name))
+	}
+	manifest := filepath.Join(root, "sha1sum.txt")
+	write(t, manifest, m.String())
+	allocs := testing.AllocsPerRun(3, func() {
+		if _, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 2}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%v allocations", allocs)
+	if perEntry := (allocs - 300) / n; perEntry > 2 {
+		t.Errorf("a verify job of %d entries allocates %v times: %.1f per entry, want at most 2", n, allocs, perEntry)
+	}
+}

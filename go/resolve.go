@@ -34,10 +34,12 @@ func lexicallyOutside(name string) bool {
 	if strings.HasPrefix(name, "/") {
 		return true
 	}
-	for _, part := range strings.Split(name, "/") {
+	for name != "" { // component by component, without allocating (once per file)
+		part, rest, _ := strings.Cut(name, "/")
 		if part == ".." {
 			return true
 		}
+		name = rest
 	}
 	return false
 }

@@ -398,15 +398,15 @@ func (j *Job) parseManifest() error {
 		if err == io.EOF {
 			break
 		}
-		var me *ManifestError
-		if errors.As(err, &me) {
-			if j.req.Strict {
-				return me
+		if err != nil { // only then: errors.As's target escapes, an allocation per line
+			var me *ManifestError
+			if errors.As(err, &me) {
+				if j.req.Strict {
+					return me
+				}
+				j.warn(Warning{Line: me.Line, Msg: me.Msg})
+				continue
 			}
-			j.warn(Warning{Line: me.Line, Msg: me.Msg})
-			continue
-		}
-		if err != nil {
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
 		j.addRow(name, row{line: e.Line, alg: e.Algorithm, size: -1})
@@ -593,15 +593,15 @@ func (j *Job) Attach(c Columns) error {
 // cancelled mid-file: the row then stays pending.
 func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) bool {
 	r := &j.rows[i]
-	var sum [MaxSize]byte
-	st, errnum, n := j.hashOpen(h, r, f, size, err, sum[:r.alg.Size()])
+	sum := h.sum[:r.alg.Size()] // the worker's: a local array would escape, once per file
+	st, errnum, n := j.hashOpen(h, r, f, size, err, sum)
 	if st == StatusPending {
 		return false
 	}
 	c, w := j.cols, j.width
 	if st == StatusOK {
-		copy(c.Actual[i*w:], sum[:r.alg.Size()])
-		if j.req.Kind == KindVerify && !bytes.Equal(sum[:r.alg.Size()], c.Expected[i*w:i*w+r.alg.Size()]) {
+		copy(c.Actual[i*w:], sum)
+		if j.req.Kind == KindVerify && !bytes.Equal(sum, c.Expected[i*w:i*w+len(sum)]) {
 			st = StatusMismatch
 		}
 	}
@@ -625,8 +625,10 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
 	}
-	if pe := (*PanicError)(nil); errors.As(err, &pe) {
-		panic(pe) // a bug, not a file's status: goSafe fails the job with it
+	if err != nil { // only then: errors.As's target escapes, an allocation per file
+		if pe := (*PanicError)(nil); errors.As(err, &pe) {
+			panic(pe) // a bug, not a file's status: goSafe fails the job with it
+		}
 	}
 	if errors.Is(err, errChanged) {
 		return StatusChanged, 0, n

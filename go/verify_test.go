@@ -391,10 +391,15 @@ func TestLexicallyOutside(t *testing.T) {
 		"a": false, "a/b": false, "a/../b": true, "..": true, "../x": true, "/etc/passwd": true,
 		`..\x`: false, `a\..\..\x`: false, `C:\Windows`: false, "c:x": false, `\\server\share`: false,
 		"~/.ssh/id_rsa": false, "...": false, "a..b": false, `back\slash`: false, "1:x": false,
+		"a/..": true, "a//../b": true, "a/b/": false, "a//b": false, "": false, "./..": true,
 	} {
 		if got := lexicallyOutside(name); got != want {
 			t.Errorf("lexicallyOutside(%q) = %v, want %v", name, got, want)
 		}
+	}
+	// It runs once per file: it must not allocate.
+	if n := testing.AllocsPerRun(100, func() { lexicallyOutside("data/2024/shard-00017.parquet") }); n != 0 {
+		t.Errorf("lexicallyOutside allocates %v times per call", n)
 	}
 }
 
