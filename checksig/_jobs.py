@@ -3,7 +3,7 @@
 Who drives a job
 ----------------
 The engine runs by itself, in Go: once started, a job enumerates its work
-(reads the manifest or walks the tree, then sizes every file), stops in
+(reads the manifest or walks the tree), stops in
 PH_READY until Python hands it the result columns, then hashes on its own
 goroutines until PH_DONE. Python never runs in between except to look.
 
