@@ -28,7 +28,7 @@ method.
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module as _import_module
 
 from ._api import (
     ALGORITHMS,
@@ -85,7 +85,7 @@ def __getattr__(name: str) -> str:
         return __version__
     module = _ON_FIRST_USE.get(name)
     if module is not None:
-        value = getattr(importlib.import_module(module, __name__), name)
+        value = getattr(_import_module(module, __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'checksig' has no attribute {name!r}")

@@ -543,9 +543,9 @@ class _CheckRun:
                 yield i, raw, status, errnums[k], lines[k], algs[k], sizes[k]
 
     @staticmethod
-    def _rows_with(report: Any, wanted: bytes) -> list[int]:
-        """The row numbers whose status byte is in ``wanted``, in order."""
-        return report._rows_marked(bytes(int(b in wanted) for b in range(256)))
+    def _rows_with(report: Any, wanted: Callable[[int], bool]) -> list[int]:
+        """The row numbers whose status code is ``wanted``, in order."""
+        return report._rows_marked(bytes(int(wanted(code)) for code in range(256)))
 
     def _exit_status(
         self, matched: bool, n_mismatch: int, n_unread: int, n_extra: int, n_malformed: int
@@ -574,8 +574,7 @@ class _CheckRun:
             # An OK row prints nothing here: visit only the others.
             ok = checksig.STATUSES.index("ok")
             matched = report.counts().get("ok", 0) > 0
-            others = bytes(b for b in range(256) if b != ok)
-            rows = self._rows(report, self._rows_with(report, others))
+            rows = self._rows(report, self._rows_with(report, lambda code: code != ok))
         for _, raw, status, errnum, line, _, _ in rows:
             while w < len(pending_warnings) and line and pending_warnings[w][0] < line:
                 self._improper(pending_warnings[w][0])
@@ -638,16 +637,15 @@ class _CheckRun:
         n_malformed = max(nwarnings, len(report.warnings))
         c = report._raw_columns()
         matched = counts.get("ok", 0) > 0
-        # Every status but ok, mismatch and extra is a file not read; the
-        # ignored ones are _is_ignored's: missing with no errno or ENOENT.
+        # Every status but ok, mismatch and extra is a file not read; of the
+        # missing ones, _is_ignored's do not count.
         n_unread = len(report) - counts["ok"] - counts["mismatch"] - counts["extra"]
-        ignored = 0
-        if self.args.ignore_missing:
-            missing = bytes([checksig.STATUSES.index("missing")])
-            errnums = c["errnum"]
-            ignored = sum(
-                errnums[i] in (0, errno.ENOENT) for i in self._rows_with(report, missing)
-            )
+        missing = checksig.STATUSES.index("missing")
+        errnums = c["errnum"]
+        ignored = sum(
+            self._is_ignored("missing", errnums[i])
+            for i in self._rows_with(report, lambda code: code == missing)
+        ) if self.args.ignore_missing else 0
         n_unread -= ignored
         exit_status = self._exit_status(
             matched, counts["mismatch"], n_unread, counts["extra"], n_malformed

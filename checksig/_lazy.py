@@ -3,9 +3,11 @@
 ``import checksig`` must stay cheap: a per-file call such as
 :func:`checksig.file_digest` needs no numpy, and importing numpy (with its
 BLAS threads) costs tens of milliseconds, more than the call itself. Batch
-operations touch ``np`` as soon as they allocate their result columns, and
-numpy is imported then, once. ``_api`` reaches the modules only jobs need
-(``_jobs``, ``_progress``, ``_report``, pathlib) through the same proxy.
+calls need none either (the engine fills raw buffers, ``_native.Buffers``):
+numpy is imported once something asks for a report's numpy columns or a
+conversion (``to_pandas``, ``to_dict``). ``_api`` and ``_report`` reach the
+modules they need only sometimes (``_jobs``, ``_progress``, ``_report``,
+``_html``, pathlib) through the same proxy.
 """
 
 from __future__ import annotations

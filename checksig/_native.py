@@ -431,7 +431,7 @@ COLUMN_FORMATS = (
     ("path_offsets", "q"),
     ("paths", "B"),
 )
-_ITEM_SIZES = {"B": 1, "i": 4, "q": 8}
+_CTYPES = {"B": c_uint8, "i": c_int32, "q": c_int64}
 _DTYPES = {"B": "uint8", "i": "int32", "q": "int64"}
 _ALIGN = 64
 
@@ -483,24 +483,24 @@ class Buffers:
 
     @classmethod
     def allocate(cls, rows: int, width: int, paths_len: int) -> Buffers:
-        """Zeroed columns for rows entries (``size`` is -1: unknown), in one mmap."""
+        """Zeroed columns for rows entries, in one mmap (checksig_job_attach
+        then writes every row's size, line, algorithm, path and expected digest)."""
         import mmap  # here, not at the top: `import checksig` stays light
 
         lengths = cls._lengths(rows, width, paths_len)
+        nbytes = {name: lengths[name] * ctypes.sizeof(_CTYPES[fmt]) for name, fmt in COLUMN_FORMATS}
         offsets: dict[str, int] = {}
         end = 0
-        for name, fmt in COLUMN_FORMATS:
-            end = -(-end // _ALIGN) * _ALIGN
-            offsets[name] = end
-            end += lengths[name] * _ITEM_SIZES[fmt]
+        for name, _ in COLUMN_FORMATS:
+            offsets[name] = end = -(-end // _ALIGN) * _ALIGN
+            end += nbytes[name]
         mm = mmap.mmap(-1, end, flags=mmap.MAP_PRIVATE)  # end > 0: path_offsets has rows+1
         whole = memoryview(mm)  # the views keep the mapping alive; it is never closed
         views = {
-            name: whole[offsets[name] : offsets[name] + lengths[name] * _ITEM_SIZES[fmt]].cast(fmt)
+            name: whole[offsets[name] : offsets[name] + nbytes[name]].cast(fmt)
             for name, fmt in COLUMN_FORMATS
         }
         address = ctypes.addressof(ctypes.c_char.from_buffer(mm))
-        ctypes.memset(address + offsets["size"], 0xFF, rows * 8)  # int64 -1 in every row
         return cls(rows, width, paths_len, views, address=address, offsets=offsets)
 
     @classmethod
@@ -516,10 +516,11 @@ class Buffers:
         width = int(expected.shape[1]) if getattr(expected, "ndim", 1) == 2 else 0
         return cls(rows, width, len(views["paths"]), views, arrays=arrays)
 
-    def pointer(self, name: str, ctype: Any = c_uint8) -> Any:
-        """A ``ctype *`` to column name, for checksig_columns (allocated Buffers only)."""
+    def pointer(self, name: str) -> Any:
+        """A typed pointer to column name, for checksig_columns (allocated Buffers only)."""
         if self._address is None or self._offsets is None:
             raise ValueError("these buffers do not belong to an engine job")
+        ctype = _CTYPES[dict(COLUMN_FORMATS)[name]]
         return ctypes.cast(self._address + self._offsets[name], POINTER(ctype))
 
     def __getitem__(self, name: str) -> memoryview:
@@ -781,11 +782,8 @@ class _Job:
         rows, width, paths_len = p[5], p[6], p[7]
         cols = Buffers.allocate(rows, width, paths_len)
         c = Columns(rows=rows, digest_width=width, paths_len=paths_len)
-        for name in ("status", "algorithm", "expected", "actual", "paths"):
+        for name, _ in COLUMN_FORMATS:
             setattr(c, name, cols.pointer(name))
-        c.errnum = cols.pointer("errnum", c_int32)
-        for name in ("size", "line", "path_offsets"):
-            setattr(c, name, cols.pointer(name, c_int64))
         err = Error()
         # Referenced before the call: from here on the engine may write.
         self._columns, self._cstruct = cols, c

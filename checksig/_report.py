@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from ._lazy import np
+from ._lazy import _LazyModule, np
 from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
 from ._progress import human_bytes, human_seconds
 
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     import pandas
 
 __all__ = ["Report", "Row", "STATUSES"]
+
+#: The HTML view and display_name, imported on first use: they pull in html
+#: and re, which a batch call that prints nothing never needs.
+_html = _LazyModule("checksig._html")
 
 _ST_OK = STATUSES.index("ok")
 _ST_MISSING = STATUSES.index("missing")
@@ -359,17 +363,13 @@ class Report:
 
     def _name(self) -> str:
         if self.manifest is not None:
-            from ._html import display_name
-
-            return display_name(self.manifest.name)
+            return _html.display_name(self.manifest.name)
         return "digest"
 
     def _title(self) -> str:
         """The manifest's whole path (or the job's name), safe to print."""
         if self.manifest is not None:
-            from ._html import display_name
-
-            return display_name(str(self.manifest))
+            return _html.display_name(str(self.manifest))
         return self._name()
 
     def _summary(self) -> str:
@@ -401,13 +401,9 @@ class Report:
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
-        from ._html import display_name
-
-        return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
+        return [f"{_html.display_name(r.path)}: {r.describe()}" for r in self.failures]
 
     def __str__(self) -> str:
-        from ._html import display_name
-
         head = self._title()
         timing = self._timing()
         lines = [f"{head}: {self._summary()}" + (f"; {timing}" if timing else "")]
@@ -419,7 +415,7 @@ class Report:
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
                 r = self._row(int(i))
-                lines.append(f"  {display_name(r.path)}: {r.describe()}")
+                lines.append(f"  {_html.display_name(r.path)}: {r.describe()}")
             if len(bad) > STR_MAX_FAILURES:
                 lines.append(
                     f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
@@ -428,16 +424,14 @@ class Report:
         if self.warnings:
             lines.append(f"{len(self.warnings)} malformed manifest line(s) skipped:")
             shown = self.warnings[:STR_MAX_FAILURES]
-            lines += [f"  line {line}: {display_name(msg)}" for line, msg in shown]
+            lines += [f"  line {line}: {_html.display_name(msg)}" for line, msg in shown]
             if len(self.warnings) > len(shown):
                 lines.append(f"  \u2026 and {len(self.warnings) - len(shown)} more")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         """The notebook view: a summary table, then the failures (at most 50)."""
-        from ._html import report_html
-
-        return report_html(self)
+        return _html.report_html(self)
 
     # -- conversions
 

@@ -133,17 +133,15 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 		h.hashes[a] = d
 	}
 	d.Reset()
-	if ff, ok := f.(fder); ok && size >= mmapMin && size > 0 {
-		n, mapped, err := h.hashMapped(int(ff.Fd()), size, d)
-		if mapped {
-			if err != nil {
-				return n, err
-			}
-			d.Sum(out[:0])
-			return n, nil
-		}
+	var n int64
+	var err error
+	mapped := false
+	if ff, ok := f.(fder); ok && size >= mmapMin {
+		n, mapped, err = h.hashMapped(int(ff.Fd()), size, d)
 	}
-	n, err := h.sequential(f, size, d)
+	if !mapped {
+		n, err = h.sequential(f, size, d)
+	}
 	if err != nil {
 		return n, err
 	}

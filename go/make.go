@@ -52,7 +52,7 @@ func (j *Job) walk() error {
 	var total int64
 	err := j.walkRegular(func(name string, size int64) {
 		total += max(size, 0)
-		j.addRowString(name, row{alg: j.req.Algorithm, size: size})
+		addRow(j, name, row{alg: j.req.Algorithm, size: size})
 	})
 	if err != nil {
 		return err

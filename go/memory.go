@@ -51,7 +51,9 @@ func (a *arena) get(off int64, n uint32) []byte {
 
 // presizeRows caps the rows a manifest's line count reserves up front
 // (32 MiB of rows): enough for a million entries without growing, little
-// for a manifest of junk. Longer manifests grow past it as slices do.
+// for a file of ten million junk lines, which must not reserve rows (and,
+// at its first entry, digests) for every line. Longer manifests grow past
+// it as slices do.
 const presizeRows = 1 << 20
 
 // minEntryLen is the shortest manifest line that can be an entry: 32 hex
@@ -59,12 +61,13 @@ const presizeRows = 1 << 20
 const minEntryLen = 34
 
 // countLines bounds the entries of the manifest at name, size bytes long:
-// its line count, and no more than size/minEntryLen+1. Reading it twice
-// costs a few milliseconds per million lines; growing the rows as they
-// come would cost their size again at the peak. The bound is a capacity
-// hint only: if the file changes in between, the rows still grow.
+// its line count, and no more than size/minEntryLen+1 or presizeRows (where
+// it stops reading). Reading it twice costs a few milliseconds per million
+// lines; growing the rows as they come would cost their size again at the
+// peak. The bound is a capacity hint only: if the file changes in between,
+// the rows still grow.
 func countLines(name string, size int64) (int, error) {
-	limit := size/minEntryLen + 1
+	limit := min(size/minEntryLen+1, presizeRows)
 	if limit < 4096 {
 		return int(limit), nil // small: not worth a second read
 	}
@@ -79,7 +82,7 @@ func countLines(name string, size int64) (int, error) {
 	for {
 		n, err := f.Read(buf)
 		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
-		if err == io.EOF {
+		if err == io.EOF || lines >= limit {
 			break
 		}
 		if err != nil {
@@ -92,8 +95,7 @@ func countLines(name string, size int64) (int, error) {
 // lowGCPercent is the GOGC that big jobs run with. At the default (100) the
 // heap may grow to twice what is live before a collection; the rows of a
 // million-entry job are tens of MiB, so that headroom alone would be tens
-// of MiB of garbage (a string per stat and per open) held as resident
-// memory. The rows hold no pointers, so a collection costs little.
+// of MiB of garbage (a name string per open) held as resident memory. The rows hold no pointers, so a collection costs little.
 const lowGCPercent = 20
 
 var gcHold struct {
@@ -131,7 +133,7 @@ func restoreGC() {
 var zeroPage [4096]byte
 
 // clearLazily zeroes b without writing where it is zero already. Python
-// allocates the result columns with numpy.zeros, whose pages cost no
+// allocates the result columns as an anonymous mmap, whose pages cost no
 // resident memory until written; writing zeros would make them resident
 // long before the workers fill them.
 func clearLazily(b []byte) {

@@ -8,8 +8,8 @@ import (
 
 // The workers' plan. Sizing every file before hashing (so that progress has
 // a byte total and the biggest files start first) would cost a stat per
-// file on top of the open, and for many small files that is a third of the
-// work. Instead the workers scan the rows in manifest order, a chunk at a
+// file on top of the open, and for many small files that was a sixth of
+// the work. Instead the workers scan the rows in manifest order, a chunk at a
 // time, and open each one: a file under queueMin is hashed there and then
 // (it takes at most a millisecond, so no tail can come of it); a bigger one
 // is closed and queued with the size the open found. When every worker has
@@ -120,7 +120,7 @@ func (j *Job) addExtra() error {
 	}
 	slices.Sort(extra)
 	for _, name := range extra {
-		j.addRowString(name, row{size: sizes[name], preset: StatusExtra})
+		addRow(j, name, row{size: sizes[name], preset: StatusExtra})
 	}
 	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
 	return nil

@@ -323,7 +323,7 @@ func (j *Job) enumerate() error {
 		j.width = j.req.Algorithm.Size()
 		j.rows = make([]row, 0, len(j.req.Paths))
 		for _, p := range j.req.Paths {
-			j.addRowString(p, row{alg: j.req.Algorithm, size: -1})
+			addRow(j, p, row{alg: j.req.Algorithm, size: -1})
 		}
 	case KindMake:
 		err = j.walk()
@@ -342,14 +342,12 @@ func (j *Job) enumerate() error {
 		}
 		j.mu.Unlock()
 	}
-	for _, r := range j.rows {
-		if r.preset == StatusPending {
-			j.toHash++
-		}
-	}
 	var pathsLen int64
 	for _, r := range j.rows {
 		pathsLen += int64(r.n)
+		if r.preset == StatusPending {
+			j.toHash++
+		}
 	}
 	if len(j.rows) >= bigJob {
 		// Give back whatever enumeration left behind (a walk's strings, a
@@ -379,9 +377,7 @@ func (j *Job) parseManifest() error {
 	if err != nil {
 		return err
 	}
-	// At most presizeRows, though: a file of ten million junk lines must not
-	// reserve rows (and, at its first entry, digests) for every line.
-	j.rows = make([]row, 0, min(maxRows, presizeRows))
+	j.rows = make([]row, 0, maxRows)
 	r := NewReader(f, j.req.Manifest)
 	r.Algorithm = j.req.Algorithm
 	if r.Algorithm != None {
@@ -409,7 +405,7 @@ func (j *Job) parseManifest() error {
 			}
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
-		j.addRow(name, row{line: e.Line, alg: e.Algorithm, size: -1})
+		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1})
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
@@ -437,16 +433,9 @@ func widen(d []byte, n, w, nw, capRows int) []byte {
 	return out
 }
 
-// addRow appends a row named name.
-func (j *Job) addRow(name []byte, r row) {
-	var dst []byte
-	dst, r.off = j.names.alloc(len(name))
-	r.n = uint32(copy(dst, name))
-	j.rows = append(j.rows, r)
-}
-
-// addRowString is addRow for a name held as a string.
-func (j *Job) addRowString(name string, r row) {
+// addRow appends to j a row named name, copied into the name arena: bytes
+// from the manifest reader, strings from a walk or a path list.
+func addRow[Name string | []byte](j *Job, name Name, r row) {
 	var dst []byte
 	dst, r.off = j.names.alloc(len(name))
 	r.n = uint32(copy(dst, name))
