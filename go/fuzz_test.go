@@ -2,10 +2,12 @@ package checksig
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -70,6 +72,33 @@ func FuzzReader(f *testing.F) {
 			if !bytes.Equal(e2.Digest, e.Digest) {
 				t.Fatalf("digest round trip %x -> %x", e.Digest, e2.Digest)
 			}
+		}
+	})
+}
+
+// FuzzScanHex: the one-pass digest scan agrees with the obvious two
+// passes (count the hex digits, then encoding/hex on the even prefix that
+// fits), for any bytes, any length, mixed case and a bad byte anywhere.
+func FuzzScanHex(f *testing.F) {
+	for _, s := range []string{"", "a", "0f", "0G", "G0", "aBcD3", "da39a3ee5e6b4b0d3255bfef95601890afd80709  x", "abc\x00de", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		want := 0
+		for want < len(s) && strings.IndexByte("0123456789abcdefABCDEF", s[want]) >= 0 {
+			want++
+		}
+		var got [MaxSize]byte
+		if n := scanHex(got[:], s); n != want {
+			t.Fatalf("scanHex(%q) = %d hex digits, want %d", s, n, want)
+		}
+		even := min(want&^1, 2*MaxSize)
+		ref := make([]byte, even/2)
+		if _, err := hex.Decode(ref, s[:even]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:even/2], ref) {
+			t.Fatalf("scanHex(%q) decoded %x, want %x", s, got[:even/2], ref)
 		}
 	})
 }

@@ -114,8 +114,12 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, err
 	}
 	r.line++
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	// An empty line is skipped; one of blanks only is malformed, as for GNU.
 	if len(line) == 0 || line[0] == '#' {
 		return nil, nil
@@ -125,8 +129,45 @@ func (r *Reader) readLine() ([]byte, error) {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+// hexValue maps a hex digit to its value and any other byte to notHex. A
+// table, not a chain of range tests: in a run of random digits the chain's
+// branches mispredict on about every third byte, which made the digest scan
+// most of the parse.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		t[c] = notHex
+	}
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['a'+i], t['A'+i] = byte(10+i), byte(10+i)
+	}
+	return t
+}()
+
+const notHex = 0xff
+
+func isHex(c byte) bool { return hexValue[c] != notHex }
+
+// scanHex returns how many hex digits s starts with, decoding the first
+// 2*len(dst) of them into dst on the way: the scan that finds where a
+// digest ends also decodes it, so a line is read once.
+func scanHex(dst, s []byte) int {
+	n := 0
+	for ; n+1 < len(s); n += 2 { // two digits, one byte, at a time
+		hi, lo := hexValue[s[n]], hexValue[s[n+1]]
+		if hi|lo > 0xf { // either is notHex
+			break
+		}
+		if k := n / 2; k < len(dst) {
+			dst[k] = hi<<4 | lo
+		}
+	}
+	for n < len(s) && hexValue[s[n]] != notHex { // at most one more
+		n++
+	}
+	return n
 }
 
 func (r *Reader) parseLine(s []byte) (Entry, error) {
@@ -151,15 +192,13 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	}
 	s = s[i:]
 	var e Entry
-	var name, hexDigest []byte
+	var name []byte
 	reversed := r.reversed
 	// The common line starts with its digest: a run of hex digits ended by
 	// a blank. No tag can start so (a tag is followed by "(", and an
-	// all-hex word is never a tag), so such a line skips cutTag's scan.
-	hexRun := 0
-	for hexRun < len(s) && isHex(s[hexRun]) {
-		hexRun++
-	}
+	// all-hex word is never a tag), so such a line skips cutTag's scan;
+	// the scan decodes the digest as it goes.
+	hexRun := scanHex(r.digest[:], s)
 	var tag string
 	var rest []byte
 	ok := false
@@ -181,8 +220,8 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 		if len(rest) == 0 || rest[0] != '=' {
 			return e, nil, errors.New(`expected "ALGO (name) = HEX"`)
 		}
-		hexDigest = bytes.TrimLeft(rest[1:], " \t")
-		if len(hexDigest) != a.Size()*2 || !allHex(hexDigest) {
+		hexDigest := bytes.TrimLeft(rest[1:], " \t")
+		if len(hexDigest) != a.Size()*2 || scanHex(r.digest[:], hexDigest) != len(hexDigest) {
 			return e, nil, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
 		}
 		e.Algorithm, e.Tagged = a, true
@@ -200,7 +239,6 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 				return e, nil, fmt.Errorf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, found %d", n)
 			}
 		}
-		hexDigest = s[:n]
 		s = s[n:]
 		if len(s) == 0 || !isBlank(s[0]) {
 			return e, nil, errors.New("expected a space between the digest and the file name")
@@ -238,7 +276,6 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	}
 	// Only a line that is accepted decides the form (GNU's behaviour too).
 	r.reversed = reversed
-	hex.Decode(r.digest[:], hexDigest)
 	e.Digest = r.digest[:e.Algorithm.Size()]
 	return e, name, nil
 }
