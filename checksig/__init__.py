@@ -54,13 +54,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _ap
 if TYPE_CHECKING:
     from ._jobs import Job
     from ._progress import Progress
-    from ._report import Report, Row
+    from ._report import Report
+    from ._row import Row
 
 #: Public names from the modules only jobs need, imported on first look-up
-#: (PEP 562): those modules import typing, and _progress imports dataclasses
-#: and with it inspect (~10 ms). `import checksig` and a first file_digest()
-#: do without them (see _api.py).
-_ON_FIRST_USE = {"Job": "._jobs", "Progress": "._progress", "Report": "._report", "Row": "._report"}
+#: (PEP 562). `import checksig` and a first file_digest() do without them
+#: (see _api.py); Progress (a dataclass: dataclasses imports inspect) and Row
+#: (a typing.NamedTuple) load only when a program asks for one.
+_ON_FIRST_USE = {"Job": "._jobs", "Progress": "._progress", "Report": "._report", "Row": "._row"}
 
 
 def _version() -> str:

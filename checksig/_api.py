@@ -21,7 +21,7 @@ from . import _native
 from ._errors import NotRegularFileError, SignatureError
 from ._lazy import _LazyModule
 
-# Only jobs need _jobs, _progress, _report and pathlib, so they are imported
+# Only jobs need _jobs, _feedback, _report and pathlib, so they are imported
 # on first use: `import checksig` and a first file_digest() then import
 # neither them nor what they import (typing, dataclasses, inspect), which
 # would take most of issue 7's 30 ms start-up budget.
@@ -32,16 +32,16 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Union
 
-    from . import _jobs, _progress, _report
+    from . import _feedback, _jobs, _report
+    from ._feedback import ProgressArg
     from ._jobs import Job, RunInfo
-    from ._progress import ProgressArg
     from ._report import Report
 
     #: A path: str, bytes or os.PathLike.
     PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 else:
     _jobs = _LazyModule("checksig._jobs")
-    _progress = _LazyModule("checksig._progress")
+    _feedback = _LazyModule("checksig._feedback")
     _report = _LazyModule("checksig._report")
     pathlib = _LazyModule("pathlib")
 
@@ -194,7 +194,7 @@ def _start_verify(
 ) -> Job[Report]:
     alg = _algorithm(algorithm, allow_none=True)
     nworkers = _workers(workers)
-    _progress.check_progress_arg(progress)
+    _feedback.check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     manifest_bytes = _manifest_path(root, manifest)
     flags = (
@@ -202,15 +202,16 @@ def _start_verify(
         | (_native.F_EXTRA if extra else 0)
         | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
     )
-    root_path = pathlib.Path(os.fsdecode(root))
-    manifest_path = pathlib.Path(os.fsdecode(manifest_bytes))
+    # Strings, not Paths: the Report hands out Paths, importing pathlib only then.
+    root_name = os.fsdecode(root)
+    manifest_name = os.fsdecode(manifest_bytes)
     ignore = bool(ignore_missing)
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
         report = _report.Report(
             columns,
-            root=root_path,
-            manifest=manifest_path,
+            root=root_name,
+            manifest=manifest_name,
             warnings=warnings,
             ignore_missing=ignore,
             elapsed=info.elapsed,
@@ -229,9 +230,8 @@ def _start_verify(
         manifest=manifest_bytes,
     )
     kind = "check_signatures" if check else "verify"
-    return _jobs.Job(
-        native, build, kind=kind, desc=manifest_path.name, progress=progress, started=started
-    )
+    desc = os.path.basename(manifest_name)
+    return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
 
 
 def start_verify(
@@ -329,7 +329,7 @@ def start_digest_files(
     """
     alg = _algorithm(algorithm)
     nworkers = _workers(workers)
-    _progress.check_progress_arg(progress)
+    _feedback.check_progress_arg(progress)
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         raise TypeError("digest_files takes an iterable of paths, not a single path")
     raw = [_fsbytes(p) for p in paths]
@@ -353,7 +353,7 @@ def start_make_manifest(
     """
     alg = _algorithm(algorithm)
     nworkers = _workers(workers)
-    _progress.check_progress_arg(progress)
+    _feedback.check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     if output is None:
         out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))

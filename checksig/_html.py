@@ -14,7 +14,7 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from ._progress import human_bytes, human_seconds
+from ._feedback import human_bytes, human_seconds
 
 if TYPE_CHECKING:
     from ._report import Report

@@ -32,20 +32,35 @@ when ``result()`` is interrupted, or when the Job is garbage collected.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any, Callable, Generic, TypeVar
+from types import GenericAlias
 
 from . import _native
 from ._errors import Cancelled
-from ._progress import Progress, ProgressArg, Reporter, human_bytes
+from ._feedback import Reporter, Snapshot, human_bytes
+
+# No typing at run time: it costs a fresh process ~10 ms, and a blocking call
+# on a small folder should not pay for annotations (see tests/test_startup.py).
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Generic, TypeVar
+
+    from ._feedback import ProgressArg
+    from ._progress import Progress
+
+    T = TypeVar("T")
+
+    class _Generic(Generic[T]):
+        pass
+else:
+
+    class _Generic:
+        # Job[Report] in annotations evaluated at run time, as Generic allows.
+        __class_getitem__ = classmethod(GenericAlias)
 
 __all__ = ["Job", "RunInfo"]
-
-T = TypeVar("T")
 
 #: How often the watcher looks at jobs still enumerating (a job it finds in
 #: PH_READY is attached at once), and at running ones (to note their end).
@@ -171,14 +186,16 @@ _watcher = _Watcher()
 _blocking = threading.local()
 
 
-@contextlib.contextmanager
-def blocking() -> Iterator[None]:
-    """Make the jobs started in this block unwatched (see above)."""
-    _blocking.on = True
-    try:
-        yield
-    finally:
+class blocking:
+    """``with blocking():`` makes the jobs started in the block unwatched (see above)."""
+
+    def __enter__(self) -> None:
+        _blocking.on = True
+
+    def __exit__(self, *exc_info: object) -> None:
         _blocking.on = False
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_watcher._after_fork_in_child)
 
@@ -186,7 +203,7 @@ if hasattr(os, "register_at_fork"):
 _MISSING = object()
 
 
-class Job(Generic[T]):
+class Job(_Generic["T"]):
     """A checksig engine job running in the background.
 
     Made by :func:`checksig.start_verify`, :func:`checksig.start_check_signatures`,
@@ -241,7 +258,7 @@ class Job(Generic[T]):
         self._reporter = Reporter(progress, desc)
         self._lock = threading.RLock()
         self._outcome: Any = _MISSING  # then (True, value) or (False, exception)
-        self._last = Progress._from_counters(native._progress, elapsed=0.0, hashing=None)
+        self._last = Snapshot(native._progress, elapsed=0.0, hashing=None)
         self._pid = os.getpid()
         self._closing = False
         self._stamps = _Stamps()
@@ -250,16 +267,16 @@ class Job(Generic[T]):
 
     # -- observing
 
-    def _snapshot(self, counters: tuple[int, ...], now: float) -> Progress:
+    def _snapshot(self, counters: tuple[int, ...], now: float) -> Snapshot:
         done = counters[0] == _native.PH_DONE
         # An observer notes the end when it first sees PH_DONE (the watcher
         # only does so for jobs that end before they are attached).
         end = min(self._stamps.ended or now, now) if done else now
         attached = self._native.attached_at
         hashing = end - attached if attached is not None else None
-        return Progress._from_counters(counters, elapsed=end - self._started, hashing=hashing)
+        return Snapshot(counters, elapsed=end - self._started, hashing=hashing)
 
-    def _observe(self, timeout_ms: int, *, report: bool = True) -> Progress:
+    def _observe(self, timeout_ms: int, *, report: bool = True) -> Snapshot:
         """Poll once (waiting up to timeout_ms), feed progress=, settle at DONE."""
         with self._lock:
             if self._outcome is _MISSING:
@@ -269,7 +286,7 @@ class Job(Generic[T]):
                     if not self._closing:
                         raise
                     # close() freed the job while we waited in the engine.
-                    counters = (_native.PH_DONE,) + self._last._counters[1:]
+                    counters = (_native.PH_DONE,) + self._last.counters[1:]
                 snap = self._snapshot(counters, time.monotonic())
                 self._last = snap
                 if snap.phase == "done":
@@ -281,13 +298,13 @@ class Job(Generic[T]):
                 self._reporter.close()
         return snap
 
-    def _settle(self, snap: Progress) -> None:
+    def _settle(self, snap: Snapshot) -> None:
         """Collect the outcome of a job the engine finished, then free it (under _lock)."""
         native = self._native
         try:
             columns = native.result()
             warnings = native.warnings()
-            info = RunInfo(snap.elapsed, snap.bytes_done, snap._counters[8])
+            info = RunInfo(snap.elapsed, snap.counters[3], snap.counters[8])
             self._outcome = (True, self._build(columns, warnings, info))
         except Exception as exc:
             # A job freed by close() in another thread was cancelled.
@@ -305,7 +322,7 @@ class Job(Generic[T]):
     @property
     def progress(self) -> Progress:
         """A :class:`checksig.Progress` snapshot, polled now (never waits)."""
-        return self._observe(0)
+        return self._observe(0).progress()
 
     def done(self) -> bool:
         """Whether the job has finished: succeeded, failed or was cancelled. Never waits."""
@@ -431,9 +448,9 @@ class Job(Generic[T]):
 
     def __repr__(self) -> str:
         try:
-            p = self._observe(0, report=False)
+            p = self._observe(0, report=False).progress()
         except Exception:
-            p = self._last
+            p = self._last.progress()
         if self._outcome is not _MISSING:
             ok, value = self._outcome
             if ok:

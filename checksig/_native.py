@@ -39,7 +39,6 @@ from ._lazy import np
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any, Callable
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
@@ -209,13 +208,15 @@ _forked_after_load = False
 _load_lock = threading.Lock()
 
 
-def library_path() -> Path:
+def library_path() -> str:
     """The path the engine library is loaded from (it may not exist)."""
-    import sysconfig  # here: only the first call needs them
-    from pathlib import Path
+    # The build names it with sysconfig's EXT_SUFFIX, which CPython lists
+    # first among the suffixes its importer tries. Read from there: sysconfig
+    # and pathlib would add ~5 ms to every first call.
+    from importlib.machinery import EXTENSION_SUFFIXES
 
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    return Path(__file__).resolve().with_name("_checksig" + suffix)
+    here = os.path.dirname(os.path.realpath(__file__))
+    return os.path.join(here, "_checksig" + EXTENSION_SUFFIXES[0])
 
 
 def _after_fork_in_child() -> None:
@@ -260,22 +261,22 @@ def lib() -> ctypes.CDLL:
 
 def _load() -> ctypes.CDLL:
     path = library_path()
-    if not path.exists():
+    if not os.path.exists(path):
         raise ImportError(
             f"checksig's engine library is missing: looked for {path}. It is built "
             "from the Go sources when the package is installed; rebuild it with "
             "`pip install -e .` (from a checkout) or `pip install --force-reinstall .`",
             name="checksig._checksig",
-            path=str(path),
+            path=path,
         )
     try:
-        cdll = ctypes.CDLL(str(path))
+        cdll = ctypes.CDLL(path)
     except OSError as exc:
         raise ImportError(
             f"cannot load checksig's engine library {path}: {exc}. Rebuild it with "
             "`pip install -e .` or `pip install --force-reinstall .`",
             name="checksig._checksig",
-            path=str(path),
+            path=path,
         ) from exc
     for name, restype, argtypes in _SIGNATURES:
         try:
@@ -286,7 +287,7 @@ def _load() -> ctypes.CDLL:
                 "from other sources than this Python package. Rebuild it with "
                 "`pip install --force-reinstall .`",
                 name="checksig._checksig",
-                path=str(path),
+                path=path,
             ) from exc
         fn.restype = restype
         fn.argtypes = argtypes
@@ -297,7 +298,7 @@ def _load() -> ctypes.CDLL:
             f"Python package needs version {ABI_VERSION}: the two come from different "
             "builds. Reinstall with `pip install --force-reinstall .`",
             name="checksig._checksig",
-            path=str(path),
+            path=path,
         )
     return cdll
 

@@ -15,22 +15,32 @@ import errno
 import operator
 import os
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
+from ._feedback import human_bytes, human_seconds
 from ._lazy import _LazyModule, np
 from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
-from ._progress import human_bytes, human_seconds
 
+# No typing or pathlib at run time: a blocking call's report is made in every
+# CLI run and script, and those modules cost a fresh process ~10 ms each (see
+# tests/test_startup.py). Row, a typing.NamedTuple, lives in _row, imported
+# when the first row is made.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any, overload
+
     import pandas
 
-__all__ = ["Report", "Row", "STATUSES"]
+    from ._row import Row
+
+__all__ = ["Report", "STATUSES"]
 
 #: The HTML view and display_name, imported on first use: they pull in html
 #: and re, which a batch call that prints nothing never needs.
 _html = _LazyModule("checksig._html")
+_row_module = _LazyModule("checksig._row")
+_pathlib = _LazyModule("pathlib")
 
 _ST_OK = STATUSES.index("ok")
 _ST_MISSING = STATUSES.index("missing")
@@ -58,68 +68,6 @@ _REASONS = {
     "changed": "file changed as we read it",
     "pending": "not checked (the run was interrupted)",
 }
-
-
-class Row(NamedTuple):
-    """One report row: a manifest entry (or one path of a digest job).
-
-    Attributes:
-        path: the name as written in the manifest (``os.fsdecode``, so
-            undecodable bytes survive as surrogate escapes).
-        status: "ok", "mismatch", "missing", "unreadable", "not_regular",
-            "outside_root", "extra", "changed", or "pending" for a row the
-            engine never reached.
-        size: bytes hashed (or the file's size), None if unknown.
-        expected: the manifest's digest in lower-case hex, None if none.
-        actual: the computed digest in lower-case hex, None if not hashed.
-        algorithm: the hashlib name of the row's algorithm ("" if none).
-        line: 1-based manifest line, None if the row has no line.
-        reason: ``os.strerror`` of the OS error behind the status, or None.
-    """
-
-    path: str
-    status: str
-    size: int | None
-    expected: str | None
-    actual: str | None
-    algorithm: str
-    line: int | None
-    reason: str | None
-
-    def describe(self) -> str:
-        """The row's status in words, e.g. ``mismatch (expected 3f2a..., got 9b1c...)``."""
-        return _describe(self)
-
-
-def _short(hexdigest: str | None) -> str:
-    if not hexdigest:
-        return "?"
-    return hexdigest[:8] + "\u2026"
-
-
-def _describe(row: Row) -> str:
-    st = row.status
-    if st == "ok":
-        return "ok"
-    if st == "mismatch":
-        return f"mismatch (expected {_short(row.expected)}, got {_short(row.actual)})"
-    if st == "missing":
-        return f"missing ({row.reason or 'No such file or directory'})"
-    if st == "unreadable":
-        return f"unreadable ({row.reason or 'read error'})"
-    if st == "not_regular":
-        if row.reason:
-            return f"not a regular file ({row.reason})"
-        return "not a regular file (a FIFO, socket or device: never read)"
-    if st == "outside_root":
-        return "outside the root directory (not read)"
-    if st == "extra":
-        return "extra (not listed in the manifest)"
-    if st == "changed":
-        return "changed while it was read (its size changed)"
-    if st == "pending":
-        return "not checked (the job stopped first)"
-    return st
 
 
 def _hex(column: memoryview, i: int, width: int, alg: int) -> str:
@@ -176,8 +124,8 @@ class Report:
     __slots__ = (
         "_columns",
         "_raw",
-        "root",
-        "manifest",
+        "_root",
+        "_manifest",
         "warnings",
         "ignore_missing",
         "elapsed",
@@ -189,8 +137,8 @@ class Report:
         self,
         columns: dict[str, np.ndarray],
         *,
-        root: Path | None = None,
-        manifest: Path | None = None,
+        root: str | os.PathLike[str] | None = None,
+        manifest: str | os.PathLike[str] | None = None,
         warnings: list[tuple[int, str]] | None = None,
         ignore_missing: bool = False,
         has_expected: bool = True,
@@ -210,6 +158,26 @@ class Report:
         self.elapsed = elapsed
         self.bytes_hashed = bytes_hashed
         self._has_expected = has_expected
+
+    # root and manifest are kept as strings and handed out as Paths: a
+    # blocking call's report would otherwise import pathlib (and with it re,
+    # urllib.parse, ...) in every CLI run and script. No docstrings: the
+    # class docstring documents them, as when they were plain slots.
+    @property
+    def root(self) -> Path | None:
+        return None if self._root is None else _pathlib.Path(self._root)
+
+    @root.setter
+    def root(self, root: str | os.PathLike[str] | None) -> None:
+        self._root = None if root is None else os.fsdecode(root)
+
+    @property
+    def manifest(self) -> Path | None:
+        return None if self._manifest is None else _pathlib.Path(self._manifest)
+
+    @manifest.setter
+    def manifest(self, manifest: str | os.PathLike[str] | None) -> None:
+        self._manifest = None if manifest is None else os.fsdecode(manifest)
 
     # -- columns
 
@@ -277,7 +245,7 @@ class Report:
         actual = None
         if st in _HASHED and alg and width:
             actual = _hex(c["actual"], i, width, alg)
-        return Row(
+        return _row_module.Row(
             path=self._path(i, c),
             status=STATUSES[st] if st < len(STATUSES) else f"unknown({st})",
             size=size if size >= 0 else None,
@@ -288,11 +256,13 @@ class Report:
             reason=os.strerror(errnum) if errnum else None,
         )
 
-    @overload
-    def __getitem__(self, index: int) -> Row: ...
+    if TYPE_CHECKING:  # typing.overload, for type checkers only
 
-    @overload
-    def __getitem__(self, index: slice) -> list[Row]: ...
+        @overload
+        def __getitem__(self, index: int) -> Row: ...
+
+        @overload
+        def __getitem__(self, index: slice) -> list[Row]: ...
 
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
         """Row ``index`` (negative counts from the end), or a list for a slice."""
@@ -362,14 +332,14 @@ class Report:
         return counts
 
     def _name(self) -> str:
-        if self.manifest is not None:
-            return _html.display_name(self.manifest.name)
+        if self._manifest is not None:
+            return _html.display_name(os.path.basename(self._manifest))
         return "digest"
 
     def _title(self) -> str:
         """The manifest's whole path (or the job's name), safe to print."""
-        if self.manifest is not None:
-            return _html.display_name(str(self.manifest))
+        if self._manifest is not None:
+            return _html.display_name(self._manifest)
         return self._name()
 
     def _summary(self) -> str:
@@ -516,8 +486,8 @@ class Report:
             ignored = int((status_col == _ST_MISSING).sum())
         return {
             "schema": JSON_SCHEMA,
-            "root": None if self.root is None else os.fsdecode(self.root),
-            "manifest": None if self.manifest is None else os.fsdecode(self.manifest),
+            "root": self._root,
+            "manifest": self._manifest,
             "summary": {
                 "entries": len(self),
                 "counts": counts,

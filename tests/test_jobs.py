@@ -16,7 +16,7 @@ import pytest
 from conftest import hexdigest, write_manifest, write_tree
 
 import checksig
-from checksig import _native, _progress
+from checksig import _feedback, _native
 
 
 def sparse_tree(root: Path, files: int = 2, size: int = 4 << 30) -> Path:
@@ -317,17 +317,17 @@ def test_async_progress_callable(tree: Path) -> None:
 
 
 def test_auto_progress_rule(monkeypatch) -> None:
-    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: False)
-    monkeypatch.setattr(_progress, "in_jupyter_kernel", lambda: False)
-    assert not _progress.Reporter(None, "x").active
-    assert not _progress.Reporter(False, "x").active
+    monkeypatch.setattr(_feedback, "_stderr_is_a_terminal", lambda: False)
+    monkeypatch.setattr(_feedback, "in_jupyter_kernel", lambda: False)
+    assert not _feedback.Reporter(None, "x").active
+    assert not _feedback.Reporter(False, "x").active
     pytest.importorskip("tqdm")
-    assert _progress.Reporter(True, "x").active
-    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: True)
-    assert _progress.Reporter(None, "x").active
-    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: False)
-    monkeypatch.setattr(_progress, "in_jupyter_kernel", lambda: True)
-    assert _progress.Reporter(None, "x").active
+    assert _feedback.Reporter(True, "x").active
+    monkeypatch.setattr(_feedback, "_stderr_is_a_terminal", lambda: True)
+    assert _feedback.Reporter(None, "x").active
+    monkeypatch.setattr(_feedback, "_stderr_is_a_terminal", lambda: False)
+    monkeypatch.setattr(_feedback, "in_jupyter_kernel", lambda: True)
+    assert _feedback.Reporter(None, "x").active
 
 
 def test_default_progress_is_silent_when_stderr_is_not_a_terminal(tree: Path, capsys) -> None:
@@ -350,11 +350,11 @@ def test_progress_bar_counts_bytes_until_the_total_is_known(capsys) -> None:
     # While the engine scans the list the byte total is unknown: a counter,
     # then a bar with a percentage once the total arrives, never losing count.
     pytest.importorskip("tqdm")
-    reporter = _progress.Reporter(True, "SUMS")
+    reporter = _feedback.Reporter(True, "SUMS")
 
-    def snap(files_done: int, bytes_done: int, bytes_total: int) -> checksig.Progress:
+    def snap(files_done: int, bytes_done: int, bytes_total: int) -> _feedback.Snapshot:
         counters = (_native.PH_RUNNING, files_done, 10, bytes_done, bytes_total, 10, 20, 40, 0)
-        return checksig.Progress._from_counters(counters, elapsed=1.0, hashing=1.0)
+        return _feedback.Snapshot(counters, elapsed=1.0, hashing=1.0)
 
     reporter(snap(4, 4096, -1))
     assert reporter._bar.total is None and reporter._bar.n == 4096
@@ -366,9 +366,9 @@ def test_progress_bar_counts_bytes_until_the_total_is_known(capsys) -> None:
 
 def test_auto_progress_in_a_terminal_waits_before_drawing(tree: Path, capsys, monkeypatch) -> None:
     pytest.importorskip("tqdm")
-    monkeypatch.setattr(_progress, "_stderr_is_a_terminal", lambda: True)
+    monkeypatch.setattr(_feedback, "_stderr_is_a_terminal", lambda: True)
     assert checksig.verify(tree).ok  # quick: done before AUTO_DELAY, so no bar
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
+    monkeypatch.setattr(_feedback, "AUTO_DELAY", 0.0)
     assert checksig.verify(tree).ok
     assert "4/4 files" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from ctypes import POINTER
 from pathlib import Path
 
@@ -180,7 +181,15 @@ def test_abi_version_and_lazy_load() -> None:
     lib = _native.lib()
     assert lib.checksig_abi_version() == _native.ABI_VERSION == 1
     assert _native.is_loaded()
-    assert _native.library_path().name.startswith("_checksig")
+    assert os.path.basename(_native.library_path()).startswith("_checksig")
+
+
+def test_the_library_suffix_is_the_one_the_build_names_it_with() -> None:
+    # library_path() reads the suffix from importlib instead of sysconfig (cheaper).
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    assert EXTENSION_SUFFIXES[0] == sysconfig.get_config_var("EXT_SUFFIX")
+    assert _native.library_path().endswith(sysconfig.get_config_var("EXT_SUFFIX"))
 
 
 def test_abi_mismatch_is_import_error() -> None:
@@ -203,10 +212,10 @@ def test_abi_mismatch_is_import_error() -> None:
 def test_missing_library_is_import_error_naming_it(tmp_path: Path) -> None:
     out = run_json(
         f"""
-        import json, pathlib
+        import json
         import checksig
         from checksig import _native
-        _native.library_path = lambda: pathlib.Path({str(tmp_path / "_checksig.so")!r})
+        _native.library_path = lambda: {str(tmp_path / "_checksig.so")!r}
         try:
             checksig.file_digest("/")
         except ImportError as e:
