@@ -15,15 +15,24 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 import unicodedata
-from typing import IO, Any, Callable
+
+from ._feedback import Listener
+from ._lazy import _LazyModule
+
+# What only some runs need is imported on first use (a plain `checksig check`
+# should start as fast as it can): json for --json, tempfile and shutil for
+# stdin and stdout, typing for annotations only.
+json = _LazyModule("json")
+shutil = _LazyModule("shutil")
+tempfile = _LazyModule("tempfile")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from typing import IO, Any, Callable
 
 PROG = "checksig"
 
@@ -238,15 +247,15 @@ def _human(n: float) -> str:
 
 
 def _counter(p: Any, name: str) -> int | None:
-    """A counter of a progress snapshot (checksig's Progress, or the 0.1 dict);
-    None when unknown."""
-    value = p.get(name) if isinstance(p, dict) else getattr(p, name, None)
+    """A counter of a progress snapshot (a _feedback.Snapshot, a Progress or
+    the 0.1 dict: each has the dict's get); None when unknown."""
+    value = p.get(name)
     if value is None or value < 0:
         return None
     return int(value)
 
 
-class _Progress:
+class _Progress(Listener):
     """The callable passed as progress=: records the engine's counters, and
     draws a one-line bar on stderr when enabled and the run has lasted
     PROGRESS_DELAY seconds. close() erases the bar before any result line."""
@@ -915,6 +924,41 @@ Run `checksig COMMAND --help` for a command's options and examples.
 )
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, told the terminal's width once.
+
+    Left to itself it asks shutil for the width every time it is made, and
+    argparse makes one per add_argument (to check the metavar): importing
+    shutil (with bz2 and lzma) and asking ~30 times was a fifth of a plain
+    `checksig check`. The width is what shutil.get_terminal_size would give.
+    """
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", _terminal_columns() - 2)  # argparse's own margin
+        super().__init__(prog, **kwargs)
+
+
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns, without importing shutil."""
+    global _COLUMNS
+    if _COLUMNS is None:
+        try:
+            _COLUMNS = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            _COLUMNS = 0
+        if _COLUMNS <= 0:
+            try:
+                _COLUMNS = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            except (AttributeError, ValueError, OSError):
+                _COLUMNS = 0
+        if _COLUMNS <= 0:
+            _COLUMNS = 80
+    return _COLUMNS
+
+
+_COLUMNS: int | None = None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own format; exit 2
         self.print_usage(sys.stderr)
@@ -987,7 +1031,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
+    fmt = _HelpFormatter
     parser = _Parser(
         prog=PROG,
         description="Verify files against checksum manifests, fast and in parallel.",

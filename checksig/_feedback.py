@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     #: given each :class:`Progress` snapshot.
     ProgressArg = Union[bool, None, Callable[[Progress], Any]]
 
-__all__ = ["Reporter", "Snapshot", "human_bytes", "human_seconds"]
+__all__ = ["Listener", "Reporter", "Snapshot", "human_bytes", "human_seconds"]
 
 #: With progress=None a bar appears only after the run has lasted this many
 #: seconds, so quick calls in a notebook leave no widget behind.
@@ -59,6 +59,15 @@ class Snapshot:
         self.hashing = hashing
         self._progress: Progress | None = None
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """As ``Progress.get``: the checksig 0.1 progress dict's value for key."""
+        if key == "phase":
+            return self.phase
+        try:
+            return self.counters[_native.PROGRESS_FIELDS.index(key)]
+        except ValueError:
+            return default
+
     def progress(self) -> Progress:
         """This poll as the public :class:`checksig.Progress` (made once)."""
         if self._progress is None:
@@ -68,6 +77,16 @@ class Snapshot:
                 self.counters, elapsed=self.elapsed, hashing=self.hashing
             )
         return self._progress
+
+
+class Listener:
+    """Base of checksig's own progress= callables (the CLI's): a Reporter
+    calls them with the poll's :class:`Snapshot` itself (its ``get`` reads
+    like the 0.1 dict), so that a run never makes a Progress nobody asked
+    for."""
+
+    def __call__(self, snap: Snapshot) -> None:
+        raise NotImplementedError
 
 
 def human_bytes(n: float) -> str:
@@ -176,7 +195,7 @@ class Reporter:
 
     def __call__(self, snap: Snapshot) -> None:
         if self._callback is not None:
-            self._callback(snap.progress())
+            self._callback(snap if isinstance(self._callback, Listener) else snap.progress())
         elif self._tqdm is not None:
             with self._lock:
                 self._update_bar(snap)

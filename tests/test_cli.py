@@ -104,6 +104,22 @@ def test_help_for_every_command_with_examples_and_version(tmp_path: Path) -> Non
     assert version == Result(f"checksig {checksig.__version__}\n".encode(), b"", 0)
 
 
+@pytest.mark.parametrize("columns", [50, 120])
+def test_help_is_wrapped_to_the_terminal_width(tmp_path: Path, columns: int) -> None:
+    # As argparse does by default (COLUMNS, else the terminal, else 80).
+    proc = subprocess.run(
+        [sys.executable, "-m", "checksig", "check", "--help"],
+        cwd=tmp_path,
+        env={**GNU_ENV, "COLUMNS": str(columns)},
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    # The option list is wrapped (descriptions and epilogs keep their own lines).
+    options = proc.stdout.decode().split("options:")[1].split("\n\n")[0].splitlines()
+    assert proc.returncode == 0 and max(map(len, options)) <= columns
+    assert any(len(line) > 50 for line in options) == (columns > 50)
+
+
 USAGE_ERRORS = [
     ([], b""),
     (["check", "--bogus"], b"unrecognized arguments: --bogus"),
