@@ -212,23 +212,55 @@ def quotef(raw: bytes) -> bytes:
 # --- output ----------------------------------------------------------------------------------
 
 
+class _WriteError(Exception):
+    """Standard output could not be written (a full disk, /dev/full, ...)."""
+
+
 class _Out:
     """stdout and stderr as bytes; stdout is flushed before every stderr line
-    so that the two interleave on a terminal as GNU's do."""
+    so that the two interleave on a terminal as GNU's do. A failed write to
+    stdout raises _WriteError (BrokenPipeError stays itself: a reader that
+    went away is not an error to report)."""
 
     def __init__(self, stdout: IO[bytes], stderr: IO[bytes]) -> None:
         self.stdout = stdout
         self.stderr = stderr
 
     def out(self, line: bytes) -> None:
-        self.stdout.write(line)
+        try:
+            self.stdout.write(line)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _WriteError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _WriteError(exc.strerror or str(exc)) from exc
 
     def err(self, message: bytes | str) -> None:
         if isinstance(message, str):
             message = os.fsencode(message)
-        self.stdout.flush()
+        self.flush()
         self.stderr.write(PROG.encode() + b": " + message + b"\n")
         self.stderr.flush()
+
+
+class _Writer:
+    """A file-like write() onto _Out's stdout, for shutil.copyfileobj."""
+
+    def __init__(self, io: _Out) -> None:
+        self.write = io.out
+
+
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -783,8 +815,8 @@ def cmd_make(args: argparse.Namespace, io: _Out) -> int:
                             manifest_line(name, hexdigest, args.algorithm, tag=args.tag, safe=True)
                         )
                 else:
-                    io.stdout.flush()
-                    shutil.copyfileobj(f, io.stdout)
+                    io.flush()
+                    shutil.copyfileobj(f, _Writer(io))
         return EXIT_OK
     finally:
         if tmpdir is not None:
@@ -1192,13 +1224,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         status = commands[args.command]()
-        io.stdout.flush()
+        io.flush()
         return status
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except _WriteError as exc:
+        # As GNU's tools: say so and fail. What was written is lost; stdout
+        # goes to /dev/null so that nothing tries to flush it again.
+        _stdout_to_devnull()
+        sys.stderr.buffer.write(f"{PROG}: write error: {exc}\n".encode())
+        sys.stderr.flush()
+        return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (checksig check | head): exit quietly, as GNU does
         # on SIGPIPE, without Python's "Exception ignored" noise at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _stdout_to_devnull()
         return EXIT_FAILED

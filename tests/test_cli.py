@@ -399,6 +399,40 @@ def test_check_output_to_a_closed_pipe(tmp_path: Path) -> None:
     assert status == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["check"], ["check", "--json"], ["make", "-o", "-", "."], ["digest", "a"]],
+)
+def test_a_failed_write_is_reported_not_a_traceback(tree: Path, args: list[str]) -> None:
+    # As GNU's tools on a full disk: "write error", exit status 1.
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "checksig", *args],
+            cwd=tree,
+            env=GNU_ENV,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=TIMEOUT,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == b"checksig: write error: No space left on device\n"
+
+
+def test_the_console_script_ends_without_interpreter_teardown(tree: Path) -> None:
+    # It flushes its output and leaves with os._exit: nothing registered with
+    # atexit runs, and nothing written is lost (the pipe gets every line).
+    code = (
+        "import atexit, sys; atexit.register(print, 'teardown', file=sys.stderr); "
+        "sys.argv = ['checksig', 'check']; "
+        "from checksig.__main__ import run; run()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env=GNU_ENV, capture_output=True, timeout=TIMEOUT
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"a: OK\nsub/b: OK\n", b"")
+
+
 # --- make --------------------------------------------------------------------------------------
 
 
