@@ -469,7 +469,7 @@ def machine_facts(data_dir: Path) -> dict:
         except (OSError, subprocess.TimeoutExpired, IndexError):
             return None
 
-    lib = next(iter(sorted((REPO / "checksig").glob("_checksig*.so"))), None)
+    lib = cmd(PY, "-c", "from checksig import _native; print(_native.library_path())")
     mem = next((ln.split(":")[1].strip() for ln in Path("/proc/meminfo").read_text()
                 .splitlines() if ln.startswith("MemTotal")), None) \
         if Path("/proc/meminfo").exists() else None
@@ -485,7 +485,7 @@ def machine_facts(data_dir: Path) -> dict:
         "openssl": ssl.OPENSSL_VERSION,
         "coreutils": cmd("sha1sum", "--version"),
         "go": cmd("go", "version"),
-        "checksig_lib_go": cmd("go", "version", str(lib)) if lib else None,
+        "checksig_lib_go": cmd("go", "version", lib) if lib else None,
         "checksig_commit": cmd("git", "describe", "--always", "--dirty", cwd=REPO),
         "data_fs": cmd("sh", "-c", f"df -hT '{data_dir}' | tail -1"),
         "loadavg_start": os.getloadavg(),
@@ -631,6 +631,10 @@ def main(argv=None) -> int:
     command = " ".join([Path(sys.argv[0]).name if argv is None else "run.py",
                         *(sys.argv[1:] if argv is None else argv)])
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Every child inherits this working directory. Not the repository: `python -c`
+    # puts the working directory first on sys.path, so a child started from the
+    # repository would import the checkout's checksig, not the installed one.
+    os.chdir(data_dir)
     global PY
     if a.python:
         PY = a.python
