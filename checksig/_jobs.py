@@ -203,7 +203,7 @@ if hasattr(os, "register_at_fork"):
 _MISSING = object()
 
 
-class Job(_Generic["T"]):
+class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at run time
     """A checksig engine job running in the background.
 
     Made by :func:`checksig.start_verify`, :func:`checksig.start_check_signatures`,

@@ -372,3 +372,9 @@ def test_auto_progress_in_a_terminal_waits_before_drawing(tree: Path, capsys, mo
     monkeypatch.setattr(_feedback, "AUTO_DELAY", 0.0)
     assert checksig.verify(tree).ok
     assert "4/4 files" in capsys.readouterr().err
+
+
+def test_job_is_generic_at_run_time_without_typing() -> None:
+    # Annotations like Job[Report] may be evaluated at run time (pydantic, ...).
+    alias = checksig.Job[checksig.Report]
+    assert alias.__origin__ is checksig.Job and alias.__args__ == (checksig.Report,)
