@@ -882,8 +882,9 @@ def cmd_digest(args: argparse.Namespace, io: _Out) -> int:
 _EXIT_HELP = """\
 exit status:
   0    every check passed
-  1    a check failed, a file could not be read, or (check) the manifest is
-       unusable: as GNU coreutils' sha256sum -c
+  1    a check failed, a file could not be read, (check) the manifest is
+       unusable, or the output could not be written: as GNU coreutils'
+       sha256sum -c
   2    usage error (bad option or argument)
   130  interrupted (Ctrl-C)
 """
