@@ -219,8 +219,16 @@ def make_build_ext():
             log(f"using {go.describe()}")
             shown = [
                 f"{k}={shlex.quote(go.env[k])}"
-                for k in ("CC", "GOFLAGS", "GOTOOLCHAIN", "GOROOT", "GOOS", "GOARCH",
-                          "CGO_CFLAGS", "CGO_LDFLAGS")
+                for k in (
+                    "CC",
+                    "GOFLAGS",
+                    "GOTOOLCHAIN",
+                    "GOROOT",
+                    "GOOS",
+                    "GOARCH",
+                    "CGO_CFLAGS",
+                    "CGO_LDFLAGS",
+                )
                 if go.env.get(k)
             ]
             if shown:

@@ -144,8 +144,13 @@ def _sha1sum(root: Path, names: list[str], out: Path, jobs: int) -> None:
 
 
 def _spec(scale: str, name: str) -> dict:
-    return {"version": GEN_VERSION, "seed": SEED, "scale": scale, "name": name,
-            **SCALES[scale][name]}
+    return {
+        "version": GEN_VERSION,
+        "seed": SEED,
+        "scale": scale,
+        "name": name,
+        **SCALES[scale][name],
+    }
 
 
 def ensure(data_dir: Path, scale: str, name: str, log=print) -> Dataset:

