@@ -15,7 +15,7 @@ import pytest
 from conftest import hexdigest, manifest_line, write_manifest, write_tree
 
 import checksig
-from checksig import _html, _report, _row
+from checksig import _html, _report
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_no_row_objects_until_indexed(tmp_path: Path, monkeypatch) -> None:
             made.append(1)
             return super().__new__(cls, *args, **kwargs)
 
-    monkeypatch.setattr(_row, "Row", CountingRow)
+    monkeypatch.setattr(_report, "_Row", CountingRow)
     report = checksig.verify(tmp_path, ignore_missing=True)
     assert len(report) == n
     assert report.ok
