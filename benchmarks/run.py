@@ -167,6 +167,10 @@ class Row:
     cpu_s: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)  # checksig-api: inside the child
     call_s: list[float] = field(default_factory=list)
+    # checksig-api: one core's hashing speed probed just before each run (B/s),
+    # and the median over repetitions of the call's share of nproc x that probe.
+    probe_before: list[float] = field(default_factory=list)
+    pct_call_paired: float | None = None
     median_s: float | None = None
     median_cpu_s: float | None = None
     mb_s: float | None = None
@@ -353,6 +357,9 @@ def run_dataset(
         for t in order:
             if rows[t].status != "ok":
                 continue
+            if t == "checksig-api":
+                # Paired with this run: the machine's speed drifts within seconds.
+                probe = measure_go_limit(go_exe, limit_secs) or measure_limit(limit_secs)
             s = spawn(tools.commands(t, ds))
             if s.rc:
                 rows[t].status = f"failed: exit {s.rc}: {_last_line(s.stderr)}"
@@ -364,6 +371,7 @@ def run_dataset(
                 imp, call = map(float, s.stdout.split()[:2])
                 rows[t].import_s.append(imp)
                 rows[t].call_s.append(call)
+                rows[t].probe_before.append(probe)
         limits.append(measure_limit(limit_secs))
         go = measure_go_limit(go_exe, limit_secs)
         if go is not None:
@@ -390,6 +398,10 @@ def run_dataset(
             if r.call_s:
                 r.median_import_s = statistics.median(r.import_s)
                 r.median_call_s = statistics.median(r.call_s)
+                r.pct_call_paired = statistics.median(
+                    100 * ds.nbytes / call / (probe * min(NPROC, ds.entries))
+                    for call, probe in zip(r.call_s, r.probe_before)
+                )
             r.pct_limit = 100 * (ds.nbytes / r.median_s) / limit
             if go_single:
                 r.pct_go = 100 * (ds.nbytes / r.median_s) / (go_single * cores)
@@ -598,14 +610,17 @@ def table(rows: list[Row], limits: dict) -> str:
     if api:
         out.append(
             "checksig-api wall time split (medians, measured inside the child): "
-            "import checksig / check_signatures call / the rest (interpreter)"
+            "import checksig / check_signatures call / the rest (interpreter); "
+            "'paired': the median over repetitions of the call's speed against "
+            "nproc x one core's, probed (Go crypto/sha1, else OpenSSL) just before it"
         )
         for r in api:
             rest = r.median_s - r.median_import_s - r.median_call_s
             nbytes = r.mb_s * r.median_s
             call_mb_s = nbytes / r.median_call_s
             lim = limits.get(r.dataset, {}).get("limit_mb_s")
-            pct = f" ({100 * call_mb_s / lim:.0f}% of the limit)" if lim else ""
+            pct = f" ({100 * call_mb_s / lim:.0f}% of the limit" if lim else " ("
+            pct += f"; {r.pct_call_paired:.0f}% paired)"
             out.append(
                 f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
                 f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
