@@ -95,7 +95,8 @@ func countLines(name string, size int64) (int, error) {
 // lowGCPercent is the GOGC that big jobs run with. At the default (100) the
 // heap may grow to twice what is live before a collection; the rows of a
 // million-entry job are tens of MiB, so that headroom alone would be tens
-// of MiB of garbage (a name string per open) held as resident memory. The rows hold no pointers, so a collection costs little.
+// of MiB of garbage (a name string per open) held as resident memory. The
+// rows hold no pointers, so a collection costs little.
 const lowGCPercent = 20
 
 var gcHold struct {

@@ -12,7 +12,9 @@ import (
 // the work. Instead the workers scan the rows in manifest order, a chunk at a
 // time, and open each one: a file under queueMin is hashed there and then
 // (it takes at most a millisecond, so no tail can come of it); a bigger one
-// is closed and queued with the size the open found. When every worker has
+// is closed and queued with the size the open found, and opened again when
+// its turn comes (kept open, a manifest of many big files would hold a
+// descriptor for each until the scan ends). When every worker has
 // finished scanning, the queue is sorted largest first and the workers hash
 // it, so the biggest files never start last and leave one core working
 // alone at the end. The byte total is known once the scan is over.

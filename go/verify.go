@@ -614,11 +614,6 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
 	}
-	if err != nil { // only then: errors.As's target escapes, an allocation per file
-		if pe := (*PanicError)(nil); errors.As(err, &pe) {
-			panic(pe) // a bug, not a file's status: goSafe fails the job with it
-		}
-	}
 	if errors.Is(err, errChanged) {
 		return StatusChanged, 0, n
 	}
