@@ -715,6 +715,7 @@ class _CheckRun:
         expected, actual = c["expected"], c["actual"]
         stride = c.width  # expected and actual are flat: row i starts at i * stride
         names = ("",) + tuple(checksig.ALGORITHMS)  # index 0: no algorithm
+        dumps = json.dumps  # once: a lazy module costs ~1 us a lookup
         first = True
         for i, raw, status, errnum, line, code, size in self._rows(report):
             alg = names[code] if code < len(names) else ""
@@ -732,7 +733,7 @@ class _CheckRun:
             )
             if status == "extra":
                 entry["reason"] = "not listed in the manifest"
-            out((b"\n  " if first else b",\n  ") + json.dumps(entry).encode())
+            out((b"\n  " if first else b",\n  ") + dumps(entry).encode())
             first = False
         warnings = [{"line": line, "message": msg} for line, msg in report.warnings]
         out(b"\n], " + json.dumps({"warnings": warnings})[1:].encode() + b"\n")
@@ -1237,8 +1238,7 @@ def main(argv: list[str] | None = None) -> int:
         # As GNU's tools: say so and fail. What was written is lost; stdout
         # goes to /dev/null so that nothing tries to flush it again.
         _stdout_to_devnull()
-        sys.stderr.buffer.write(f"{PROG}: write error: {exc}\n".encode())
-        sys.stderr.flush()
+        io.err(f"write error: {exc}")
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (checksig check | head): exit quietly, as GNU does

@@ -61,12 +61,7 @@ class Snapshot:
 
     def get(self, key: str, default: Any = None) -> Any:
         """As ``Progress.get``: the checksig 0.1 progress dict's value for key."""
-        if key == "phase":
-            return self.phase
-        try:
-            return self.counters[_native.PROGRESS_FIELDS.index(key)]
-        except ValueError:
-            return default
+        return _native.progress_dict(self.counters).get(key, default)
 
     def progress(self) -> Progress:
         """This poll as the public :class:`checksig.Progress` (made once)."""

@@ -106,10 +106,12 @@ def _failures_table(report: Report, bad: list[int]) -> str:
         )
         + "</tr></thead><tbody>"
     ]
+    c = report._raw_columns()
     for i in bad[:HTML_MAX_FAILURES]:
-        i = int(i)
-        r = report._row(i)
-        reason = report._reason(i, r.status) if r.status != "mismatch" else "digest differs"
+        r = report._row(i, c)
+        reason = (
+            "digest differs" if r.status == "mismatch" else report._reason(c["errnum"][i], r.status)
+        )
         parts.append(
             "<tr>"
             f"<td style='{_NUM}'>{r.line or ''}</td>"

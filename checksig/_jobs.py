@@ -305,7 +305,7 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
         try:
             columns = native.result()
             warnings = native.warnings()
-            info = RunInfo(snap.elapsed, snap.counters[3], snap.counters[8])
+            info = RunInfo(snap.elapsed, snap.get("bytes_done"), snap.get("warnings"))
             self._outcome = (True, self._build(columns, warnings, info))
         except Exception as exc:
             # A job freed by close() in another thread was cancelled.

@@ -588,6 +588,14 @@ def debug_counters() -> dict[str, int]:
 # --- jobs -------------------------------------------------------------------
 
 
+def progress_dict(counters: tuple[int, ...]) -> dict[str, Any]:
+    """The CHECKSIG_P_* counters by name, the phase as a word: the dict
+    checksig 0.1 gave progress callables (Progress.get still reads it)."""
+    d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, counters))
+    d["phase"] = PHASES.get(d["phase"], str(d["phase"]))
+    return d
+
+
 class _Job:
     """One engine job: start, poll, attach columns, result, free.
 
@@ -761,13 +769,7 @@ class _Job:
 
         Returns the progress dict (see :meth:`progress`).
         """
-        return self._progress_dict(self.poll_counters(timeout_ms))
-
-    @staticmethod
-    def _progress_dict(counters: tuple[int, ...]) -> dict[str, Any]:
-        d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, counters))
-        d["phase"] = PHASES.get(d["phase"], str(d["phase"]))
-        return d
+        return progress_dict(self.poll_counters(timeout_ms))
 
     def progress(self) -> dict[str, Any]:
         """The job's counters now, as a dict.

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Progress"]
 
-_LEGACY_KEYS = _native.PROGRESS_FIELDS
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -102,8 +100,7 @@ class Progress:
     # -- the 0.1 dict view
 
     def _legacy(self) -> dict[str, Any]:
-        counters = self._counters or (0,) * len(_LEGACY_KEYS)
-        d: dict[str, Any] = dict(zip(_LEGACY_KEYS, counters))
+        d = _native.progress_dict(self._counters or (0,) * len(_native.PROGRESS_FIELDS))
         d["phase"] = self.phase
         return d
 

@@ -280,15 +280,16 @@ class Report:
 
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
         """Row ``index`` (negative counts from the end), or a list for a slice."""
-        n = len(self)
+        c = self._raw_columns()
+        n = c.rows
         if isinstance(index, slice):
-            return [self._row(i) for i in range(*index.indices(n))]
+            return [self._row(i, c) for i in range(*index.indices(n))]
         i = operator.index(index)
         if i < 0:
             i += n
         if not 0 <= i < n:
             raise IndexError(f"report row {index} out of range ({n} rows)")
-        return self._row(i)
+        return self._row(i, c)
 
     def __iter__(self) -> Iterator[Row]:
         c = self._raw_columns()
@@ -385,7 +386,8 @@ class Report:
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
-        return [f"{_html.display_name(r.path)}: {r.describe()}" for r in self.failures]
+        display_name = _html.display_name  # once: a lazy module costs ~1 us a lookup
+        return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
 
     def __str__(self) -> str:
         head = self._title()
@@ -398,7 +400,7 @@ class Report:
             bad = self._failing_rows()
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
-                r = self._row(int(i))
+                r = self._row(i)
                 lines.append(f"  {_html.display_name(r.path)}: {r.describe()}")
             if len(bad) > STR_MAX_FAILURES:
                 lines.append(
@@ -419,8 +421,8 @@ class Report:
 
     # -- conversions
 
-    def _reason(self, i: int, status: str) -> str | None:
-        errnum = self._raw_columns()["errnum"][i]
+    @staticmethod
+    def _reason(errnum: int, status: str) -> str | None:
         if status in ("ok", "mismatch"):
             return None
         if errnum:
@@ -469,6 +471,7 @@ class Report:
         algs = c["algorithm"].tolist()
         sizes = c["size"].tolist()
         lines_col = c["line"].tolist()
+        errnums = c["errnum"].tolist()
         offsets = c["path_offsets"].tolist()
         paths = c["paths"]
         expected, actual = c["expected"], c["actual"]
@@ -490,7 +493,7 @@ class Report:
                 expected=expected[i, :width].tobytes().hex() if has_expected else None,
                 actual=actual[i, :width].tobytes().hex() if width and st in _HASHED else None,
                 size=sizes[i] if sizes[i] >= 0 else None,
-                reason=self._reason(i, status),
+                reason=self._reason(errnums[i], status),
             )
             entries.append(entry)
         failing = self._failing_mask()
