@@ -22,9 +22,9 @@ from ._errors import NotRegularFileError, SignatureError
 from ._lazy import _LazyModule
 
 # Only jobs need _jobs, _feedback, _report and pathlib, so they are imported
-# on first use: `import checksig` and a first file_digest() then import
-# neither them nor what they import (typing, dataclasses, inspect), which
-# would take most of issue 7's 30 ms start-up budget.
+# on first use: `import checksig` and a first file_digest() then run none of
+# them. The job modules themselves import nothing costly any more (see
+# tests/test_startup.py); pathlib would bring re and urllib.parse.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import pathlib
@@ -170,8 +170,8 @@ def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str
         status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
         raise _row_error(os.fsdecode(paths[i]), status, columns["errnum"][i])
     width, stride = _native.DIGEST_SIZES[alg], columns.width
-    if not stride:  # no digest column: no rows
-        return [""] * columns.rows
+    if not stride:  # no digest column: an empty job (range() refuses a 0 step)
+        return []
     actual = columns["actual"]  # flat: row i's digest starts at i * stride
     return [actual[k : k + width].hex() for k in range(0, stride * columns.rows, stride)]
 

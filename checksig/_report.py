@@ -149,7 +149,7 @@ class Report:
 
     def __init__(
         self,
-        columns: dict[str, np.ndarray],
+        columns: dict[str, np.ndarray] | Buffers,
         *,
         root: str | os.PathLike[str] | None = None,
         manifest: str | os.PathLike[str] | None = None,
