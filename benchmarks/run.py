@@ -150,7 +150,7 @@ print(json.dumps(out))
 @dataclass
 class Sample:
     seconds: float
-    maxrss_kib: int  # ru_maxrss from wait4; summed over processes run side by side
+    maxrss_kib: int  # GNU time's %M, else wait4's ru_maxrss; summed over processes side by side
     rc: int
     stderr: str = ""
     stdout: str = ""
@@ -167,9 +167,10 @@ class Row:
     cpu_s: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)  # checksig-api: inside the child
     call_s: list[float] = field(default_factory=list)
-    # checksig-api: one core's hashing speed probed just before each run (B/s),
-    # and the median over repetitions of the call's share of nproc x that probe.
-    probe_before: list[float] = field(default_factory=list)
+    # checksig-api: one core's Go crypto/sha1 speed probed just before each run
+    # (B/s; None without Go), and the median over repetitions of the call's
+    # share of that probe x the cores the dataset can use.
+    probe_before: list[float | None] = field(default_factory=list)
     pct_call_paired: float | None = None
     median_s: float | None = None
     median_cpu_s: float | None = None
@@ -247,25 +248,21 @@ class Tools:
             [PY, "-c", "import checksig; checksig.check_signatures"],
             capture_output=True,
             text=True,
-            cwd=tempfile.gettempdir(),
         )
         if probe.returncode:
             self.why_not["checksig-api"] = "import failed: " + _last_line(probe.stderr)
         self.cli = self._find_cli(cli)
 
     def _find_cli(self, cli: str | None) -> list[str] | None:
-        if cli:
-            return cli.split()
         script = Path(PY).parent / "checksig"
-        for argv in ([str(script)], [PY, "-m", "checksig"]):
-            if argv[0] != PY and not script.exists():
-                continue
-            r = subprocess.run(
-                [*argv, "check", "--help"],
-                capture_output=True,
-                text=True,
-                cwd=tempfile.gettempdir(),
-            )
+        if cli:
+            candidates = [cli.split()]
+        else:
+            candidates = [[str(script)]] if script.exists() else []
+            candidates.append([PY, "-m", "checksig"])
+        why = "(not found)"
+        for argv in candidates:
+            r = subprocess.run([*argv, "check", "--help"], capture_output=True, text=True)
             if r.returncode == 0:
                 # Like sha1sum --quiet: print failures only; no progress bar.
                 self.cli_flags = [f for f in ("--quiet", "--no-progress") if f in r.stdout]
@@ -354,12 +351,14 @@ def run_dataset(
     load0 = os.getloadavg()[0]
     for rep in range(repeat):
         order = live[rep % len(live) :] + live[: rep % len(live)] if live else []
+        go = None
         for t in order:
             if rows[t].status != "ok":
                 continue
             if t == "checksig-api":
-                # Paired with this run: the machine's speed drifts within seconds.
-                probe = measure_go_limit(go_exe, limit_secs) or measure_limit(limit_secs)
+                # This repetition's Go probe runs just before this run, so that the
+                # call can also be read against it: the speed drifts within seconds.
+                go = measure_go_limit(go_exe, limit_secs)
             s = spawn(tools.commands(t, ds))
             if s.rc:
                 rows[t].status = f"failed: exit {s.rc}: {_last_line(s.stderr)}"
@@ -371,9 +370,10 @@ def run_dataset(
                 imp, call = map(float, s.stdout.split()[:2])
                 rows[t].import_s.append(imp)
                 rows[t].call_s.append(call)
-                rows[t].probe_before.append(probe)
+                rows[t].probe_before.append(go)
         limits.append(measure_limit(limit_secs))
-        go = measure_go_limit(go_exe, limit_secs)
+        if go is None:
+            go = measure_go_limit(go_exe, limit_secs)
         if go is not None:
             go_limits.append(go)
         log(
@@ -398,10 +398,12 @@ def run_dataset(
             if r.call_s:
                 r.median_import_s = statistics.median(r.import_s)
                 r.median_call_s = statistics.median(r.call_s)
-                r.pct_call_paired = statistics.median(
-                    100 * ds.nbytes / call / (probe * min(NPROC, ds.entries))
+                paired = [
+                    100 * ds.nbytes / call / (probe * cores)
                     for call, probe in zip(r.call_s, r.probe_before)
-                )
+                    if probe
+                ]
+                r.pct_call_paired = statistics.median(paired) if paired else None
             r.pct_limit = 100 * (ds.nbytes / r.median_s) / limit
             if go_single:
                 r.pct_go = 100 * (ds.nbytes / r.median_s) / (go_single * cores)
@@ -611,16 +613,18 @@ def table(rows: list[Row], limits: dict) -> str:
         out.append(
             "checksig-api wall time split (medians, measured inside the child): "
             "import checksig / check_signatures call / the rest (interpreter); "
-            "'paired': the median over repetitions of the call's speed against "
-            "nproc x one core's, probed (Go crypto/sha1, else OpenSSL) just before it"
+            "'paired': the median over repetitions of the call's speed against one "
+            "core's Go crypto/sha1 speed, probed just before that run, x the cores used"
         )
         for r in api:
             rest = r.median_s - r.median_import_s - r.median_call_s
             nbytes = r.mb_s * r.median_s
             call_mb_s = nbytes / r.median_call_s
             lim = limits.get(r.dataset, {}).get("limit_mb_s")
-            pct = f" ({100 * call_mb_s / lim:.0f}% of the limit" if lim else " ("
-            pct += f"; {r.pct_call_paired:.0f}% paired)"
+            shares = [f"{100 * call_mb_s / lim:.0f}% of the limit"] if lim else []
+            if r.pct_call_paired is not None:
+                shares.append(f"{r.pct_call_paired:.0f}% paired")
+            pct = f" ({'; '.join(shares)})" if shares else ""
             out.append(
                 f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
                 f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
@@ -815,11 +819,12 @@ def main(argv=None) -> int:
     tools = Tools(a.cli)
     for t, why in tools.why_not.items():
         log(f"{t}: {why}")
-    if "checksig-api" not in tools.why_not:
-        # Byte-compile the package once, untimed, as `pip install` does: importing
-        # it would not (modules that only jobs need load later, and with
-        # PYTHONDONTWRITEBYTECODE set, as on some CI and sandbox machines, nothing is
-        # written), and every fresh process would compile checksig from source.
+    if a.python and "checksig-api" not in tools.why_not:
+        # An interpreter given as it is may hold checksig as an editable install:
+        # byte-compile it once, untimed, as `pip install` does (the venv's copy
+        # was). Importing would not (modules that only jobs need load later, and
+        # with PYTHONDONTWRITEBYTECODE set, as on some CI and sandbox machines,
+        # nothing is written): every fresh process would compile it from source.
         pkg = subprocess.run(
             [PY, "-c", "import checksig, os; print(os.path.dirname(checksig.__file__))"],
             capture_output=True,
@@ -950,7 +955,7 @@ def user_venv(data_dir: Path, log) -> str:
     run so that what is measured is the code in front of you.
     """
     venv = data_dir / "venv"
-    py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    py = venv / "bin" / "python"  # the harness runs on Linux only
     if not py.exists():
         log(f"creating {venv}")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
