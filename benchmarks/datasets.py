@@ -4,7 +4,7 @@ Each dataset lives in DATA_DIR/<scale>/<name>/ with:
 
     root/              the files, plus root/sha1sum.txt written by GNU sha1sum
     spec.json          what was generated; written last, so its presence means "complete"
-    parts-<n>/         the manifest split round-robin into n parts (like `split -n r/n`)
+    parts-<name>-<n>/  the manifest split round-robin into n parts (like `split -n r/n`)
 
 A dataset is regenerated only when spec.json is missing or differs from what the
 current code would generate (GEN_VERSION, sizes, seed).
