@@ -610,12 +610,14 @@ class _CheckRun:
         w = 0
         matched = False
         n_mismatch = n_unread = n_extra = 0
-        rows = self._rows(report)
         if mode in ("quiet", "status"):
             # An OK row prints nothing here: visit only the others.
             ok = checksig.STATUSES.index("ok")
-            matched = report.counts().get("ok", 0) > 0
-            rows = self._rows(report, self._rows_with(report, lambda code: code != ok))
+            not_ok = self._rows_with(report, lambda code: code != ok)
+            matched = len(not_ok) < len(report)
+            rows = self._rows(report, not_ok)
+        else:
+            rows = self._rows(report)
         for _, raw, status, errnum, line, _, _ in rows:
             while w < len(pending_warnings) and line and pending_warnings[w][0] < line:
                 self._improper(pending_warnings[w][0])
