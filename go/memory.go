@@ -75,8 +75,8 @@ func countLines(name string, size int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	openFiles.Add(1)
-	defer func() { f.Close(); openFiles.Add(-1) }()
+	openFiles.add(0, 1)
+	defer func() { f.Close(); openFiles.add(0, -1) }()
 	buf := make([]byte, 64<<10)
 	lines := int64(1) // a last line without a newline
 	for {

@@ -92,9 +92,7 @@ func (h *hasher) hashMapped(fd int, size int64, d hash.Hash) (n int64, ok bool, 
 		}
 		d.Write(win)
 		n += int64(len(win))
-		if h.progress != nil {
-			h.progress.Add(int64(len(win)))
-		}
+		h.advance(int64(len(win)))
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {

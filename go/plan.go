@@ -41,8 +41,11 @@ type queuedFile struct {
 func (j *Job) work() {
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
-	h.progress, h.cancelled = &j.bytesDone, &j.cancelled
-	defer func() { h.progress, h.cancelled = nil, nil }()
+	h.progress, h.files, h.cancelled = &j.bytesDone, &j.filesDone, &j.cancelled
+	defer func() {
+		h.flush()
+		h.progress, h.files, h.cancelled = nil, nil, nil
+	}()
 	scanning := true
 	defer func() {
 		if scanning { // a panic: the other workers must not wait for this one
@@ -75,6 +78,7 @@ func (j *Job) work() {
 				break // cancelled mid-file
 			}
 		}
+		h.flush()
 	}
 	j.mu.Lock()
 	j.queued = append(j.queued, queued...)
@@ -99,6 +103,7 @@ func (j *Job) work() {
 		if !j.hashRow(h, i, f, size, err) {
 			return
 		}
+		h.flush()
 	}
 }
 

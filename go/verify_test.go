@@ -455,3 +455,64 @@ func TestReadyPollAndCancel(t *testing.T) {
 		t.Fatalf("attach after cancel: %v", err)
 	}
 }
+
+// TestProgressCountsEveryFile checks that the counts workers batch reach the
+// totals exactly when the job is done: many small files in chunks, files
+// past progressStep, queued ones, unreadable rows, after file digests
+// (whose bytes are no job's) in the same process.
+func TestProgressCountsEveryFile(t *testing.T) {
+	root := t.TempDir()
+	var m strings.Builder
+	var bytesTotal int64
+	rows := 0
+	for i := 0; i < 700; i++ {
+		n := filepath.Join(fmt.Sprintf("d%d", i%7), fmt.Sprintf("f%03d", i))
+		data := strings.Repeat("x", (i*37)%9000)
+		if i%100 == 0 {
+			data = strings.Repeat("y", int(queueMin)+i) // queued, and past progressStep
+		}
+		if i%50 != 7 { // every 50th is missing: counted as done, no bytes
+			write(t, filepath.Join(root, n), data)
+			bytesTotal += int64(len(data))
+		}
+		m.WriteString(line(SHA1, n, data))
+		rows++
+	}
+	write(t, filepath.Join(root, "SHA1SUMS"), m.String())
+	var sum [MaxSize]byte
+	for _, size := range []int{5000, 3 << 19} {
+		write(t, filepath.Join(root, "other"), strings.Repeat("z", size))
+		if _, err := FileDigest(filepath.Join(root, "other"), SHA1, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, workers := range []int{1, 3} {
+		j, err := Start(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := j.Poll(time.Second); p.Phase != PhaseReady; p = j.Poll(time.Second) {
+			if p.Phase == PhaseDone {
+				t.Fatal(j.Result())
+			}
+		}
+		if err := j.Attach(NewColumns(j.Poll(0))); err != nil {
+			t.Fatal(err)
+		}
+		p := j.Poll(time.Second)
+		for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
+			if p.FilesDone > p.FilesTotal || (p.BytesTotal >= 0 && p.BytesDone > p.BytesTotal) {
+				t.Fatalf("workers=%d: counts past their totals: %+v", workers, p)
+			}
+		}
+		if err := j.Result(); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		want := Progress{Phase: PhaseDone, FilesDone: int64(rows), FilesTotal: int64(rows), BytesDone: bytesTotal, BytesTotal: bytesTotal}
+		got := Progress{Phase: p.Phase, FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal}
+		if got != want {
+			t.Fatalf("workers=%d: done at %+v, want %+v", workers, got, want)
+		}
+	}
+}
