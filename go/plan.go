@@ -31,6 +31,12 @@ func (j *Job) scanChunk() int {
 	return min(max(len(j.rows)/(8*j.req.Workers), 1), 64)
 }
 
+// privateTableMin is the number of files to hash from which a job's workers
+// take descriptor tables of their own where they can (fdtable_linux.go):
+// below it, the thread each one then costs (created for it, ended with it)
+// is not worth it. A variable for tests.
+var privateTableMin int64 = 4096
+
 type queuedFile struct {
 	row  int32
 	size int64
@@ -39,6 +45,9 @@ type queuedFile struct {
 // work scans rows, then hashes queued files, until none is left or the job
 // is cancelled.
 func (j *Job) work() {
+	if j.privateTables {
+		privateTable(j.keepFD)
+	}
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
 	h.progress, h.files, h.cancelled = &j.bytesDone, &j.filesDone, &j.cancelled

@@ -19,6 +19,7 @@ work in test_concurrency.py; this file tests the rest of issue 6's list.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import signal
@@ -665,3 +666,59 @@ def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path) ->
     assert out["rows"] == {"big": "changed", "small": "ok"}
     c = out["counters"]
     assert c["jobs"] == c["open_files"] == 0, c
+
+
+@pytest.mark.skipif(not Path("/proc/thread-self/fd").exists(), reason="Linux /proc needed")
+def test_big_jobs_hold_no_descriptor_of_the_program(tmp_path: Path) -> None:
+    """A job of thousands of files runs its workers on descriptor tables of their own
+    (go/fdtable_linux.go): a pipe the program closes meanwhile must still reach its end
+    at once, and once the job is over every thread of the process must see a file
+    opened afterwards (no worker's thread, the Go runtime's first one included, may
+    outlive its job with a private table)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    lines = []
+    for i in range(5000):
+        (root / f"f{i}").write_bytes(b"%d" % i)
+        lines.append(f"{hashlib.sha1(b'%d' % i).hexdigest()}  f{i}\n")
+    with open(root / "big", "wb") as f:
+        f.truncate(256 << 20)  # sparse: hashed last (largest first, after the scan)
+    zeros = hashlib.sha1()
+    for _ in range(256):
+        zeros.update(bytes(1 << 20))
+    lines.append(f"{zeros.hexdigest()}  big\n")
+    (root / "sha1sum.txt").write_text("".join(lines))
+    out = run_json(
+        f"""
+        import json, os, time, checksig
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        job = checksig.start_check_signatures({str(root)!r})
+        while job.progress.files_done == 0 and not job.done():
+            time.sleep(0.001)
+        os.close(w)
+        got = os.read(r, 1)
+        running = not job.done()
+        ok = job.result().ok
+        probe = os.open({str(root)!r}, os.O_RDONLY)
+        want = os.readlink(f"/proc/self/fd/{{probe}}")
+        deadline = time.monotonic() + 10
+        while True:  # the workers' threads end just after their goroutines
+            blind = []
+            for task in os.listdir("/proc/self/task"):
+                try:
+                    if os.readlink(f"/proc/self/task/{{task}}/fd/{{probe}}") != want:
+                        blind.append(task)
+                except FileNotFoundError:
+                    if os.path.exists(f"/proc/self/task/{{task}}"):
+                        blind.append(task)
+            if not blind or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        print(json.dumps({{"eof": got == b"", "running": running, "ok": ok, "blind": blind}}))
+        """
+    )
+    assert out["ok"], out
+    assert out["running"], f"the job ended before the pipe was closed: nothing tested ({out})"
+    assert out["eof"], f"a worker kept the pipe's write end open: {out}"
+    assert out["blind"] == [], f"threads kept a table of their own: {out}"
