@@ -34,6 +34,25 @@ func verifyTree(t *testing.T, root, manifest string, workers int) (Columns, []Wa
 	return Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: workers})
 }
 
+// startAttached starts a job, waits until it is ready and attaches fresh
+// columns: the job is running when it returns.
+func startAttached(t *testing.T, req Request) *Job {
+	t.Helper()
+	j, err := Start(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := j.Poll(time.Second); p.Phase != PhaseReady; p = j.Poll(time.Second) {
+		if p.Phase == PhaseDone {
+			t.Fatal(j.Result())
+		}
+	}
+	if err := j.Attach(NewColumns(j.Poll(0))); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func statuses(c Columns) []string {
 	out := make([]string, len(c.Status))
 	for i, s := range c.Status {
@@ -302,18 +321,7 @@ func TestCancel(t *testing.T) {
 		m.WriteString(line(SHA256, n, "not what is in the file"))
 	}
 	write(t, filepath.Join(root, "SHA256SUMS"), m.String())
-	j, err := Start(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA256SUMS"), Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p := j.Poll(time.Second); p.Phase != PhaseReady; p = j.Poll(time.Second) {
-		if p.Phase == PhaseDone {
-			t.Fatal(j.Result())
-		}
-	}
-	if err := j.Attach(NewColumns(j.Poll(0))); err != nil {
-		t.Fatal(err)
-	}
+	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA256SUMS"), Workers: 2})
 	j.Cancel()
 	deadline := time.Now().Add(5 * time.Second)
 	for j.Poll(50*time.Millisecond).Phase != PhaseDone {
@@ -487,18 +495,7 @@ func TestProgressCountsEveryFile(t *testing.T) {
 		}
 	}
 	for _, workers := range []int{1, 3} {
-		j, err := Start(Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: workers})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for p := j.Poll(time.Second); p.Phase != PhaseReady; p = j.Poll(time.Second) {
-			if p.Phase == PhaseDone {
-				t.Fatal(j.Result())
-			}
-		}
-		if err := j.Attach(NewColumns(j.Poll(0))); err != nil {
-			t.Fatal(err)
-		}
+		j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: workers})
 		p := j.Poll(time.Second)
 		for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
 			if p.FilesDone > p.FilesTotal || (p.BytesTotal >= 0 && p.BytesDone > p.BytesTotal) {
