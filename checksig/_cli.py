@@ -364,29 +364,6 @@ def algorithm_from_name(path: str) -> str | None:
     return found
 
 
-_REASONS = {
-    "not_regular": "not a regular file (never read)",
-    "outside_root": "refusing a name that leads outside the root directory (not read)",
-    "changed": "file changed as we read it",
-    "pending": "not checked (the run was interrupted)",
-}
-
-
-def _reason(status: str, errnum: int) -> str:
-    if errnum:
-        return os.strerror(errnum)
-    if status == "missing":
-        return os.strerror(errno.ENOENT)
-    return _REASONS.get(status, status)
-
-
-def _json_path(raw: bytes) -> dict[str, str]:
-    try:
-        return {"path": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
-
-
 def _skipped_line(line: bytes) -> bool:
     """A manifest line the engine skips: empty, or a '#' comment.
 
@@ -610,6 +587,7 @@ class _CheckRun:
         w = 0
         matched = False
         n_mismatch = n_unread = n_extra = 0
+        reason = report._reason  # the words to_json() uses (FORMATS.md E3)
         if mode in ("quiet", "status"):
             # An OK row prints nothing here: visit only the others.
             ok = checksig.STATUSES.index("ok")
@@ -638,7 +616,7 @@ class _CheckRun:
                     io.out(prefix + name + b": FAILED not listed\n")
             elif not self._is_ignored(status, errnum):
                 n_unread += 1
-                io.err(quotef(raw) + b": " + _reason(status, errnum).encode())
+                io.err(quotef(raw) + b": " + reason(errnum, status).encode())
                 if printing:
                     io.out(prefix + name + b": FAILED open or read\n")
         for line, _ in pending_warnings[w:]:
@@ -714,29 +692,11 @@ class _CheckRun:
         }
         out = self.io.out
         out(json.dumps(head)[:-1].encode() + b', "entries": [')
-        expected, actual = c["expected"], c["actual"]
-        stride = c.width  # expected and actual are flat: row i starts at i * stride
-        names = ("",) + tuple(checksig.ALGORITHMS)  # index 0: no algorithm
         dumps = json.dumps  # once: a lazy module costs ~1 us a lookup
-        first = True
-        for i, raw, status, errnum, line, code, size in self._rows(report):
-            alg = names[code] if code < len(names) else ""
-            width = min(DIGEST_SIZES.get(alg, 0), stride)
-            at = i * stride
-            entry: dict[str, Any] = _json_path(raw)
-            entry.update(
-                line=line or None,
-                status=status,
-                algorithm=alg or None,
-                expected=expected[at : at + width].hex() if alg and status != "extra" else None,
-                actual=actual[at : at + width].hex() if status in ("ok", "mismatch") else None,
-                size=size if size >= 0 else None,
-                reason=None if status in ("ok", "mismatch") else _reason(status, errnum),
-            )
-            if status == "extra":
-                entry["reason"] = "not listed in the manifest"
-            out((b"\n  " if first else b",\n  ") + dumps(entry).encode())
-            first = False
+        sep = b"\n  "
+        for entry in report._entries():
+            out(sep + dumps(entry).encode())
+            sep = b",\n  "
         warnings = [{"line": line, "message": msg} for line, msg in report.warnings]
         out(b"\n], " + json.dumps({"warnings": warnings})[1:].encode() + b"\n")
         return exit_status

@@ -72,8 +72,12 @@ STR_MAX_FAILURES = 100
 #: The to_json()/to_dict() schema; ``checksig check --json`` writes the same.
 JSON_SCHEMA = "checksig.report/1"
 
-#: A failed row's reason when no OS error explains it: the CLI's words
-#: (FORMATS.md E3), so to_json() and ``checksig check --json`` agree.
+#: Rows turned into Python values at a time by _entries (a million-row report
+#: never has a Python object per row at once).
+_BATCH = 1 << 16
+
+#: A failed row's reason when no OS error explains it (FORMATS.md E3): what
+#: to_json(), ``checksig check --json`` and the CLI's messages say.
 _REASONS = {
     "missing": os.strerror(errno.ENOENT),
     "not_regular": "not a regular file (never read)",
@@ -464,43 +468,10 @@ class Report:
         a run in which no file was verified, even when every entry was a
         missing file it was told to ignore).
         """
-        c = self.columns
         counts = {name: 0 for name in STATUSES}
         counts.update(self.counts())
-        status_col = c["status"]
-        algs = c["algorithm"].tolist()
-        sizes = c["size"].tolist()
-        lines_col = c["line"].tolist()
-        errnums = c["errnum"].tolist()
-        offsets = c["path_offsets"].tolist()
-        paths = c["paths"]
-        expected, actual = c["expected"], c["actual"]
-        entries = []
-        for i, st in enumerate(status_col.tolist()):
-            status = STATUSES[st] if st < len(STATUSES) else f"unknown({st})"
-            raw = paths[offsets[i] : offsets[i + 1]].tobytes()
-            try:
-                entry: dict[str, Any] = {"path": raw.decode("utf-8")}
-            except UnicodeDecodeError:
-                entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
-            alg = algs[i]
-            width = DIGEST_SIZES[alg] if alg < len(DIGEST_SIZES) else 0
-            has_expected = self._has_expected and width and status != "extra"
-            entry.update(
-                line=lines_col[i] or None,
-                status=status,
-                algorithm=ALGORITHMS[alg] if width else None,
-                expected=expected[i, :width].tobytes().hex() if has_expected else None,
-                actual=actual[i, :width].tobytes().hex() if width and st in _HASHED else None,
-                size=sizes[i] if sizes[i] >= 0 else None,
-                reason=self._reason(errnums[i], status),
-            )
-            entries.append(entry)
-        failing = self._failing_mask()
-        unread = failing & (status_col != _ST_MISMATCH) & (status_col != _ST_EXTRA)
-        ignored = 0
-        if self.ignore_missing:
-            ignored = int((status_col == _ST_MISSING).sum())
+        ignored = counts["missing"] if self.ignore_missing else 0
+        read = counts["ok"] + counts["mismatch"] + counts["extra"]
         return {
             "schema": JSON_SCHEMA,
             "root": self._root,
@@ -509,15 +480,55 @@ class Report:
                 "entries": len(self),
                 "counts": counts,
                 "improperly_formatted": len(self.warnings),
-                "could_not_be_read": int(unread.sum()),
+                "could_not_be_read": len(self) - read - ignored,
                 "ignored_missing": ignored,
                 "passed": self.ok,
                 "bytes_hashed": self.bytes_hashed,
                 "elapsed_seconds": self.elapsed,
             },
-            "entries": entries,
+            "entries": list(self._entries()),
             "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],
         }
+
+    def _entries(self) -> Iterator[dict[str, Any]]:
+        """The ``checksig.report/1`` entries (see :meth:`to_dict`), one dict per
+        row in manifest order: what ``to_dict`` lists and ``checksig check
+        --json`` writes as it goes. Read from the raw columns a batch of rows
+        at a time: no numpy, no Row, no Python value per row beyond its dict.
+        """
+        c = self._raw_columns()
+        stride = c.width  # expected and actual are flat: row i starts at i * stride
+        paths, offsets = c["paths"], c["path_offsets"]
+        expected, actual = c["expected"], c["actual"]
+        cols = (c["status"], c["algorithm"], c["errnum"], c["line"], c["size"])
+        has_expected, reason = self._has_expected, self._reason
+        n = c.rows
+        for lo in range(0, n, _BATCH):
+            hi = min(lo + _BATCH, n)
+            bounds = offsets[lo : hi + 1].tolist()
+            codes, algs, errnums, lines, sizes = (col[lo:hi].tolist() for col in cols)
+            for k, st in enumerate(codes):
+                status = STATUSES[st] if st < len(STATUSES) else f"unknown({st})"
+                raw = paths[bounds[k] : bounds[k + 1]].tobytes()
+                try:
+                    entry: dict[str, Any] = {"path": raw.decode("utf-8")}
+                except UnicodeDecodeError:
+                    entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
+                alg = algs[k]
+                width = min(DIGEST_SIZES[alg] if alg < len(DIGEST_SIZES) else 0, stride)
+                at = (lo + k) * stride
+                entry.update(
+                    line=lines[k] or None,
+                    status=status,
+                    algorithm=ALGORITHMS[alg] if width else None,
+                    expected=expected[at : at + width].hex()
+                    if has_expected and width and st != _ST_EXTRA
+                    else None,
+                    actual=actual[at : at + width].hex() if width and st in _HASHED else None,
+                    size=sizes[k] if sizes[k] >= 0 else None,
+                    reason=reason(errnums[k], status),
+                )
+                yield entry
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The report as ``checksig.report/1`` JSON text (see :meth:`to_dict`).

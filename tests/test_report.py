@@ -384,6 +384,33 @@ def test_to_json_matches_checksig_check_json(mixed: Path) -> None:
         assert cli["summary"][key] == lib["summary"][key], key
 
 
+@pytest.mark.parametrize("batch", [1, 3, 1 << 16])
+def test_entries_agree_with_rows_across_batches(
+    mixed: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # to_dict and the CLI read the columns a batch of rows at a time: every
+    # entry must describe its own row whatever the batch boundaries.
+    monkeypatch.setattr(_report, "_BATCH", batch)
+    report = checksig.verify(mixed, ignore_missing=True)
+    doc = report.to_dict()
+    assert len(doc["entries"]) == len(report)
+    for row, entry in zip(report, doc["entries"]):
+        assert (entry["path"], entry["status"], entry["line"], entry["size"]) == (
+            row.path,
+            row.status,
+            row.line,
+            row.size,
+        )
+        assert (entry["expected"], entry["actual"], entry["algorithm"]) == (
+            row.expected,
+            row.actual,
+            row.algorithm,
+        )
+    # The missing file is forgiven: counted as ignored, not as unreadable.
+    assert doc["summary"]["ignored_missing"] == 1
+    assert doc["summary"]["could_not_be_read"] == 0
+
+
 def test_to_json_undecodable_name(tmp_path: Path) -> None:
     raw = b"caf\xe9"
     (tmp_path / os.fsdecode(raw)).write_bytes(b"x")

@@ -142,6 +142,19 @@ def test_a_plain_cli_run_imports_no_costly_module(tmp_path: Path, argv: list[str
     assert not loaded, f"checksig {' '.join(argv)} imported: {loaded}"
 
 
+def test_json_reports_need_no_numpy(tmp_path: Path) -> None:
+    # to_json and ``checksig check --json`` read the engine's columns directly.
+    (tmp_path / "a").write_bytes(b"a\n")
+    write_manifest(tmp_path / "sha1sum.txt", [("a", b"a\n")])
+    root = str(tmp_path)
+    for code in (
+        f"import checksig; checksig.verify({root!r}).to_json()",
+        f"import checksig._cli; checksig._cli.main(['check', '--json', {root!r}])",
+    ):
+        added = new_modules("", code)
+        assert "json" in added and "numpy" not in added, code
+
+
 def test_the_report_hands_out_paths(tmp_path: Path) -> None:
     # root and manifest are kept as strings so that a report needs no pathlib.
     (tmp_path / "a").write_bytes(b"a\n")
