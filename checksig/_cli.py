@@ -21,7 +21,7 @@ import sys
 import time
 import unicodedata
 
-from ._feedback import Listener
+from ._feedback import Listener, human_bytes
 from ._lazy import _LazyModule
 
 # What only some runs need is imported on first use (a plain `checksig check`
@@ -270,14 +270,6 @@ def _plural(n: int, one: str, many: str) -> str:
 # --- progress --------------------------------------------------------------------------------
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"  # pragma: no cover
-
-
 def _counter(p: Any, name: str) -> int | None:
     """A counter of a progress snapshot (a _feedback.Snapshot, a Progress or
     the 0.1 dict: each has the dict's get); None when unknown."""
@@ -318,7 +310,7 @@ class _Progress(Listener):
             rate = done / max(now - self._start, 1e-9)
             text = (
                 f"{self.label}: {pct:5.1f}%  {files}/{nfiles} files  "
-                f"{_human(done)}/{_human(total)}  {_human(rate)}/s"
+                f"{human_bytes(done)}/{human_bytes(total)}  {human_bytes(rate)}/s"
             )
         width = shutil.get_terminal_size((80, 24)).columns - 1
         # Visible before the write: a Ctrl-C landing during or just after it

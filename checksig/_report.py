@@ -302,13 +302,6 @@ class Report:
 
     # -- summaries
 
-    def _failing_mask(self) -> np.ndarray:
-        st = self.columns["status"]
-        bad = st != _ST_OK
-        if self.ignore_missing:
-            bad &= st != _ST_MISSING
-        return bad
-
     def _failing_rows(self) -> list[int]:
         """The indices of the rows that make :attr:`ok` false, in order."""
         return self._rows_marked(_FAILING_IGNORE_MISSING if self.ignore_missing else _FAILING)
