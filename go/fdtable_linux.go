@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -109,8 +110,12 @@ func privateTable(keep int) bool {
 	}
 	closeCopies(dir, keep)
 	syscall.Close(dir)
+	tablesTaken.Add(1)
 	return true
 }
+
+// tablesTaken counts the workers that took a table of their own, for tests.
+var tablesTaken atomic.Int64
 
 // unshareFiles is unshare(CLONE_FILES); a variable so tests can refuse it
 // as a seccomp filter would.
