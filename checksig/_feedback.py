@@ -17,8 +17,8 @@ a bar that is drawn, or ``job.progress`` builds it on demand.
 
 from __future__ import annotations
 
+import _thread
 import sys
-import threading
 import warnings
 
 from . import _native
@@ -164,7 +164,7 @@ class Reporter:
         self._bar: Any = None
         self._delay = 0.0
         self._desc = desc
-        self._lock = threading.Lock()  # observers may feed it from several threads
+        self._lock = _thread.allocate_lock()  # observers may feed it from several threads
         if progress is None:
             if not auto_bar():
                 return

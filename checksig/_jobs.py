@@ -32,19 +32,21 @@ when ``result()`` is interrupted, or when the Job is garbage collected.
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 import time
 from types import GenericAlias
 
 from . import _native
 from ._errors import Cancelled
 from ._feedback import Reporter, Snapshot, human_bytes
+from ._lazy import _LazyModule
 
 # No typing at run time: it costs a fresh process ~10 ms, and a blocking call
 # on a small folder should not pay for annotations (see tests/test_startup.py).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
+    import threading
     from typing import Any, Callable, Generic, TypeVar
 
     from ._feedback import ProgressArg
@@ -59,6 +61,11 @@ else:
     class _Generic:
         # Job[Report] in annotations evaluated at run time, as Generic allows.
         __class_getitem__ = classmethod(GenericAlias)
+
+    # threading (with functools and collections: ~5 ms of a fresh process)
+    # only for start_* jobs, whose watcher is a thread: blocking calls lock
+    # with _thread.
+    threading = _LazyModule("threading")
 
 
 __all__ = ["Job", "RunInfo"]
@@ -116,11 +123,15 @@ class _Watcher:
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._cond: threading.Condition | None = None  # made with the thread
         self._jobs: dict[_native._Job, _Stamps] = {}
         self._thread: threading.Thread | None = None
 
     def add(self, job: _native._Job, stamps: _Stamps) -> None:
+        if self._cond is None:
+            with _watcher_lock:
+                if self._cond is None:
+                    self._cond = threading.Condition()
         with self._cond:
             self._jobs[job] = stamps
             if self._thread is None or not self._thread.is_alive():
@@ -143,10 +154,12 @@ class _Watcher:
         except BaseException:  # pragma: no cover - the job that started us loaded it
             pass
         entered.set()
+        cond = self._cond
+        assert cond is not None  # made before this thread
         while True:
-            with self._cond:
+            with cond:
                 while not self._jobs:
-                    self._cond.wait()
+                    cond.wait()
                 jobs = list(self._jobs.items())
             enumerating = False
             for job, stamps in jobs:
@@ -165,18 +178,21 @@ class _Watcher:
                 # fifth of the throughput on big files (benchmarks/run.py,
                 # huge). Observers note the end themselves.
                 if phase == _native.PH_DONE or job.attached_at is not None:
-                    with self._cond:
+                    with cond:
                         self._jobs.pop(job, None)
             jobs = job = stamps = None  # hold no job while asleep
             time.sleep(WATCH_ENUM_SECONDS if enumerating else WATCH_RUN_SECONDS)
 
     def _after_fork_in_child(self) -> None:
         # The thread does not exist in a child, and the engine refuses to run there.
-        self._cond = threading.Condition()
+        global _watcher_lock
+        _watcher_lock = _thread.allocate_lock()
+        self._cond = None
         self._jobs = {}
         self._thread = None
 
 
+_watcher_lock = _thread.allocate_lock()  # guards the making of _watcher._cond
 _watcher = _Watcher()
 
 # Jobs made inside `with blocking():` are not given to the watcher: the
@@ -184,7 +200,7 @@ _watcher = _Watcher()
 # itself. Measured: with the watcher also looking at it, verify() on four
 # 512 MiB files took 0.69 s instead of 0.55-0.59 s (benchmarks/run.py, huge),
 # for reasons not pinned down yet (see README, Performance).
-_blocking = threading.local()
+_blocking = _thread._local()
 
 
 class blocking:
@@ -257,7 +273,7 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
         self._desc = desc
         self._started = started if started is not None else time.monotonic()
         self._reporter = Reporter(progress, desc)
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._outcome: Any = _MISSING  # then (True, value) or (False, exception)
         self._last = Snapshot(native._progress, elapsed=0.0, hashing=None)
         self._pid = os.getpid()

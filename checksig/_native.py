@@ -26,11 +26,11 @@ equal the header's). The rules this module keeps:
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import errno as _errno
 import os
 import sys
-import threading
 import time
 from ctypes import POINTER, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
 
@@ -205,7 +205,7 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
 _lib: ctypes.CDLL | None = None
 _lib_pid: int | None = None
 _forked_after_load = False
-_load_lock = threading.Lock()
+_load_lock = _thread.allocate_lock()
 
 
 def library_path() -> str:
@@ -224,7 +224,7 @@ def _after_fork_in_child() -> None:
     if _lib is not None:
         _forked_after_load = True
     # A lock held by another thread at fork time would stay held forever.
-    _load_lock = threading.Lock()
+    _load_lock = _thread.allocate_lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -637,7 +637,7 @@ class _Job:
         self._phase = PH_ENUMERATING
         self._cancelled = False
         self._stopped_in_ready = False  # cancelled in PH_READY, never attached
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         #: time.monotonic() when the columns were attached (hashing started).
         self.attached_at: float | None = None
 

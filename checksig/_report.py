@@ -12,9 +12,7 @@ and everything a batch call needs on its own (``ok``, ``failures``,
 from __future__ import annotations
 
 import errno
-import operator
 import os
-from collections import Counter
 
 from ._feedback import human_bytes, human_seconds
 from ._lazy import _LazyModule, np
@@ -26,6 +24,7 @@ from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
 # when the first row is made.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Iterator
     from pathlib import Path
     from typing import Any, overload
@@ -86,6 +85,13 @@ _REASONS = {
     "changed": "file changed as we read it",
     "pending": "not checked (the run was interrupted)",
 }
+
+
+def _index(index: Any) -> int:
+    """operator.index, imported only for indices that are not ints (numpy's)."""
+    import operator
+
+    return operator.index(index)
 
 
 def _hex(column: memoryview, i: int, width: int, alg: int) -> str:
@@ -288,7 +294,7 @@ class Report:
         n = c.rows
         if isinstance(index, slice):
             return [self._row(i, c) for i in range(*index.indices(n))]
-        i = operator.index(index)
+        i = index if type(index) is int else _index(index)
         if i < 0:
             i += n
         if not 0 <= i < n:
@@ -337,6 +343,8 @@ class Report:
         Only statuses that occur are keys, in the order of ``STATUSES``.
         """
         st = self._raw_columns()["status"].tobytes()
+        from collections import Counter  # here: collections costs a first call ~2 ms
+
         counts = Counter({name: n for code, name in enumerate(STATUSES) if (n := st.count(code))})
         if sum(counts.values()) != len(st):  # codes this version does not know
             for code in sorted(set(st.translate(None, bytes(range(len(STATUSES)))))):
