@@ -25,7 +25,7 @@ import (
 // runtime ends the thread with it (runtime.LockOSThread) and no other
 // goroutine ever runs with that table.
 //
-// The table starts as a copy of the process's. Three things follow:
+// The table starts as a copy of the process's. Four things follow:
 //   - The Go runtime's own descriptors (the network poller's epoll and
 //     eventfd, which it may use from any thread, this one included) must
 //     exist before the copy is made, or this thread would lack them:
@@ -38,6 +38,8 @@ import (
 //     (anon_inode: epoll, eventfd, pidfd), which nothing waits on to close. Closing a copy never closes the program's file (the program's
 //     table still holds it) nor drops its locks (POSIX locks belong to the
 //     table they were taken in).
+//   - Copying and closing cost ~5 µs per descriptor: a process holding more
+//     than maxCopies (a server's sockets) keeps the shared table.
 //   - A descriptor this worker opens means nothing to any other thread: the
 //     engine never passes one on (a queued file is closed and opened again
 //     by whichever worker hashes it), and this is used only with openers
@@ -103,11 +105,19 @@ func privateTable(keep int) bool {
 		runtime.UnlockOSThread()
 		return false
 	}
+	// Each copy costs a readlink and a close (~5 µs): a process holding
+	// thousands of descriptors (a server's sockets) keeps the shared table.
+	if len(listFDs(dir)) > maxCopies {
+		syscall.Close(dir)
+		runtime.UnlockOSThread()
+		return false
+	}
 	if err := unshareFiles(); err != nil {
 		syscall.Close(dir)
 		runtime.UnlockOSThread()
 		return false
 	}
+	syscall.Seek(dir, 0, 0) // list this thread's table now: its own
 	closeCopies(dir, keep)
 	syscall.Close(dir)
 	tablesTaken.Add(1)
@@ -121,27 +131,39 @@ var tablesTaken atomic.Int64
 // as a seccomp filter would.
 var unshareFiles = func() error { return syscall.Unshare(syscall.CLONE_FILES) }
 
-// closeCopies closes the descriptors of this thread's table listed in dir
-// (its /proc/thread-self/fd) except 0-2, dir itself, keep and the runtime's
-// kind (see above).
-func closeCopies(dir, keep int) {
+// maxCopies is the most descriptors a process may hold for workers to take
+// tables of their own. A variable for tests.
+var maxCopies = 256
+
+// listFDs lists the descriptors in dir (a /proc/thread-self/fd) from where
+// it is read.
+func listFDs(dir int) []int {
 	var fds []int
 	buf := make([]byte, 8<<10)
 	for {
 		n, err := syscall.ReadDirent(dir, buf)
 		if err != nil || n <= 0 {
-			break
+			return fds
 		}
 		var names []string
 		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
 		for _, name := range names {
-			if fd, err := strconv.Atoi(name); err == nil && fd > 2 && fd != dir && fd != keep {
+			if fd, err := strconv.Atoi(name); err == nil {
 				fds = append(fds, fd)
 			}
 		}
 	}
+}
+
+// closeCopies closes the descriptors of this thread's table listed in dir
+// (its /proc/thread-self/fd) except 0-2, dir itself, keep and the runtime's
+// kind (see above).
+func closeCopies(dir, keep int) {
 	link := make([]byte, 256)
-	for _, fd := range fds {
+	for _, fd := range listFDs(dir) {
+		if fd <= 2 || fd == dir || fd == keep {
+			continue
+		}
 		n, err := syscall.Readlink("/proc/thread-self/fd/"+strconv.Itoa(fd), link)
 		if err != nil || strings.HasPrefix(string(link[:n]), "anon_inode:") {
 			continue

@@ -18,7 +18,8 @@ import (
 // must not hold, looking from inside a worker paused mid-file: the program's
 // descriptors are closed there (a pipe the program closes meanwhile reaches
 // its end), the root's directory and the runtime's poller are not. Where
-// unshare is refused, the job runs on the shared table and is as correct.
+// unshare is refused, or the process holds too many descriptors to copy,
+// the job runs on the shared table and is as correct.
 func TestPrivateTables(t *testing.T) {
 	if _, err := os.Stat("/proc/thread-self/fd"); err != nil {
 		t.Skip("no /proc/thread-self:", err)
@@ -83,26 +84,33 @@ func TestPrivateTables(t *testing.T) {
 		return s, n, err
 	}
 
-	for _, refused := range []bool{false, true} {
-		if refused {
+	// Taken; refused as a seccomp filter would; a process holding more
+	// descriptors than are worth copying.
+	for _, why := range []string{"", "refused", "crowded"} {
+		shared := why != ""
+		switch why {
+		case "refused":
 			unshareFiles = func() error { return syscall.EPERM }
+		case "crowded":
+			maxCopies = 0
 		}
 		s, n, err := run()
-		for tries := 0; !refused && !s.private && tries < 50; tries++ {
+		for tries := 0; !shared && !s.private && tries < 50; tries++ {
 			s, n, err = run() // the worker started on m0, which keeps the shared table
 		}
 		unshareFiles = func() error { return syscall.Unshare(syscall.CLONE_FILES) }
-		if s.private == refused {
-			t.Fatalf("refused=%v: the worker took a table of its own: %v", refused, s.private)
+		maxCopies = 256
+		if s.private == shared {
+			t.Fatalf("%q: the worker took a table of its own: %v", why, s.private)
 		}
 		if !s.root || !s.poller {
-			t.Errorf("refused=%v: the worker's table lacks the root (%v) or the runtime's poller (%v)", refused, s.root, s.poller)
+			t.Errorf("%q: the worker's table lacks the root (%v) or the runtime's poller (%v)", why, s.root, s.poller)
 		}
-		if s.pipe == !refused {
-			t.Errorf("refused=%v: the program's pipe in the worker's table: %v", refused, s.pipe)
+		if s.pipe != shared {
+			t.Errorf("%q: the program's pipe in the worker's table: %v", why, s.pipe)
 		}
 		if n != 0 || err != nil {
-			t.Errorf("refused=%v: the pipe's reader got (%d, %v), not its end, while the job ran", refused, n, err)
+			t.Errorf("%q: the pipe's reader got (%d, %v), not its end, while the job ran", why, n, err)
 		}
 	}
 	if _, files, _ := DebugCounters(); files != 0 {
