@@ -98,28 +98,22 @@ func privateTable(keep int) bool {
 		runtime.UnlockOSThread()
 		return false
 	}
-	// Opened before the unshare: where /proc is missing, keep the shared
-	// table rather than copies that could not be closed.
-	dir, err := syscall.Open("/proc/thread-self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return false
-	}
 	// Each copy costs a readlink and a close (~5 µs): a process holding
-	// thousands of descriptors (a server's sockets) keeps the shared table.
-	if len(listFDs(dir)) > maxCopies {
-		syscall.Close(dir)
+	// thousands of descriptors (a server's sockets) keeps the shared table;
+	// so does one without /proc, where the copies could not be listed.
+	if n := countFDs(); n < 0 || n > maxCopies {
 		runtime.UnlockOSThread()
 		return false
 	}
 	if err := unshareFiles(); err != nil {
-		syscall.Close(dir)
 		runtime.UnlockOSThread()
 		return false
 	}
-	syscall.Seek(dir, 0, 0) // list this thread's table now: its own
-	closeCopies(dir, keep)
-	syscall.Close(dir)
+	// From here the thread is the job's: it ends with the goroutine.
+	if dir, err := openFDDir(); err == nil { // in this thread's table, now its own
+		closeCopies(dir, keep)
+		syscall.Close(dir)
+	}
 	tablesTaken.Add(1)
 	return true
 }
@@ -134,6 +128,23 @@ var unshareFiles = func() error { return syscall.Unshare(syscall.CLONE_FILES) }
 // maxCopies is the most descriptors a process may hold for workers to take
 // tables of their own. A variable for tests.
 var maxCopies = 256
+
+// openFDDir opens the calling thread's /proc/thread-self/fd: the
+// descriptor table of that thread, listed when read.
+func openFDDir() (int, error) {
+	return syscall.Open("/proc/thread-self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+}
+
+// countFDs counts the descriptors of the calling thread's table, its own
+// look included; -1 if it cannot tell.
+func countFDs() int {
+	dir, err := openFDDir()
+	if err != nil {
+		return -1
+	}
+	defer syscall.Close(dir)
+	return len(listFDs(dir))
+}
 
 // listFDs lists the descriptors in dir (a /proc/thread-self/fd) from where
 // it is read.

@@ -674,7 +674,7 @@ def test_big_jobs_hold_no_descriptor_of_the_program(tmp_path: Path) -> None:
     (go/fdtable_linux.go): a pipe the program closes meanwhile must still reach its end
     at once, and once the job is over every thread of the process must see a file
     opened afterwards (no worker's thread, the Go runtime's first one included, may
-    outlive its job with a private table)."""
+    outlive its job with a private table), and no descriptor may be left behind."""
     root = tmp_path / "root"
     root.mkdir()
     lines = []
@@ -691,6 +691,8 @@ def test_big_jobs_hold_no_descriptor_of_the_program(tmp_path: Path) -> None:
     out = run_json(
         f"""
         import json, os, time, checksig
+        checksig.check_signatures({str(root)!r})  # the engine's own descriptors: no leak
+        before = len(os.listdir("/proc/self/fd"))
         r, w = os.pipe()
         os.set_blocking(r, False)
         job = checksig.start_check_signatures({str(root)!r})
@@ -715,10 +717,16 @@ def test_big_jobs_hold_no_descriptor_of_the_program(tmp_path: Path) -> None:
             if not blind or time.monotonic() > deadline:
                 break
             time.sleep(0.01)
-        print(json.dumps({{"eof": got == b"", "running": running, "ok": ok, "blind": blind}}))
+        os.close(probe)
+        os.close(r)
+        after = len(os.listdir("/proc/self/fd"))
+        print(json.dumps({{"eof": got == b"", "running": running, "ok": ok, "blind": blind,
+                          "fds": [before, after]}}))
         """
     )
     assert out["ok"], out
     assert out["running"], f"the job ended before the pipe was closed: nothing tested ({out})"
     assert out["eof"], f"a worker kept the pipe's write end open: {out}"
     assert out["blind"] == [], f"threads kept a table of their own: {out}"
+    before, after = out["fds"]
+    assert after == before, f"descriptors left in the process: {out}"
