@@ -10,7 +10,10 @@ Runs, in one process with the engine loaded:
    looks like from inside;
 3. ``--cycles`` verify/cancel cycles spread over ``--threads`` threads, each
    cycle a verify of a small tree that must be all ok, a digest_files whose
-   result must be hashlib's, and a cancelled job.
+   result must be hashlib's, and a cancelled job;
+4. ``--many`` verifies of a tree of 5,000 tiny files, every other one cancelled
+   mid-work: enough files that on Linux the workers take descriptor tables of
+   their own (go/fdtable_linux.go), and end their threads with the job.
 
 Before and after, it prints the process's RSS, open file descriptors and the
 engine's debug counters (live handles, live jobs, open files, goroutines),
@@ -87,6 +90,35 @@ def make_tree(base: Path, files: int = 20) -> dict[str, bytes]:
     return blobs
 
 
+#: Files in the tree of stage 4: above the engine's privateTableMin (go/plan.go).
+MANY_FILES = 5000
+
+
+def make_many(base: Path) -> Path:
+    root = base / "many"
+    root.mkdir()
+    lines = []
+    for i in range(MANY_FILES):
+        data = b"%d" % i
+        (root / f"m{i}").write_bytes(data)
+        lines.append(f"{hashlib.sha1(data).hexdigest()}  m{i}\n")
+    (root / "sha1sum.txt").write_text("".join(lines))
+    return root
+
+
+def many(root: Path, n: int) -> None:
+    """n verifies of the many-file tree, every other one cancelled while it runs."""
+    for i in range(n):
+        if i % 2:
+            try:
+                checksig.verify(root, workers=2, progress=stop_when_running)
+            except Stop:
+                continue
+            raise AssertionError("a job finished before it was cancelled")
+        if not checksig.verify(root, workers=2 + i % 3).ok:
+            raise AssertionError("the many-file tree did not verify")
+
+
 def cancelled_job(base: Path, i: int) -> None:
     """Start a job that cannot finish soon and cancel it while it runs."""
     kind = i % 4
@@ -153,6 +185,7 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="checksig-soak-") as tmp:
         base = Path(tmp)
         blobs = make_tree(base)
+        many_root = make_many(base)
         tiny = base / "tiny"
         want = hashlib.sha1(b"tiny").hexdigest()
         # Warm up: the library, Go's threads and pools, numpy, the allocator.
@@ -161,6 +194,7 @@ def run(args: argparse.Namespace) -> dict:
         for i in range(8):
             cancelled_job(base, i)
         cycles(base, blobs, 8, min(args.threads, 4))
+        many(many_root, 2)
         baseline_goroutines = _native.debug_counters()["goroutines"]
         before = snapshot(baseline_goroutines)
         timings = {}
@@ -181,6 +215,11 @@ def run(args: argparse.Namespace) -> dict:
         t = time.monotonic()
         errors = cycles(base, blobs, args.cycles, args.threads)
         timings["cycles_s"] = time.monotonic() - t
+        mid_cycles = snapshot(baseline_goroutines)
+
+        t = time.monotonic()
+        many(many_root, args.many)
+        timings["many_s"] = time.monotonic() - t
         after = snapshot(baseline_goroutines)
 
     problems = list(errors)
@@ -199,6 +238,7 @@ def run(args: argparse.Namespace) -> dict:
         "before": before,
         "after_calls": mid_calls,
         "after_cancelled": mid_cancel,
+        "after_cycles": mid_cycles,
         "after": after,
         "timings": timings,
         "problems": problems,
@@ -213,23 +253,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cycles", type=int, default=2000, help="verify/cancel cycles (2000)")
     p.add_argument("--threads", type=int, default=8, help="threads running the cycles (8)")
     p.add_argument(
+        "--many", type=int, default=200, help="verifies of a 5,000-file tree, half cancelled (200)"
+    )
+    p.add_argument(
         "--max-rss-growth", type=float, default=64, help="MiB of RSS growth allowed (64)"
     )
     p.add_argument("--quick", action="store_true", help="10x fewer of everything")
     p.add_argument("--json", metavar="FILE", help="write every number as JSON (- for stdout)")
     args = p.parse_args(argv)
     if args.quick:
-        args.calls, args.cancelled, args.cycles = (
+        args.calls, args.cancelled, args.cycles, args.many = (
             args.calls // 10,
             args.cancelled // 10,
             (args.cycles // 10),
+            args.many // 10,
         )
     if not Path("/proc/self/status").exists():
         print("soak.py needs Linux (/proc/self)", file=sys.stderr)
         return 2
     result = run(args)
     cols = ("rss_kib", "fds", "handles", "jobs", "open_files", "goroutines")
-    stages = ("before", "after_calls", "after_cancelled", "after")
+    stages = ("before", "after_calls", "after_cancelled", "after_cycles", "after")
     print(f"{'':16}" + "".join(f"{c:>12}" for c in cols))
     for stage in stages:
         print(f"{stage:16}" + "".join(f"{result[stage][c]:>12}" for c in cols))
@@ -237,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.calls} calls in {t['calls_s']:.1f} s, {args.cancelled} cancelled jobs in "
         f"{t['cancelled_s']:.1f} s, {args.cycles} cycles on {args.threads} threads in "
-        f"{t['cycles_s']:.1f} s"
+        f"{t['cycles_s']:.1f} s, {args.many} verifies of {MANY_FILES} files in {t['many_s']:.1f} s"
     )
     for problem in result["problems"]:
         print(f"LEAK OR ERROR: {problem}", file=sys.stderr)
