@@ -35,9 +35,10 @@ import (
 //     would stay bound. So the worker closes every copy it does not need:
 //     all but 0-2 (where the runtime would write a crash of this thread),
 //     the root directory it opens beneath, and the runtime's kind
-//     (anon_inode: epoll, eventfd, pidfd), which nothing waits on to close. Closing a copy never closes the program's file (the program's
-//     table still holds it) nor drops its locks (POSIX locks belong to the
-//     table they were taken in).
+//     (anon_inode: epoll, eventfd, pidfd), which nothing waits on to close.
+//     Closing a copy never closes the program's file (the program's table
+//     still holds it) nor drops its locks (POSIX locks belong to the table
+//     they were taken in).
 //   - Copying and closing cost ~5 µs per descriptor: a process holding more
 //     than maxCopies (a server's sockets) keeps the shared table.
 //   - A descriptor this worker opens means nothing to any other thread: the
