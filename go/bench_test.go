@@ -64,8 +64,24 @@ func BenchmarkFileDigest(b *testing.B) {
 }
 
 // BenchmarkVerifyPool runs whole verify jobs over many small files, which
-// the workers hash as their scan meets them.
-func BenchmarkVerifyPool(b *testing.B) { benchVerify(b, 2000, 4<<10, SHA1) }
+// the workers hash as their scan meets them, each worker on a descriptor
+// table of its own where it can take one (as jobs of privateTableMin files
+// or more do).
+func BenchmarkVerifyPool(b *testing.B) {
+	defer func(m int64) { privateTableMin = m }(privateTableMin)
+	privateTableMin = 0
+	benchVerify(b, 2000, 4<<10, SHA1)
+}
+
+// BenchmarkVerifyPoolSharedTable is BenchmarkVerifyPool with the workers
+// kept on the process's descriptor table, which jobs of fewer files than
+// privateTableMin use everywhere and every job uses off Linux: the
+// difference is what the workers' own tables save (fdtable_linux.go).
+func BenchmarkVerifyPoolSharedTable(b *testing.B) {
+	defer func(m int64) { privateTableMin = m }(privateTableMin)
+	privateTableMin = 1 << 62
+	benchVerify(b, 2000, 4<<10, SHA1)
+}
 
 // BenchmarkVerifyBig runs whole verify jobs over files the scan queues and
 // the workers hash through their mappings, largest first.
