@@ -68,8 +68,7 @@ func BenchmarkFileDigest(b *testing.B) {
 // table of its own where it can take one (as jobs of privateTableMin files
 // or more do).
 func BenchmarkVerifyPool(b *testing.B) {
-	defer func(m int64) { privateTableMin = m }(privateTableMin)
-	privateTableMin = 0
+	setPrivateTableMin(b, 0)
 	benchVerify(b, 2000, 4<<10, SHA1)
 }
 
@@ -78,8 +77,7 @@ func BenchmarkVerifyPool(b *testing.B) {
 // privateTableMin use everywhere and every job uses off Linux: the
 // difference is what the workers' own tables save (fdtable_linux.go).
 func BenchmarkVerifyPoolSharedTable(b *testing.B) {
-	defer func(m int64) { privateTableMin = m }(privateTableMin)
-	privateTableMin = 1 << 62
+	setPrivateTableMin(b, 1<<62)
 	benchVerify(b, 2000, 4<<10, SHA1)
 }
 

@@ -120,7 +120,7 @@ type hasher struct {
 	pendingBytes, pendingFiles int64
 	// cancelled, when not nil, is polled between chunks.
 	cancelled *atomic.Bool
-	// slot is this hasher's stripe of openFiles.
+	// slot is this hasher's stripe of openFiles: its worker's number.
 	slot int
 }
 
@@ -129,11 +129,7 @@ type hasher struct {
 // shared write.
 const progressStep = 1 << 20
 
-var hasherSlots atomic.Int64
-
-func newHasher() *hasher {
-	return &hasher{buf: make([]byte, bufSize), slot: int(hasherSlots.Add(1))}
-}
+func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
 
 // advance counts n bytes hashed, for a job's worker only: outside a job
 // (progress nil) nothing is pending, so a pooled hasher brings no count

@@ -3,10 +3,10 @@
 package checksig
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -39,25 +39,29 @@ import (
 //     Closing a copy never closes the program's file (the program's table
 //     still holds it) nor drops its locks (POSIX locks belong to the table
 //     they were taken in).
-//   - Copying and closing cost ~5 µs per descriptor: a process holding more
-//     than maxCopies (a server's sockets) keeps the shared table.
+//   - Copying and closing cost ~5 µs per descriptor (a readlink and a
+//     close): a process holding more than maxCopies (a server's sockets)
+//     keeps the shared table.
 //   - A descriptor this worker opens means nothing to any other thread: the
 //     engine never passes one on (a queued file is closed and opened again
 //     by whichever worker hashes it), and this is used only with openers
-//     that hand out plain descriptors (not os.File, whose finalizer could
-//     close the number in the shared table, on another file).
+//     that hand out plain descriptors (fileOpener.plainFDs).
 
-// tableToKeep reports whether the workers of a job opening files with o may
-// take tables of their own (o hands out plain descriptors) and which
-// descriptor they must keep (-1: none).
-func tableToKeep(o fileOpener) (keep int, ok bool) {
-	switch o := o.(type) {
-	case *beneathOpener:
-		return o.dirfd, true
-	case plainOpener, joinedOpener:
-		return -1, true
+// tablesWorthTaking reports whether the workers of a job about to start may
+// take tables of their own: the runtime's poller exists, and the process
+// holds few enough descriptors to copy and close (maxCopies), counted once
+// per job, in the process's table (Attach runs on a thread that shares it).
+// Where /proc cannot be read, the copies could not be listed either: no.
+func tablesWorthTaking() bool {
+	if !ensurePoller() {
+		return false
 	}
-	return -1, false
+	dir, err := openFDDir()
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(dir)
+	return len(listFDs(dir)) <= maxCopies
 }
 
 var poller struct {
@@ -67,8 +71,7 @@ var poller struct {
 
 // ensurePoller makes the runtime create its network poller's descriptors
 // now, in the process's table, if nothing has yet (a pipe is the simplest
-// file the poller registers), and reports whether they exist: if it cannot
-// tell, no worker may leave the shared table.
+// file the poller registers), and reports whether they exist.
 func ensurePoller() bool {
 	poller.Lock()
 	defer poller.Unlock()
@@ -89,26 +92,15 @@ func ensurePoller() bool {
 var m0 = syscall.Gettid()
 
 // privateTable gives the calling goroutine's thread a descriptor table of
-// its own, keeping the descriptor keep (-1: none) among the copies, and
-// reports whether it did. When it did, the goroutine stays locked to the
-// thread for good. It does nothing on m0, or where unshare(2) or /proc is
-// not allowed: the job then runs on the shared table, only slower.
-func privateTable(keep int) bool {
+// its own, keeping the descriptor keep (-1: none) among the copies (after
+// tablesWorthTaking said yes). When it does, the goroutine stays locked to
+// the thread for good. It does nothing on m0 or where unshare(2) is
+// refused: the worker then runs on the shared table, only slower.
+func privateTable(keep int) {
 	runtime.LockOSThread()
-	if syscall.Gettid() == m0 {
+	if syscall.Gettid() == m0 || unshareFiles() != nil {
 		runtime.UnlockOSThread()
-		return false
-	}
-	// Each copy costs a readlink and a close (~5 µs): a process holding
-	// thousands of descriptors (a server's sockets) keeps the shared table;
-	// so does one without /proc, where the copies could not be listed.
-	if n := countFDs(); n < 0 || n > maxCopies {
-		runtime.UnlockOSThread()
-		return false
-	}
-	if err := unshareFiles(); err != nil {
-		runtime.UnlockOSThread()
-		return false
+		return
 	}
 	// From here the thread is the job's: it ends with the goroutine.
 	if dir, err := openFDDir(); err == nil { // in this thread's table, now its own
@@ -116,7 +108,6 @@ func privateTable(keep int) bool {
 		syscall.Close(dir)
 	}
 	tablesTaken.Add(1)
-	return true
 }
 
 // tablesTaken counts the workers that took a table of their own, for tests.
@@ -134,17 +125,6 @@ var maxCopies = 256
 // descriptor table of that thread, listed when read.
 func openFDDir() (int, error) {
 	return syscall.Open("/proc/thread-self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-}
-
-// countFDs counts the descriptors of the calling thread's table, its own
-// look included; -1 if it cannot tell.
-func countFDs() int {
-	dir, err := openFDDir()
-	if err != nil {
-		return -1
-	}
-	defer syscall.Close(dir)
-	return len(listFDs(dir))
 }
 
 // listFDs lists the descriptors in dir (a /proc/thread-self/fd) from where
@@ -177,7 +157,7 @@ func closeCopies(dir, keep int) {
 			continue
 		}
 		n, err := syscall.Readlink("/proc/thread-self/fd/"+strconv.Itoa(fd), link)
-		if err != nil || strings.HasPrefix(string(link[:n]), "anon_inode:") {
+		if err != nil || bytes.HasPrefix(link[:n], []byte("anon_inode:")) {
 			continue
 		}
 		syscall.Close(fd)

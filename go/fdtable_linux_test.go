@@ -24,8 +24,7 @@ func TestPrivateTables(t *testing.T) {
 	if _, err := os.Stat("/proc/thread-self/fd"); err != nil {
 		t.Skip("no /proc/thread-self:", err)
 	}
-	defer func(m int64) { privateTableMin = m }(privateTableMin)
-	privateTableMin = 0
+	setPrivateTableMin(t, 0)
 	root := t.TempDir()
 	data := strings.Repeat("p", 3<<20) // mapped, so afterMap runs
 	write(t, filepath.Join(root, "big"), data)
@@ -86,6 +85,9 @@ func TestPrivateTables(t *testing.T) {
 
 	// Taken; refused as a seccomp filter would; a process holding more
 	// descriptors than are worth copying.
+	unshare, most := unshareFiles, maxCopies
+	restore := func() { unshareFiles, maxCopies = unshare, most }
+	t.Cleanup(restore)
 	for _, why := range []string{"", "refused", "crowded"} {
 		shared := why != ""
 		switch why {
@@ -98,8 +100,7 @@ func TestPrivateTables(t *testing.T) {
 		for tries := 0; !shared && !s.private && tries < 50; tries++ {
 			s, n, err = run() // the worker started on m0, which keeps the shared table
 		}
-		unshareFiles = func() error { return syscall.Unshare(syscall.CLONE_FILES) }
-		maxCopies = 256
+		restore()
 		if s.private == shared {
 			t.Fatalf("%q: the worker took a table of its own: %v", why, s.private)
 		}
@@ -175,8 +176,7 @@ func pollerInThreadTable(t *testing.T) bool {
 // opened now. A goroutine ending locked to m0 would park
 // m0 for good with its private table (and the root's directory open in it).
 func TestNoThreadKeepsItsTable(t *testing.T) {
-	defer func(m int64) { privateTableMin = m }(privateTableMin)
-	privateTableMin = 0
+	setPrivateTableMin(t, 0)
 	root := t.TempDir()
 	var m strings.Builder
 	for i := range 64 {

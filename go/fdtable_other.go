@@ -5,6 +5,5 @@ package checksig
 // Workers share the process's descriptor table here (fdtable_linux.go says
 // why they do not on Linux).
 
-func tableToKeep(fileOpener) (int, bool) { return -1, false }
-func ensurePoller() bool                 { return false }
-func privateTable(int) bool              { return false }
+func tablesWorthTaking() bool { return false }
+func privateTable(int)        {}

@@ -33,8 +33,8 @@ import (
 // mmapMin is the size from which a file is mapped: below it read(2) into the
 // worker's buffer is cheaper than mmap, fault and munmap (measured: equal
 // around 64-256 KiB, mapping ~18% cheaper at 1 MiB). A variable so tests
-// can send every file through the mapped path; at least 1 (an empty file
-// cannot be mapped).
+// can send every file through the mapped path; keep it at least 1 (an empty
+// file maps nothing: hashMapped would only fstat it).
 var mmapMin int64 = 512 << 10
 
 // mapWindow is how much of a file is mapped at once.

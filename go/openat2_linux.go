@@ -81,6 +81,8 @@ func (o *beneathOpener) openat2(name string, flags int) (int, error) {
 
 func (o *beneathOpener) close() error { return syscall.Close(o.dirfd) }
 
+func (o *beneathOpener) plainFDs() (int, bool) { return o.dirfd, true }
+
 func (o *beneathOpener) open(name string) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
 		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}

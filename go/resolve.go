@@ -58,6 +58,12 @@ type fileOpener interface {
 	// above, and returns it with its size.
 	open(name string) (readCloser, int64, error)
 	close() error
+	// plainFDs reports whether the files open returns are plain
+	// descriptors (no *os.File, whose finalizer could close its number
+	// later), which lets workers take descriptor tables of their own
+	// (fdtable_linux.go), and a descriptor of the opener's own that they
+	// must keep (-1: none).
+	plainFDs() (keep int, ok bool)
 }
 
 type rootOpener struct{ root *os.Root }
@@ -71,6 +77,8 @@ func openRoot(dir string) (*rootOpener, error) {
 }
 
 func (o *rootOpener) close() error { return o.root.Close() }
+
+func (o *rootOpener) plainFDs() (int, bool) { return -1, false }
 
 func (o *rootOpener) open(name string) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
@@ -114,6 +122,8 @@ func classify(name string, err error) error {
 type plainOpener struct{}
 
 func (plainOpener) close() error { return nil }
+
+func (plainOpener) plainFDs() (int, bool) { return -1, true }
 
 func (plainOpener) open(name string) (readCloser, int64, error) { return openPlain(name) }
 
@@ -162,4 +172,7 @@ func (o joinedOpener) path(name string) string {
 }
 
 func (o joinedOpener) open(name string) (readCloser, int64, error) { return openPlain(o.path(name)) }
-func (joinedOpener) close() error                                  { return nil }
+
+func (joinedOpener) close() error { return nil }
+
+func (joinedOpener) plainFDs() (int, bool) { return -1, true }

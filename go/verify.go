@@ -175,10 +175,6 @@ type Job struct {
 	nextQueued   atomic.Int64
 	wg           sync.WaitGroup // every goroutine the job started
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
-	// Whether the workers may take descriptor tables of their own, keeping
-	// keepFD, and whether they do (fdtable_linux.go).
-	tablesOK, privateTables bool
-	keepFD                  int
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -267,13 +263,11 @@ func Start(req Request) (*Job, error) {
 			return nil, err
 		}
 		j.open = o
-		j.keepFD, j.tablesOK = tableToKeep(o) // a test's wrapper passes o's files on
 		if wrapOpener != nil {
 			j.open = wrapOpener(o)
 		}
 	case KindDigest:
 		j.open = plainOpener{}
-		j.keepFD, j.tablesOK = tableToKeep(j.open)
 	}
 	liveJobs.Add(1)
 	j.goSafe(j.enumerate, nil)
@@ -568,12 +562,13 @@ func (j *Job) Attach(c Columns) error {
 	j.names = arena{} // the path column holds the names from now on
 	j.setPhaseLocked(PhaseRunning)
 	workers := min(j.req.Workers, max(n, 1))
-	j.privateTables = j.tablesOK && j.toHash >= privateTableMin && ensurePoller()
+	keep, plain := j.open.plainFDs()
+	private := plain && j.toHash >= privateTableMin && tablesWorthTaking()
 	var running sync.WaitGroup
 	running.Add(workers)
 	j.scanned.Add(workers)
-	for range workers {
-		j.goSafe(func() error { j.work(); return nil }, running.Done)
+	for w := range workers {
+		j.goSafe(func() error { j.work(w, private, keep); return nil }, running.Done)
 	}
 	j.wg.Add(1)
 	go func() {

@@ -34,6 +34,13 @@ func verifyTree(t *testing.T, root, manifest string, workers int) (Columns, []Wa
 	return Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: workers})
 }
 
+// setPrivateTableMin sets privateTableMin for the rest of the test.
+func setPrivateTableMin(tb testing.TB, n int64) {
+	old := privateTableMin
+	privateTableMin = n
+	tb.Cleanup(func() { privateTableMin = old })
+}
+
 // startAttached starts a job, waits until it is ready and attaches fresh
 // columns: the job is running when it returns.
 func startAttached(t *testing.T, req Request) *Job {
