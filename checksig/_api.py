@@ -166,8 +166,7 @@ def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str
     # The first row that is not ok: the length of the leading run of ok bytes.
     i = len(statuses) - len(statuses.lstrip(bytes([_native.ST_OK])))
     if i < len(statuses):
-        st = statuses[i]
-        status = _native.STATUSES[st] if st < len(_native.STATUSES) else str(st)
+        status = _native.status_name(statuses[i])
         raise _row_error(os.fsdecode(paths[i]), status, columns["errnum"][i])
     width, stride = _native.DIGEST_SIZES[alg], columns.width
     if not stride:  # no digest column: an empty job (range() refuses a 0 step)

@@ -407,10 +407,6 @@ def _spool_stdin(path: str) -> None:
             out.write(line)
 
 
-#: Rows _CheckRun._rows turns into Python values at a time.
-_BATCH = 1 << 16
-
-
 class _CheckRun:
     """One ``checksig check``: the GNU-shaped rendering of a Report."""
 
@@ -519,39 +515,6 @@ class _CheckRun:
         }
         self.io.out(json.dumps(doc).encode() + b"\n")
 
-    def _rows(self, report: Any, index: list[int] | None = None) -> Any:
-        """(i, raw name, status, errnum, line, algorithm, size) for the rows
-        in ``index`` (ascending row numbers; every row by default), in
-        manifest order, without Row objects and without numpy.
-
-        The columns are turned into Python values a batch of _BATCH rows at
-        a time, so a million-row report never has a Python object per row.
-        """
-        import checksig
-
-        c = report._raw_columns()  # flat memoryviews of the engine's columns
-        statuses = checksig.STATUSES
-        paths, offsets = c["paths"], c["path_offsets"]
-        cols = [c["status"], c["errnum"], c["line"], c["algorithm"], c["size"]]
-        total = len(report) if index is None else len(index)
-        for lo in range(0, total, _BATCH):
-            hi = min(lo + _BATCH, total)
-            if index is None:
-                numbers: Any = range(lo, hi)
-                starts = offsets[lo:hi].tolist()
-                ends = offsets[lo + 1 : hi + 1].tolist()
-                codes, errnums, lines, algs, sizes = (col[lo:hi].tolist() for col in cols)
-            else:
-                numbers = index[lo:hi]
-                starts = [offsets[i] for i in numbers]
-                ends = [offsets[i + 1] for i in numbers]
-                codes, errnums, lines, algs, sizes = ([col[i] for i in numbers] for col in cols)
-            for k, i in enumerate(numbers):
-                code = codes[k]
-                status = statuses[code] if code < len(statuses) else "pending"
-                raw = paths[starts[k] : ends[k]].tobytes()
-                yield i, raw, status, errnums[k], lines[k], algs[k], sizes[k]
-
     @staticmethod
     def _rows_with(report: Any, wanted: Callable[[int], bool]) -> list[int]:
         """The row numbers whose status code is ``wanted``, in order."""
@@ -585,9 +548,9 @@ class _CheckRun:
             ok = checksig.STATUSES.index("ok")
             not_ok = self._rows_with(report, lambda code: code != ok)
             matched = len(not_ok) < len(report)
-            rows = self._rows(report, not_ok)
+            rows = report._raw_rows(not_ok)
         else:
-            rows = self._rows(report)
+            rows = report._raw_rows()
         for _, raw, status, errnum, line, _, _ in rows:
             while w < len(pending_warnings) and line and pending_warnings[w][0] < line:
                 self._improper(pending_warnings[w][0])

@@ -78,6 +78,21 @@ STATUSES = (
 ST_PENDING, ST_OK, ST_MISMATCH, ST_MISSING, ST_UNREADABLE = 0, 1, 2, 3, 4
 ST_NOT_REGULAR, ST_OUTSIDE_ROOT, ST_EXTRA, ST_CHANGED = 5, 6, 7, 8
 
+
+def status_name(code: int) -> str:
+    """A status code's name; ``unknown(N)`` for a code this version does not know."""
+    return STATUSES[code] if code < len(STATUSES) else f"unknown({code})"
+
+
+def digest_hex(column: Any, i: int, stride: int, alg: int) -> str:
+    """Row i's digest in hex, from a flat digest column (row i starts at i * stride):
+    as many bytes as algorithm ``alg`` makes, none (``""``) for no or an unknown
+    algorithm."""
+    n = DIGEST_SIZES[alg] if alg < len(DIGEST_SIZES) else 0
+    start = i * stride
+    return column[start : start + min(n, stride)].hex()
+
+
 JOB_VERIFY = 1
 JOB_DIGEST = 2
 JOB_MAKE = 3

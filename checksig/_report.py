@@ -16,7 +16,18 @@ import os
 
 from ._feedback import human_bytes, human_seconds
 from ._lazy import _LazyModule, np
-from ._native import ALGORITHMS, DIGEST_SIZES, STATUSES, Buffers
+from ._native import (
+    ALGORITHMS,
+    DIGEST_SIZES,
+    ST_EXTRA,
+    ST_MISMATCH,
+    ST_MISSING,
+    ST_OK,
+    STATUSES,
+    Buffers,
+    digest_hex,
+    status_name,
+)
 
 # No typing or pathlib at run time: a blocking call's report is made in every
 # CLI run and script, and those modules cost a fresh process ~10 ms each (see
@@ -55,15 +66,11 @@ def _row_class() -> type[Row]:
     return _Row
 
 
-_ST_OK = STATUSES.index("ok")
-_ST_MISSING = STATUSES.index("missing")
-_ST_MISMATCH = STATUSES.index("mismatch")
-_ST_EXTRA = STATUSES.index("extra")
 # Statuses whose actual digest was computed.
-_HASHED = (STATUSES.index("ok"), STATUSES.index("mismatch"))
+_HASHED = (ST_OK, ST_MISMATCH)
 # Status byte -> 1 for a failing row, else 0 (bytes.translate tables).
-_FAILING = bytes(int(code != _ST_OK) for code in range(256))
-_FAILING_IGNORE_MISSING = bytes(int(code not in (_ST_OK, _ST_MISSING)) for code in range(256))
+_FAILING = bytes(int(code != ST_OK) for code in range(256))
+_FAILING_IGNORE_MISSING = bytes(int(code not in (ST_OK, ST_MISSING)) for code in range(256))
 
 #: How many failures str() lists before "... and N more".
 STR_MAX_FAILURES = 100
@@ -85,19 +92,6 @@ _REASONS = {
     "changed": "file changed as we read it",
     "pending": "not checked (the run was interrupted)",
 }
-
-
-def _index(index: Any) -> int:
-    """operator.index, imported only for indices that are not ints (numpy's)."""
-    import operator
-
-    return operator.index(index)
-
-
-def _hex(column: memoryview, i: int, width: int, alg: int) -> str:
-    """Row i's digest in a flat (rows * width) digest column, in hex."""
-    start = i * width
-    return column[start : start + min(DIGEST_SIZES[alg], width)].hex()
 
 
 class Report:
@@ -264,14 +258,14 @@ class Report:
         errnum = c["errnum"][i]
         width = c.width
         expected = None
-        if self._has_expected and alg and st != _ST_EXTRA and width:
-            expected = _hex(c["expected"], i, width, alg)
+        if self._has_expected and st != ST_EXTRA:
+            expected = digest_hex(c["expected"], i, width, alg) or None
         actual = None
-        if st in _HASHED and alg and width:
-            actual = _hex(c["actual"], i, width, alg)
+        if st in _HASHED:
+            actual = digest_hex(c["actual"], i, width, alg) or None
         return (_Row or _row_class())(
             path=self._path(i, c),
-            status=STATUSES[st] if st < len(STATUSES) else f"unknown({st})",
+            status=status_name(st),
             size=size if size >= 0 else None,
             expected=expected,
             actual=actual,
@@ -291,14 +285,13 @@ class Report:
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
         """Row ``index`` (negative counts from the end), or a list for a slice."""
         c = self._raw_columns()
-        n = c.rows
+        rows = range(c.rows)  # its indexing: slices, negatives, __index__, bounds
         if isinstance(index, slice):
-            return [self._row(i, c) for i in range(*index.indices(n))]
-        i = index if type(index) is int else _index(index)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"report row {index} out of range ({n} rows)")
+            return [self._row(i, c) for i in rows[index]]
+        try:
+            i = rows[index]
+        except IndexError:
+            raise IndexError(f"report row {index} out of range ({c.rows} rows)") from None
         return self._row(i, c)
 
     def __iter__(self) -> Iterator[Row]:
@@ -328,7 +321,7 @@ class Report:
     def ok(self) -> bool:
         """True when every row is ok ("missing" allowed with ignore_missing)."""
         st = self._raw_columns()["status"].tobytes()
-        good = st.count(_ST_OK) + (st.count(_ST_MISSING) if self.ignore_missing else 0)
+        good = st.count(ST_OK) + (st.count(ST_MISSING) if self.ignore_missing else 0)
         return good == len(st)
 
     @property
@@ -491,45 +484,62 @@ class Report:
             "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],
         }
 
+    def _raw_rows(
+        self, index: list[int] | None = None
+    ) -> Iterator[tuple[int, bytes, str, int, int, int, int]]:
+        """(i, raw name, status, errnum, line, algorithm code, size) for the rows
+        in ``index`` (ascending row numbers; every row by default), in manifest
+        order, without Row objects and without numpy: the columns are turned
+        into Python values a batch of _BATCH rows at a time, so a million-row
+        report never has a Python object per row at once.
+        """
+        c = self._raw_columns()
+        paths, offsets = c["paths"], c["path_offsets"]
+        cols = (c["status"], c["errnum"], c["line"], c["algorithm"], c["size"])
+        total = c.rows if index is None else len(index)
+        for lo in range(0, total, _BATCH):
+            hi = min(lo + _BATCH, total)
+            if index is None:
+                numbers: Any = range(lo, hi)
+                bounds = offsets[lo : hi + 1].tolist()
+                starts, ends = bounds[:-1], bounds[1:]
+                codes, errnums, lines, algs, sizes = (col[lo:hi].tolist() for col in cols)
+            else:
+                numbers = index[lo:hi]
+                starts = [offsets[i] for i in numbers]
+                ends = [offsets[i + 1] for i in numbers]
+                codes, errnums, lines, algs, sizes = ([col[i] for i in numbers] for col in cols)
+            for k, i in enumerate(numbers):
+                raw = paths[starts[k] : ends[k]].tobytes()
+                yield i, raw, status_name(codes[k]), errnums[k], lines[k], algs[k], sizes[k]
+
     def _entries(self) -> Iterator[dict[str, Any]]:
         """The ``checksig.report/1`` entries (see :meth:`to_dict`), one dict per
         row in manifest order: what ``to_dict`` lists and ``checksig check
-        --json`` writes as it goes. Read from the raw columns a batch of rows
-        at a time: no numpy, no Row, no Python value per row beyond its dict.
+        --json`` writes as it goes (from :meth:`_raw_rows`: no numpy, no Row).
         """
         c = self._raw_columns()
-        stride = c.width  # expected and actual are flat: row i starts at i * stride
-        paths, offsets = c["paths"], c["path_offsets"]
+        stride = c.width
         expected, actual = c["expected"], c["actual"]
-        cols = (c["status"], c["algorithm"], c["errnum"], c["line"], c["size"])
         has_expected, reason = self._has_expected, self._reason
-        n = c.rows
-        for lo in range(0, n, _BATCH):
-            hi = min(lo + _BATCH, n)
-            bounds = offsets[lo : hi + 1].tolist()
-            codes, algs, errnums, lines, sizes = (col[lo:hi].tolist() for col in cols)
-            for k, st in enumerate(codes):
-                status = STATUSES[st] if st < len(STATUSES) else f"unknown({st})"
-                raw = paths[bounds[k] : bounds[k + 1]].tobytes()
-                try:
-                    entry: dict[str, Any] = {"path": raw.decode("utf-8")}
-                except UnicodeDecodeError:
-                    entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
-                alg = algs[k]
-                width = min(DIGEST_SIZES[alg] if alg < len(DIGEST_SIZES) else 0, stride)
-                at = (lo + k) * stride
-                entry.update(
-                    line=lines[k] or None,
-                    status=status,
-                    algorithm=ALGORITHMS[alg] if width else None,
-                    expected=expected[at : at + width].hex()
-                    if has_expected and width and st != _ST_EXTRA
-                    else None,
-                    actual=actual[at : at + width].hex() if width and st in _HASHED else None,
-                    size=sizes[k] if sizes[k] >= 0 else None,
-                    reason=reason(errnums[k], status),
-                )
-                yield entry
+        for i, raw, status, errnum, line, alg, size in self._raw_rows():
+            try:
+                entry: dict[str, Any] = {"path": raw.decode("utf-8")}
+            except UnicodeDecodeError:
+                entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
+            hashed = status in ("ok", "mismatch")
+            entry.update(
+                line=line or None,
+                status=status,
+                algorithm=ALGORITHMS[alg] if 0 < alg < len(ALGORITHMS) and stride else None,
+                expected=digest_hex(expected, i, stride, alg) or None
+                if has_expected and status != "extra"
+                else None,
+                actual=digest_hex(actual, i, stride, alg) or None if hashed else None,
+                size=size if size >= 0 else None,
+                reason=reason(errnum, status),
+            )
+            yield entry
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The report as ``checksig.report/1`` JSON text (see :meth:`to_dict`).
@@ -565,7 +575,7 @@ class Report:
         lengths = np.zeros(256, dtype=np.int64)
         lengths[: len(DIGEST_SIZES)] = DIGEST_SIZES
         has_digest = known & (alg != 0)
-        expected_len = np.where(has_digest & (st != _ST_EXTRA), lengths[alg], 0)
+        expected_len = np.where(has_digest & (st != ST_EXTRA), lengths[alg], 0)
         if not self._has_expected:
             expected_len[:] = 0
         actual_len = np.where(has_digest & np.isin(st, _HASHED), lengths[alg], 0)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from gnu_trees import GNU_ENV, TIMEOUT, Result, run_checksig_subprocess
 
-from checksig import _cli
+from checksig import _cli, _report
 
 
 @contextlib.contextmanager
@@ -329,7 +329,7 @@ def test_check_renders_in_batches(tree: Path, monkeypatch: pytest.MonkeyPatch) -
 
     modes = [(), ("--quiet",), ("--status",), ("--warn",), ("--json",), ("--ignore-missing",)]
     whole = [check(*mode) for mode in modes]
-    monkeypatch.setattr(_cli, "_BATCH", 2)
+    monkeypatch.setattr(_report, "_BATCH", 2)  # the rows the CLI reads, a batch at a time
     assert [check(*mode) for mode in modes] == whole
     status, out, err = whole[1]
     assert (status, out.count(b"FAILED"), err.count(b"No such file")) == (1, 6, 5)

@@ -411,6 +411,18 @@ def test_entries_agree_with_rows_across_batches(
     assert doc["summary"]["could_not_be_read"] == 0
 
 
+def test_codes_this_version_does_not_know_read_the_same_everywhere(mixed: Path) -> None:
+    # Columns written by a newer engine (or by hand): a row, to_dict and the CLI's
+    # batches name an unknown status alike and show no digest for an unknown algorithm.
+    report = checksig.verify(mixed)
+    report.columns["status"][3] = 99
+    report.columns["algorithm"][3] = 9
+    row, entry = report[3], report.to_dict()["entries"][3]
+    assert row.status == entry["status"] == "unknown(99)"
+    assert row.expected is entry["expected"] is None and entry["algorithm"] is None
+    assert [r[2] for r in report._raw_rows([3])] == ["unknown(99)"]
+
+
 def test_to_json_undecodable_name(tmp_path: Path) -> None:
     raw = b"caf\xe9"
     (tmp_path / os.fsdecode(raw)).write_bytes(b"x")
