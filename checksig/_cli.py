@@ -21,7 +21,7 @@ import sys
 import time
 import unicodedata
 
-from ._feedback import Listener, human_bytes
+from ._feedback import Listener, _stderr_is_a_terminal, human_bytes
 from ._lazy import _LazyModule
 
 # What only some runs need is imported on first use (a plain `checksig check`
@@ -327,12 +327,7 @@ class _Progress(Listener):
 
 
 def _progress_enabled(choice: bool | None) -> bool:
-    if choice is not None:
-        return choice
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return _stderr_is_a_terminal() if choice is None else choice
 
 
 # --- check ---------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ __all__ = ["Listener", "Reporter", "Snapshot", "human_bytes", "human_seconds"]
 AUTO_DELAY = 0.5
 
 
+#: A counter's place in a poll's counters tuple, by its 0.1 dict key.
+_FIELD = {name: i for i, name in enumerate(_native.PROGRESS_FIELDS)}
+
+
 class Snapshot:
     """One poll of a job: its CHECKSIG_P_* counters and times, as read.
 
@@ -61,7 +65,10 @@ class Snapshot:
 
     def get(self, key: str, default: Any = None) -> Any:
         """As ``Progress.get``: the checksig 0.1 progress dict's value for key."""
-        return _native.progress_dict(self.counters).get(key, default)
+        if key == "phase":
+            return self.phase
+        i = _FIELD.get(key)
+        return default if i is None else self.counters[i]
 
     def progress(self) -> Progress:
         """This poll as the public :class:`checksig.Progress` (made once)."""
@@ -159,7 +166,9 @@ class Reporter:
 
     def __init__(self, progress: ProgressArg, desc: str) -> None:
         check_progress_arg(progress)
-        self._callback: Callable[[Progress], Any] | None = None
+        # Called with a Progress, or with the Snapshot itself for a Listener.
+        self._callback: Callable[[Any], Any] | None = None
+        self._wants_snapshots = False
         self._tqdm: Any = None
         self._bar: Any = None
         self._delay = 0.0
@@ -183,6 +192,7 @@ class Reporter:
             self._tqdm = tqdm
         elif callable(progress):
             self._callback = progress
+            self._wants_snapshots = isinstance(progress, Listener)
 
     @property
     def active(self) -> bool:
@@ -190,7 +200,7 @@ class Reporter:
 
     def __call__(self, snap: Snapshot) -> None:
         if self._callback is not None:
-            self._callback(snap if isinstance(self._callback, Listener) else snap.progress())
+            self._callback(snap if self._wants_snapshots else snap.progress())
         elif self._tqdm is not None:
             with self._lock:
                 self._update_bar(snap)

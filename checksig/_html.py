@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 
 from ._feedback import human_bytes, human_seconds
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from ._report import Report
 

@@ -3,9 +3,9 @@
 Who drives a job
 ----------------
 The engine runs by itself, in Go: once started, a job enumerates its work
-(reads the manifest or walks the tree), stops in
-PH_READY until Python hands it the result columns, then hashes on its own
-goroutines until PH_DONE. Python never runs in between except to look.
+(reads the manifest or walks the tree), stops in PH_READY until Python hands
+it the result columns, then hashes on its own goroutines until PH_DONE.
+Python never runs in between except to look.
 
 Two kinds of Python code look at a job:
 
@@ -123,15 +123,11 @@ class _Watcher:
     """
 
     def __init__(self) -> None:
-        self._cond: threading.Condition | None = None  # made with the thread
+        self._cond = threading.Condition()
         self._jobs: dict[_native._Job, _Stamps] = {}
         self._thread: threading.Thread | None = None
 
     def add(self, job: _native._Job, stamps: _Stamps) -> None:
-        if self._cond is None:
-            with _watcher_lock:
-                if self._cond is None:
-                    self._cond = threading.Condition()
         with self._cond:
             self._jobs[job] = stamps
             if self._thread is None or not self._thread.is_alive():
@@ -155,7 +151,6 @@ class _Watcher:
             pass
         entered.set()
         cond = self._cond
-        assert cond is not None  # made before this thread
         while True:
             with cond:
                 while not self._jobs:
@@ -183,17 +178,27 @@ class _Watcher:
             jobs = job = stamps = None  # hold no job while asleep
             time.sleep(WATCH_ENUM_SECONDS if enumerating else WATCH_RUN_SECONDS)
 
-    def _after_fork_in_child(self) -> None:
-        # The thread does not exist in a child, and the engine refuses to run there.
-        global _watcher_lock
-        _watcher_lock = _thread.allocate_lock()
-        self._cond = None
-        self._jobs = {}
-        self._thread = None
+
+# Made by the first job that is watched, and threading with it: blocking calls
+# never need either.
+_watcher: _Watcher | None = None
+_watcher_lock = _thread.allocate_lock()
 
 
-_watcher_lock = _thread.allocate_lock()  # guards the making of _watcher._cond
-_watcher = _Watcher()
+def _watch(job: _native._Job, stamps: _Stamps) -> None:
+    global _watcher
+    with _watcher_lock:
+        if _watcher is None:
+            _watcher = _Watcher()
+    _watcher.add(job, stamps)
+
+
+def _after_fork_in_child() -> None:
+    # The watcher's thread does not exist in a child, and the engine refuses
+    # to run there; a lock held at the fork would stay held.
+    global _watcher, _watcher_lock
+    _watcher, _watcher_lock = None, _thread.allocate_lock()
+
 
 # Jobs made inside `with blocking():` are not given to the watcher: the
 # blocking API calls result() at once, which attaches and observes the job
@@ -214,7 +219,7 @@ class blocking:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_watcher._after_fork_in_child)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 _MISSING = object()
@@ -280,7 +285,7 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
         self._closing = False
         self._stamps = _Stamps()
         if not getattr(_blocking, "on", False):
-            _watcher.add(native, self._stamps)
+            _watch(native, self._stamps)
 
     # -- observing
 

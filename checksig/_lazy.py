@@ -4,12 +4,12 @@
 :func:`checksig.file_digest` needs no numpy, and importing numpy (with its
 BLAS threads) costs tens of milliseconds, more than the call itself. Batch
 calls need none either (the engine fills raw buffers, ``_native.Buffers``):
-numpy is imported once something asks for a report's numpy columns or a
-conversion (``to_pandas``, ``to_dict``). ``_api``, ``_report`` and ``_cli``
-reach the modules they need only sometimes (``_jobs``, ``_feedback``,
-``_report``, ``_html``, pathlib, json, shutil, tempfile) through the same
-proxy; each attribute lookup through it costs ~1 us, so a loop binds what it
-uses once.
+numpy is imported once something asks for a report's numpy columns or
+``to_pandas`` (``to_dict`` and ``to_json`` read the raw buffers). ``_api``,
+``_report``, ``_jobs`` and ``_cli`` reach the modules they need only sometimes
+(``_jobs``, ``_feedback``, ``_report``, ``_html``, pathlib, threading, json,
+shutil, tempfile) through the same proxy; each attribute lookup through it
+costs ~1 us, so a loop binds what it uses once.
 """
 
 from __future__ import annotations

@@ -390,16 +390,17 @@ class Report:
     def __str__(self) -> str:
         head = self._title()
         timing = self._timing()
+        display_name = _html.display_name  # once: a lazy module costs ~1 us a lookup
         lines = [f"{head}: {self._summary()}" + (f"; {timing}" if timing else "")]
         if self.ok:
             ignored = " (missing files ignored)" if self.counts()["missing"] else ""
             lines.append("all entries ok" + ignored)
         else:
-            bad = self._failing_rows()
+            bad, c = self._failing_rows(), self._raw_columns()
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
-                r = self._row(i)
-                lines.append(f"  {_html.display_name(r.path)}: {r.describe()}")
+                r = self._row(i, c)
+                lines.append(f"  {display_name(r.path)}: {r.describe()}")
             if len(bad) > STR_MAX_FAILURES:
                 lines.append(
                     f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
@@ -408,7 +409,7 @@ class Report:
         if self.warnings:
             lines.append(f"{len(self.warnings)} malformed manifest line(s) skipped:")
             shown = self.warnings[:STR_MAX_FAILURES]
-            lines += [f"  line {line}: {_html.display_name(msg)}" for line, msg in shown]
+            lines += [f"  line {line}: {display_name(msg)}" for line, msg in shown]
             if len(self.warnings) > len(shown):
                 lines.append(f"  \u2026 and {len(self.warnings) - len(shown)} more")
         return "\n".join(lines)
