@@ -7,8 +7,10 @@
 Every tool runs as a whole fresh process (start-up, imports and exit count), on a
 warm page cache, interleaved round-robin within each repetition (the starting tool
 rotates), and the median of the repetitions is reported. The hashing limit is
-measured in the same run, inside the same round-robin. Nothing here asserts a
-timing: targets are reported as met or missed. See benchmarks/README.md.
+measured in the same run, inside the same round-robin. Python children run in a
+venv in DATA_DIR into which checksig is pip-installed from this tree (or with
+--python as it is). Nothing here asserts a timing: targets are reported as met
+or missed. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import json
 import os
 import platform
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
@@ -260,7 +261,6 @@ class Tools:
         else:
             candidates = [[str(script)]] if script.exists() else []
             candidates.append([PY, "-m", "checksig"])
-        why = "(not found)"
         for argv in candidates:
             r = subprocess.run([*argv, "check", "--help"], capture_output=True, text=True)
             if r.returncode == 0:
@@ -509,7 +509,10 @@ def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log) -> dict:
     med = {w: statistics.median(v) for w, v in samples.items()}
     # The slowest quarter of a worker count's runs begins at its upper quartile of
     # seconds: "slower than N workers" is read against it (see targets()).
-    q3 = {w: statistics.quantiles(v, n=4)[2] if len(v) > 1 else v[0] for w, v in samples.items()}
+    q3 = {
+        w: statistics.quantiles(v, n=4, method="inclusive")[2] if len(v) > 1 else v[0]
+        for w, v in samples.items()
+    }
     rows = [
         {
             "workers": w,
@@ -560,13 +563,10 @@ def machine_facts(data_dir: Path) -> dict:
         "sha_ni": "sha_ni" in flags,
         "mem_total": mem,
         "kernel": platform.release(),
-        "python": subprocess.run(
-            [PY, "-c", "import platform; print(platform.python_version())"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip(),
+        "python": cmd(PY, "-c", "import platform; print(platform.python_version())"),
         "python_executable": PY,
-        "openssl": ssl.OPENSSL_VERSION,
+        # The measured interpreter's, which py-threads and the limit probe hash with.
+        "openssl": cmd(PY, "-c", "import ssl; print(ssl.OPENSSL_VERSION)"),
         "coreutils": cmd("sha1sum", "--version"),
         "go": cmd("go", "version"),
         "checksig_lib_go": cmd("go", "version", lib) if lib else None,
@@ -765,8 +765,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument(
         "--cli",
-        help="CLI command prefix, e.g. 'python -m checksig' "
-        "(default: the checksig script beside python, else python -m checksig)",
+        help="CLI command prefix, e.g. '/path/to/python -m checksig', used instead "
+        "of the default: the checksig script beside the measured Python (the "
+        "venv's, or --python), else that Python's -m checksig",
     )
     ap.add_argument(
         "--no-extras", action="store_true", help="skip start-up, per-file and scaling measurements"
@@ -804,6 +805,11 @@ def main(argv=None) -> int:
         ]
     )
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Paths the user gave relative to where they ran this, resolved before the chdir.
+    if a.json:
+        a.json = a.json.resolve()
+    if a.python:
+        a.python = shutil.which(a.python) or os.path.abspath(a.python)
     # Every child inherits this working directory. Not the repository: `python -c`
     # puts the working directory first on sys.path, so a child started from the
     # repository would import the checkout's checksig, not the installed one.

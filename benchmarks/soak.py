@@ -54,6 +54,15 @@ def stop_when_running(p) -> None:
         raise Stop
 
 
+def cancelled_by_progress(call, *args, **kwargs) -> None:
+    """Run a blocking call with progress=stop_when_running: it must be cancelled."""
+    try:
+        call(*args, progress=stop_when_running, **kwargs)
+    except Stop:
+        return
+    raise AssertionError("a job finished before it was cancelled")
+
+
 def rss_kib() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -110,12 +119,8 @@ def many(root: Path, n: int) -> None:
     """n verifies of the many-file tree, every other one cancelled while it runs."""
     for i in range(n):
         if i % 2:
-            try:
-                checksig.verify(root, workers=2, progress=stop_when_running)
-            except Stop:
-                continue
-            raise AssertionError("a job finished before it was cancelled")
-        if not checksig.verify(root, workers=2 + i % 3).ok:
+            cancelled_by_progress(checksig.verify, root, workers=2)
+        elif not checksig.verify(root, workers=2 + i % 3).ok:
             raise AssertionError("the many-file tree did not verify")
 
 
@@ -139,14 +144,10 @@ def cancelled_job(base: Path, i: int) -> None:
             raise AssertionError("a cancelled job finished")
         finally:
             job.close()
-    try:
-        if kind % 2:
-            checksig.digest_files([base / "big"], progress=stop_when_running)
-        else:
-            checksig.verify(base, "big.sha1", workers=2, progress=stop_when_running)
-    except Stop:
-        return
-    raise AssertionError("a job finished before it was cancelled")
+    if kind % 2:
+        cancelled_by_progress(checksig.digest_files, [base / "big"])
+    else:
+        cancelled_by_progress(checksig.verify, base, "big.sha1", workers=2)
 
 
 def cycles(base: Path, blobs: dict[str, bytes], n: int, threads: int) -> list[str]:
@@ -253,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cycles", type=int, default=2000, help="verify/cancel cycles (2000)")
     p.add_argument("--threads", type=int, default=8, help="threads running the cycles (8)")
     p.add_argument(
-        "--many", type=int, default=200, help="verifies of a 5,000-file tree, half cancelled (200)"
+        "--many",
+        type=int,
+        default=200,
+        help=f"verifies of a {MANY_FILES:,}-file tree, half cancelled (200)",
     )
     p.add_argument(
         "--max-rss-growth", type=float, default=64, help="MiB of RSS growth allowed (64)"
