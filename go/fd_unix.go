@@ -43,21 +43,21 @@ func (f fdFile) Fd() uintptr { return uintptr(f) }
 // fdCheckRegular fstats fd and returns it as a file when it is a regular
 // file; otherwise it closes fd: FIFOs, devices, sockets and directories are
 // never read.
-func fdCheckRegular(fd int, name string) (readCloser, int64, error) {
+func fdCheckRegular[Name string | []byte](fd int, name Name) (readCloser, int64, error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
-		return nil, -1, &os.PathError{Op: "fstat", Path: name, Err: err}
+		return nil, -1, &os.PathError{Op: "fstat", Path: string(name), Err: err}
 	}
 	switch st.Mode & syscall.S_IFMT {
 	case syscall.S_IFREG:
 		return fdFile(fd), st.Size, nil
 	case syscall.S_IFDIR:
 		syscall.Close(fd)
-		return nil, -1, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+		return nil, -1, &os.PathError{Op: "read", Path: string(name), Err: syscall.EISDIR}
 	}
 	syscall.Close(fd)
-	return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	return nil, -1, &os.PathError{Op: "open", Path: string(name), Err: ErrNotRegular}
 }
 
 // openPlain opens a caller-given path, unconfined, never blocking and never

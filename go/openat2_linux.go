@@ -6,6 +6,7 @@ package checksig
 // which the syscall package does not wrap. Everything unsafe stays here.
 
 import (
+	"bytes"
 	"os"
 	"syscall"
 	"unsafe"
@@ -41,7 +42,7 @@ func openBeneath(dir string) (fileOpener, error) {
 	}
 	o := &beneathOpener{dirfd: fd, name: dir}
 	// Probe once: openat2(".") succeeds wherever the call exists and is allowed.
-	probe, err := o.openat2(".", oPath|syscall.O_CLOEXEC)
+	probe, err := openat2(fd, ".", oPath|syscall.O_CLOEXEC)
 	if err == syscall.ENOSYS || err == syscall.EPERM {
 		syscall.Close(fd)
 		return nil, nil
@@ -57,17 +58,30 @@ func openBeneath(dir string) (fileOpener, error) {
 // become ours.
 const readFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
 
-func (o *beneathOpener) openat2(name string, flags int) (int, error) {
-	p, err := syscall.BytePtrFromString(name)
-	if err != nil {
-		return -1, err
+// openat2 opens name relative to dirfd, confined beneath it. A name shorter
+// than 256 bytes is made NUL-terminated on the stack, so that opening a file
+// allocates nothing.
+func openat2[Name string | []byte](dirfd int, name Name, flags int) (int, error) {
+	var buf [256]byte
+	var p *byte
+	if len(name) < len(buf) {
+		copy(buf[:], name) // buf[len(name)] stays 0
+		if bytes.IndexByte(buf[:len(name)], 0) >= 0 {
+			return -1, syscall.EINVAL // as syscall.BytePtrFromString says
+		}
+		p = &buf[0]
+	} else {
+		var err error
+		if p, err = syscall.BytePtrFromString(string(name)); err != nil {
+			return -1, err
+		}
 	}
 	how := openHow{
 		flags:   uint64(flags),
 		resolve: resolveBeneath | resolveNoMagiclink,
 	}
 	for {
-		fd, _, e := syscall.Syscall6(sysOpenat2, uintptr(o.dirfd), uintptr(unsafe.Pointer(p)),
+		fd, _, e := syscall.Syscall6(sysOpenat2, uintptr(dirfd), uintptr(unsafe.Pointer(p)),
 			uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
 		if e == syscall.EINTR || e == syscall.EAGAIN {
 			continue // EAGAIN: a concurrent rename raced the lookup; retry
@@ -84,15 +98,25 @@ func (o *beneathOpener) close() error { return syscall.Close(o.dirfd) }
 func (o *beneathOpener) plainFDs() (int, bool) { return o.dirfd, true }
 
 func (o *beneathOpener) open(name string) (readCloser, int64, error) {
+	return openBeneathAt(o.dirfd, name)
+}
+
+func (o *beneathOpener) openBytes(name []byte) (readCloser, int64, error) {
+	return openBeneathAt(o.dirfd, name)
+}
+
+// openBeneathAt opens name for hashing, confined beneath dirfd. Only a
+// failure makes a string of the name.
+func openBeneathAt[Name string | []byte](dirfd int, name Name) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
-		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
+		return nil, -1, &os.PathError{Op: "open", Path: string(name), Err: ErrOutsideRoot}
 	}
-	fd, err := o.openat2(name, readFlags)
+	fd, err := openat2(dirfd, name, readFlags)
 	if err == syscall.EXDEV {
-		return nil, -1, &os.PathError{Op: "open", Path: name, Err: ErrOutsideRoot}
+		return nil, -1, &os.PathError{Op: "open", Path: string(name), Err: ErrOutsideRoot}
 	}
 	if err != nil {
-		return nil, -1, openError(name, err)
+		return nil, -1, openError(string(name), err)
 	}
 	return fdCheckRegular(fd, name)
 }

@@ -62,6 +62,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			j.scanned.Done()
 		}
 	}()
+	bo, _ := j.open.(bytesOpener)
 	var queued []queuedFile
 	var sized int64 // bytes of the files opened
 	chunk := j.scanChunk()
@@ -74,7 +75,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			if j.rows[i].preset != StatusPending {
 				continue
 			}
-			f, size, err := j.open.open(j.nameOf(&j.rows[i]))
+			f, size, err := j.openRow(bo, i)
 			if err == nil && size >= queueMin {
 				f.Close()
 				queued = append(queued, queuedFile{int32(i), size})
@@ -109,7 +110,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			return
 		}
 		i := int(j.queued[k].row)
-		f, size, err := j.open.open(j.nameOf(&j.rows[i]))
+		f, size, err := j.openRow(bo, i)
 		if !j.hashRow(h, i, f, size, err) {
 			return
 		}

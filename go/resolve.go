@@ -30,16 +30,18 @@ import (
 // backslash or a colon is an ordinary character: `C:\x` and `..\x` are
 // names of files inside the root, as GNU reads them too, and cannot reach
 // outside it (they are one path component).
-func lexicallyOutside(name string) bool {
-	if strings.HasPrefix(name, "/") {
+func lexicallyOutside[Name string | []byte](name Name) bool {
+	if len(name) > 0 && name[0] == '/' {
 		return true
 	}
-	for name != "" { // component by component, without allocating (once per file)
-		part, rest, _ := strings.Cut(name, "/")
-		if part == ".." {
-			return true
+	start := 0 // component by component, without allocating (once per file)
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '/' {
+			if i-start == 2 && name[start] == '.' && name[start+1] == '.' {
+				return true
+			}
+			start = i + 1
 		}
-		name = rest
 	}
 	return false
 }
@@ -64,6 +66,16 @@ type fileOpener interface {
 	// (fdtable_linux.go), and a descriptor of the opener's own that they
 	// must keep (-1: none).
 	plainFDs() (keep int, ok bool)
+}
+
+// A bytesOpener also opens a name given as bytes, allocating nothing: the
+// workers pass names straight from the path column. By name, a file costs
+// a string and a NUL-terminated copy of it, garbage for the collector
+// (measured: ~1% of the time on many small files). Openers that wrap
+// another (in tests) do not have it, so their open is always the one
+// called.
+type bytesOpener interface {
+	openBytes(name []byte) (readCloser, int64, error)
 }
 
 type rootOpener struct{ root *os.Root }

@@ -466,17 +466,27 @@ func addRow[Name string | []byte](j *Job, name Name, r row) {
 	j.rows = append(j.rows, r)
 }
 
-// nameOf returns r's name: from the arena before Attach, from the path
+// nameOf returns r's name as a string.
+func (j *Job) nameOf(r *row) string { return string(j.nameBytes(r)) }
+
+// nameBytes returns r's name: from the arena before Attach, from the path
 // column after.
-func (j *Job) nameOf(r *row) string {
+func (j *Job) nameBytes(r *row) []byte {
 	if !j.attached {
-		return string(j.names.get(r.off, r.n))
+		return j.names.get(r.off, r.n)
 	}
-	return string(j.cols.Paths[r.off : r.off+int64(r.n)])
+	return j.cols.Paths[r.off : r.off+int64(r.n)]
 }
 
-// nameBytes is nameOf without the copy, for comparisons before Attach.
-func (j *Job) nameBytes(r *row) []byte { return j.names.get(r.off, r.n) }
+// openRow opens row i's file: by the bytes of its name where the opener
+// takes them (bo not nil), else by its name as a string.
+func (j *Job) openRow(bo bytesOpener, i int) (readCloser, int64, error) {
+	r := &j.rows[i]
+	if bo != nil {
+		return bo.openBytes(j.nameBytes(r))
+	}
+	return j.open.open(j.nameOf(r))
+}
 
 // Poll waits up to timeout for the phase to change, then returns the
 // counters. A zero timeout returns at once.

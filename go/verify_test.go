@@ -411,6 +411,9 @@ func TestLexicallyOutside(t *testing.T) {
 		if got := lexicallyOutside(name); got != want {
 			t.Errorf("lexicallyOutside(%q) = %v, want %v", name, got, want)
 		}
+		if got := lexicallyOutside([]byte(name)); got != want {
+			t.Errorf("lexicallyOutside([]byte(%q)) = %v, want %v", name, got, want)
+		}
 	}
 	// It runs once per file: it must not allocate.
 	if n := testing.AllocsPerRun(100, func() { lexicallyOutside("data/2024/shard-00017.parquet") }); n != 0 {
