@@ -419,6 +419,10 @@ func TestLexicallyOutside(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { lexicallyOutside("data/2024/shard-00017.parquet") }); n != 0 {
 		t.Errorf("lexicallyOutside allocates %v times per call", n)
 	}
+	b := []byte("data/2024/shard-00017.parquet")
+	if n := testing.AllocsPerRun(100, func() { lexicallyOutside(b) }); n != 0 {
+		t.Errorf("lexicallyOutside([]byte) allocates %v times per call", n)
+	}
 }
 
 func TestDotAndSocketAreNotRegular(t *testing.T) {
