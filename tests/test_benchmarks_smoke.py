@@ -56,4 +56,8 @@ def test_benchmark_harness_smoke(tmp_path):
         assert "us_per_call" in data["per_file"]["checksig.file_digest"]
         assert [x["workers"] for x in data["scaling"]["rows"]][:2] == [1, 2]
     assert {t["target"] for t in data["targets"]}
+    if "checksig-api" not in data["tools"]["unavailable"]:
+        # The big-file targets are also read against the probe taken before each run.
+        big = [t for t in data["targets"] if t["goal"] == ">= 90%"]
+        assert len(big) == 3 and all(t["paired_openssl"] > 0 for t in big), big
     assert data["machine"]["nproc"] >= 1
