@@ -592,8 +592,12 @@ def machine_facts(data_dir: Path) -> dict:
     }
 
 
-def fmt(v, spec):
-    return "-" if v is None else format(v, spec)
+def fmt(v, spec: str, unit: str = "") -> str:
+    """v in spec, then unit; a missing value is "-" in the same width."""
+    if v is None:
+        width = int(spec[: len(spec) - len(spec.lstrip("0123456789"))] or 0)
+        return "-".rjust(width + len(unit))
+    return format(v, spec) + unit
 
 
 def table(rows: list[Row], limits: dict) -> str:
@@ -612,9 +616,10 @@ def table(rows: list[Row], limits: dict) -> str:
             f"{r.dataset:<8} {r.tool:<14} {fmt(r.median_s, '9.3f')} "
             f"{fmt(r.median_cpu_s, '7.2f')} {fmt(r.mb_s, '8.0f')} "
             f"{fmt(r.files_s, '10,.0f')} {fmt(r.peak_rss_mib, '8.1f')} "
-            f"{fmt(r.pct_limit, '6.0f')}% {fmt(r.pct_go, '4.0f')}% "
-            f"{fmt(r.vs.get('sha1sum'), '8.2f')}x "
-            f"{fmt(r.vs.get('sha1sum-split'), '7.2f')}x {fmt(r.vs.get('py-threads'), '7.2f')}x"
+            f"{fmt(r.pct_limit, '6.0f', '%')} {fmt(r.pct_go, '4.0f', '%')} "
+            f"{fmt(r.vs.get('sha1sum'), '8.2f', 'x')} "
+            f"{fmt(r.vs.get('sha1sum-split'), '7.2f', 'x')} "
+            f"{fmt(r.vs.get('py-threads'), '7.2f', 'x')}"
         )
     out.append("")
     out.append(
