@@ -17,10 +17,10 @@ type faultyOpener struct {
 	faults map[string]func(readCloser) readCloser
 }
 
-func (o faultyOpener) open(name string) (readCloser, int64, error) {
+func (o faultyOpener) open(name []byte) (readCloser, int64, error) {
 	f, size, err := o.fileOpener.open(name)
 	if err == nil {
-		if fault := o.faults[name]; fault != nil {
+		if fault := o.faults[string(name)]; fault != nil {
 			f = fault(f)
 		}
 	}
@@ -169,8 +169,8 @@ type recordingOpener struct {
 	order *[]string
 }
 
-func (o recordingOpener) open(name string) (readCloser, int64, error) {
-	*o.order = append(*o.order, name) // one worker: no race
+func (o recordingOpener) open(name []byte) (readCloser, int64, error) {
+	*o.order = append(*o.order, string(name)) // one worker: no race
 	return o.fileOpener.open(name)
 }
 
@@ -270,7 +270,7 @@ type panickyOpener struct {
 	opens *atomic.Int32
 }
 
-func (o panickyOpener) open(name string) (readCloser, int64, error) {
+func (o panickyOpener) open(name []byte) (readCloser, int64, error) {
 	if o.opens.Add(1) == o.n {
 		panic("open exploded")
 	}

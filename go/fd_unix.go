@@ -35,6 +35,25 @@ func (f fdFile) Read(p []byte) (int, error) {
 	}
 }
 
+// ReadAt reads with pread(2), leaving the descriptor's offset alone.
+func (f fdFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := syscall.Pread(int(f), p[n:], off+int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			return n, io.EOF
+		}
+		n += k
+	}
+	return n, nil
+}
+
 func (f fdFile) Close() error { return syscall.Close(int(f)) }
 
 // Fd returns the descriptor, for mapping (mmap_unix.go).

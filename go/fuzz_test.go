@@ -160,20 +160,7 @@ func FuzzConfinement(f *testing.F) {
 	syscall.Stat(filepath.Join(base, "secret"), &secret)
 	f.Fuzz(func(t *testing.T, name string) {
 		for _, o := range openers {
-			file, _, err := o.open(name)
-			if bo, ok := o.(bytesOpener); ok {
-				// The workers' way in: the same outcome as by name.
-				fileB, _, errB := bo.openBytes([]byte(name))
-				if (err == nil) != (errB == nil) || err != nil && err.Error() != errB.Error() {
-					t.Fatalf("%T: %q: open: %v, openBytes: %v", o, name, err, errB)
-				}
-				if fileB != nil {
-					if st, stB := fstat(t, file), fstat(t, fileB); st.Ino != stB.Ino || st.Dev != stB.Dev {
-						t.Fatalf("%T: %q: open and openBytes opened different files", o, name)
-					}
-					fileB.Close()
-				}
-			}
+			file, _, err := o.open([]byte(name))
 			if err != nil {
 				continue
 			}

@@ -92,7 +92,7 @@ func TestSwapRaceNeverOpensOutside(t *testing.T) {
 					defer wg.Done()
 					for time.Now().Before(deadline) && (flips.Load() < 5000 || opened.Load() < 100) {
 						for _, n := range []string{"flip", "d/f"} {
-							f, _, err := o.open(n)
+							f, _, err := o.open([]byte(n))
 							if err != nil {
 								if errors.Is(err, ErrOutsideRoot) {
 									refused.Add(1)
@@ -179,7 +179,7 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 		for _, n := range names {
 			done := make(chan error, 1)
 			go func() {
-				f, _, err := o.open(n)
+				f, _, err := o.open([]byte(n))
 				if err == nil {
 					f.Close()
 				}

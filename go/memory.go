@@ -60,27 +60,24 @@ const presizeRows = 1 << 20
 // digits (MD5), a space, a one-byte name.
 const minEntryLen = 34
 
-// countLines bounds the entries of the manifest at name, size bytes long:
+// countLines bounds the entries of the open manifest f, size bytes long:
 // its line count, and no more than size/minEntryLen+1 or presizeRows (where
 // it stops reading). Reading it twice costs a few milliseconds per million
 // lines; growing the rows as they come would cost their size again at the
-// peak. The bound is a capacity hint only: if the file changes in between,
-// the rows still grow.
-func countLines(name string, size int64) (int, error) {
+// peak. It reads at offsets, leaving f's own offset for the parse. The bound
+// is a capacity hint only: if the file changes in between, the rows still
+// grow.
+func countLines(f readCloser, size int64) (int, error) {
 	limit := min(size/minEntryLen+1, presizeRows)
-	if limit < 4096 {
-		return int(limit), nil // small: not worth a second read
+	ra, ok := f.(io.ReaderAt)
+	if limit < 4096 || !ok {
+		return int(limit), nil // small, not worth a second read; or not readable at offsets
 	}
-	f, _, err := openPlain(name)
-	if err != nil {
-		return 0, err
-	}
-	openFiles.add(0, 1)
-	defer func() { f.Close(); openFiles.add(0, -1) }()
+	r := io.NewSectionReader(ra, 0, size)
 	buf := make([]byte, 64<<10)
 	lines := int64(1) // a last line without a newline
 	for {
-		n, err := f.Read(buf)
+		n, err := r.Read(buf)
 		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
 		if err == io.EOF || lines >= limit {
 			break
@@ -95,8 +92,9 @@ func countLines(name string, size int64) (int, error) {
 // lowGCPercent is the GOGC that big jobs run with. At the default (100) the
 // heap may grow to twice what is live before a collection; the rows of a
 // million-entry job are tens of MiB, so that headroom alone would be tens
-// of MiB of garbage (a name string per open) held as resident memory. The
-// rows hold no pointers, so a collection costs little.
+// of MiB of garbage (a walk's names, a name per open on the os.Root path)
+// held as resident memory. The rows hold no pointers, so a collection costs
+// little.
 const lowGCPercent = 20
 
 var gcHold struct {

@@ -42,7 +42,7 @@ func openBeneath(dir string) (fileOpener, error) {
 	}
 	o := &beneathOpener{dirfd: fd, name: dir}
 	// Probe once: openat2(".") succeeds wherever the call exists and is allowed.
-	probe, err := openat2(fd, ".", oPath|syscall.O_CLOEXEC)
+	probe, err := openat2(fd, []byte("."), oPath|syscall.O_CLOEXEC)
 	if err == syscall.ENOSYS || err == syscall.EPERM {
 		syscall.Close(fd)
 		return nil, nil
@@ -61,7 +61,7 @@ const readFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | sys
 // openat2 opens name relative to dirfd, confined beneath it. A name shorter
 // than 256 bytes is made NUL-terminated on the stack, so that opening a file
 // allocates nothing.
-func openat2[Name string | []byte](dirfd int, name Name, flags int) (int, error) {
+func openat2(dirfd int, name []byte, flags int) (int, error) {
 	var buf [256]byte
 	var p *byte
 	if len(name) < len(buf) {
@@ -97,21 +97,12 @@ func (o *beneathOpener) close() error { return syscall.Close(o.dirfd) }
 
 func (o *beneathOpener) plainFDs() (int, bool) { return o.dirfd, true }
 
-func (o *beneathOpener) open(name string) (readCloser, int64, error) {
-	return openBeneathAt(o.dirfd, name)
-}
-
-func (o *beneathOpener) openBytes(name []byte) (readCloser, int64, error) {
-	return openBeneathAt(o.dirfd, name)
-}
-
-// openBeneathAt opens name for hashing, confined beneath dirfd. Only a
-// failure makes a string of the name.
-func openBeneathAt[Name string | []byte](dirfd int, name Name) (readCloser, int64, error) {
+// open opens name for hashing. Only a failure makes a string of the name.
+func (o *beneathOpener) open(name []byte) (readCloser, int64, error) {
 	if lexicallyOutside(name) {
 		return nil, -1, &os.PathError{Op: "open", Path: string(name), Err: ErrOutsideRoot}
 	}
-	fd, err := openat2(dirfd, name, readFlags)
+	fd, err := openat2(o.dirfd, name, readFlags)
 	if err == syscall.EXDEV {
 		return nil, -1, &os.PathError{Op: "open", Path: string(name), Err: ErrOutsideRoot}
 	}

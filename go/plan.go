@@ -9,15 +9,16 @@ import (
 // The workers' plan. Sizing every file before hashing (so that progress has
 // a byte total and the biggest files start first) would cost a stat per
 // file on top of the open: for many small files a sixth of the work
-// (measured, when the engine did so). Instead the workers scan the rows in manifest order, a chunk at a
-// time, and open each one: a file under queueMin is hashed there and then
-// (it takes at most a millisecond, so no tail can come of it); a bigger one
-// is closed and queued with the size the open found, and opened again when
-// its turn comes (kept open, a manifest of many big files would hold a
-// descriptor for each until the scan ends). When every worker has
-// finished scanning, the queue is sorted largest first and the workers hash
-// it, so the biggest files never start last and leave one core working
-// alone at the end. The byte total is known once the scan is over.
+// (measured, when the engine did so). Instead the workers scan the rows in
+// manifest order, a chunk at a time, and open each one: a file under
+// queueMin is hashed there and then (it takes at most a millisecond, so no
+// tail can come of it); a bigger one is closed and queued with the size the
+// open found, and opened again when its turn comes (kept open, a manifest
+// of many big files would hold a descriptor for each until the scan ends).
+// When every worker has finished scanning, the queue is sorted largest
+// first and the workers hash it, so the biggest files never start last and
+// leave one core working alone at the end. The byte total is known once
+// the scan is over.
 
 // queueMin is the size from which the scan queues a file instead of hashing
 // it at once. A variable so tests can queue every file.
@@ -62,7 +63,6 @@ func (j *Job) work(worker int, private bool, keep int) {
 			j.scanned.Done()
 		}
 	}()
-	bo, _ := j.open.(bytesOpener)
 	var queued []queuedFile
 	var sized int64 // bytes of the files opened
 	chunk := j.scanChunk()
@@ -75,7 +75,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			if j.rows[i].preset != StatusPending {
 				continue
 			}
-			f, size, err := j.openRow(bo, i)
+			f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
 			if err == nil && size >= queueMin {
 				f.Close()
 				queued = append(queued, queuedFile{int32(i), size})
@@ -110,7 +110,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			return
 		}
 		i := int(j.queued[k].row)
-		f, size, err := j.openRow(bo, i)
+		f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
 		if !j.hashRow(h, i, f, size, err) {
 			return
 		}

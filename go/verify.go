@@ -397,7 +397,7 @@ func (j *Job) parseManifest() error {
 	defer func() { f.Close(); openFiles.add(0, -1) }()
 	// Size the rows (and below, the digests) once from the line count, so
 	// a million-line manifest never holds a slice and its grown copy at once.
-	maxRows, err := countLines(j.req.Manifest, size)
+	maxRows, err := countLines(f, size)
 	if err != nil {
 		return err
 	}
@@ -476,16 +476,6 @@ func (j *Job) nameBytes(r *row) []byte {
 		return j.names.get(r.off, r.n)
 	}
 	return j.cols.Paths[r.off : r.off+int64(r.n)]
-}
-
-// openRow opens row i's file: by the bytes of its name where the opener
-// takes them (bo not nil), else by its name as a string.
-func (j *Job) openRow(bo bytesOpener, i int) (readCloser, int64, error) {
-	r := &j.rows[i]
-	if bo != nil {
-		return bo.openBytes(j.nameBytes(r))
-	}
-	return j.open.open(j.nameOf(r))
 }
 
 // Poll waits up to timeout for the phase to change, then returns the
