@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -339,9 +340,12 @@ def measure_go_limit(exe: str | None, secs: float) -> float | None:
     return float(r.stdout) if r.returncode == 0 else None
 
 
-def _paired_pct(nbytes: int, seconds: list[float], probes: list[float], cores: int) -> float | None:
-    """Median over repetitions of nbytes/seconds as a % of the probe x cores."""
-    pcts = [100 * nbytes / s / (p * cores) for s, p in zip(seconds, probes)]
+def _paired_pct(
+    nbytes: int, seconds: list[float], probes: Sequence[float | None], cores: int
+) -> float | None:
+    """Median over repetitions of nbytes/seconds as a % of the probe taken
+    before each x cores (repetitions without a probe left out)."""
+    pcts = [100 * nbytes / s / (p * cores) for s, p in zip(seconds, probes) if p]
     return statistics.median(pcts) if pcts else None
 
 
@@ -412,12 +416,7 @@ def run_dataset(
             if r.call_s:
                 r.median_import_s = statistics.median(r.import_s)
                 r.median_call_s = statistics.median(r.call_s)
-                paired = [
-                    100 * ds.nbytes / call / (probe * cores)
-                    for call, probe in zip(r.call_s, r.probe_before)
-                    if probe
-                ]
-                r.pct_call_paired = statistics.median(paired) if paired else None
+                r.pct_call_paired = _paired_pct(ds.nbytes, r.call_s, r.probe_before, cores)
                 r.pct_call_paired_ossl = _paired_pct(ds.nbytes, r.call_s, r.ossl_before, cores)
                 r.pct_paired_ossl = _paired_pct(ds.nbytes, r.seconds, r.ossl_before, cores)
             r.pct_limit = 100 * (ds.nbytes / r.median_s) / limit
