@@ -72,8 +72,12 @@ func unwrapPathError(err error) error {
 }
 
 // outputName returns the manifest's name relative to the root, with '/'
-// separators, or "" when it is written elsewhere.
+// separators, or "" when it is written elsewhere or is no file (a verify
+// job's manifest text or entries: Manifest is then only a name).
 func (j *Job) outputName() string {
+	if j.req.ManifestText != nil || j.given {
+		return ""
+	}
 	root, err1 := filepath.Abs(j.req.Root)
 	out, err2 := filepath.Abs(j.req.Manifest)
 	if err1 != nil || err2 != nil {

@@ -64,9 +64,33 @@ type Request struct {
 	// AllowOutside (verify) lets names reach outside the root: for
 	// manifests the user trusts. FIFOs and devices are still never read.
 	AllowOutside bool
-	Root         string // verify, make
-	Manifest     string // verify: read; make: write
-	Paths        []string
+	Root         string // verify, make; a ParseOnly job without Extra needs none
+	// Manifest is the manifest a verify job reads (or, with ManifestText,
+	// only its name in messages and for AlgorithmFromName) and the one a
+	// make job writes.
+	Manifest string
+	Paths    []string // digest
+
+	// ManifestText, when not nil, is the verify job's manifest itself, read
+	// instead of a file: an empty, non-nil ManifestText is an empty
+	// manifest. The job reads it until PhaseReady: it must not change before.
+	ManifestText []byte
+	// Resume (verify, from a manifest) starts the parse in the state an
+	// earlier chunk of the same stream ended in (Job.ParseState): its line
+	// numbering and its untagged line form. The zero value starts afresh.
+	Resume ParseState
+	// AllowEmpty (verify, from a manifest) makes a manifest without an
+	// entry a job of zero rows instead of a ManifestError: a chunk of a
+	// stream may hold only comments or malformed lines.
+	AllowEmpty bool
+	// Entries, when not nil, are the verify job's rows, given instead of a
+	// manifest; Start copies them (see Entries).
+	Entries *Entries
+	// ParseOnly (verify) fills the columns from the manifest or entries
+	// (names, algorithms, expected digests, lines; with Extra, the extra
+	// rows too) and stops: no listed file is opened, every listed row stays
+	// StatusPending with size -1.
+	ParseOnly bool
 }
 
 // Phase is a job's stage; values are part of the C ABI (CHECKSIG_PH_*).
@@ -156,8 +180,10 @@ type Job struct {
 	warnings []Warning
 
 	rows     []row
-	names    arena // the names until Attach copies them into the path column
-	toHash   int64 // rows with work to do
+	given    bool       // rows came from Request.Entries, copied by Start
+	state    ParseState // after the manifest's last line (ParseState)
+	names    arena      // the names until Attach copies them into the path column
+	toHash   int64      // rows with work to do
 	width    int
 	pathsLen int64
 	digests  []byte // expected digests, rows*width, until Attach copies them
@@ -238,6 +264,9 @@ func Start(req Request) (*Job, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown job kind %d", ErrInvalid, req.Kind)
 	}
+	if err := checkInputs(&req); err != nil {
+		return nil, err
+	}
 	if req.Workers < 0 {
 		return nil, fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalid, req.Workers)
 	}
@@ -246,8 +275,18 @@ func Start(req Request) (*Job, error) {
 	}
 	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{})}
 	j.bytesTotal.Store(-1)
-	switch req.Kind {
-	case KindVerify, KindMake:
+	if req.Entries != nil {
+		// Copied now: the caller's slices (C memory, through the C ABI) are
+		// not the job's past Start.
+		if err := j.takeEntries(req.Entries, req.Algorithm); err != nil {
+			return nil, err
+		}
+		j.req.Entries = nil
+	}
+	switch {
+	case req.ParseOnly:
+		j.open = noOpener{}
+	case req.Kind == KindVerify || req.Kind == KindMake:
 		var o fileOpener
 		var err error
 		switch {
@@ -266,7 +305,7 @@ func Start(req Request) (*Job, error) {
 		if wrapOpener != nil {
 			j.open = wrapOpener(o)
 		}
-	case KindDigest:
+	case req.Kind == KindDigest:
 		j.open = plainOpener{}
 	}
 	liveJobs.Add(1)
@@ -339,7 +378,9 @@ func (j *Job) enumerate() error {
 	var err error
 	switch j.req.Kind {
 	case KindVerify:
-		err = j.parseManifest()
+		if !j.given {
+			err = j.parseManifest()
+		}
 		if err == nil && j.req.Extra {
 			err = j.addExtra()
 		}
@@ -369,9 +410,12 @@ func (j *Job) enumerate() error {
 	var pathsLen int64
 	for _, r := range j.rows {
 		pathsLen += int64(r.n)
-		if r.preset == StatusPending {
+		if r.preset == StatusPending && !j.req.ParseOnly {
 			j.toHash++
 		}
+	}
+	if j.req.ParseOnly {
+		j.bytesTotal.Store(0)
 	}
 	if len(j.rows) >= bigJob {
 		// Give back whatever enumeration left behind (a walk's strings, a
@@ -389,26 +433,40 @@ func (j *Job) enumerate() error {
 }
 
 func (j *Job) parseManifest() error {
-	f, size, err := openPlain(j.req.Manifest)
-	if err != nil {
-		return err
-	}
-	openFiles.add(0, 1)
-	defer func() { f.Close(); openFiles.add(0, -1) }()
-	// Size the rows (and below, the digests) once from the line count, so
-	// a million-line manifest never holds a slice and its grown copy at once.
-	maxRows, err := countLines(f, size)
-	if err != nil {
-		return err
+	var src io.Reader
+	var maxRows int
+	name := j.req.Manifest
+	if j.req.ManifestText != nil {
+		src, maxRows = bytes.NewReader(j.req.ManifestText), textRows(j.req.ManifestText)
+		if name == "" {
+			name = defaultTextName
+		}
+	} else {
+		f, size, err := openPlain(j.req.Manifest)
+		if err != nil {
+			return err
+		}
+		openFiles.add(0, 1)
+		defer func() { f.Close(); openFiles.add(0, -1) }()
+		// Size the rows (and below, the digests) once from the line count, so
+		// a million-line manifest never holds a slice and its grown copy at once.
+		if maxRows, err = countLines(f, size); err != nil {
+			return err
+		}
+		src = f
 	}
 	j.rows = make([]row, 0, maxRows)
-	r := NewReader(f, j.req.Manifest)
+	r := NewReader(src, name)
 	r.Algorithm = j.req.Algorithm
 	if r.Algorithm != None {
 		r.AlgorithmSource = "as requested"
-	} else if a := AlgorithmFromName(j.req.Manifest); a != None {
+	} else if a := AlgorithmFromName(name); a != None {
 		r.Algorithm, r.AlgorithmSource = a, "from the manifest's name"
 	}
+	// A later chunk of a stream goes on where the one before stopped.
+	r.line = max(j.req.Resume.Line, 1) - 1
+	r.reversed = j.req.Resume.Form.reversed()
+	defer func() { j.state = ParseState{Line: r.line + 1, Form: formOf(r.reversed)} }()
 	var digests []byte
 	for {
 		if len(j.rows)%4096 == 0 && j.cancelled.Load() {
@@ -427,7 +485,7 @@ func (j *Job) parseManifest() error {
 				j.warn(Warning{Line: me.Line, Msg: me.Msg})
 				continue
 			}
-			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
+			return fmt.Errorf("reading %s: %w", r.Name, err)
 		}
 		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1})
 		if n := e.Algorithm.Size(); n > j.width {
@@ -437,12 +495,15 @@ func (j *Job) parseManifest() error {
 		digests = append(digests, e.Digest...)
 		digests = append(digests, make([]byte, j.width-len(e.Digest))...)
 	}
-	if len(j.rows) == 0 {
+	if j.req.ManifestText != nil {
+		j.req.ManifestText = []byte{} // the rows hold what the job needs: let the text go
+	}
+	if len(j.rows) == 0 && !j.req.AllowEmpty {
 		msg := "no properly formatted checksum lines found"
 		if j.nwarnings.Load() == 0 {
 			msg = "no checksum lines found (the manifest is empty)"
 		}
-		return &ManifestError{Path: j.req.Manifest, Msg: msg}
+		return &ManifestError{Path: r.Name, Msg: msg}
 	}
 	j.digests = digests
 	return nil
@@ -562,6 +623,9 @@ func (j *Job) Attach(c Columns) error {
 	j.names = arena{} // the path column holds the names from now on
 	j.setPhaseLocked(PhaseRunning)
 	workers := min(j.req.Workers, max(n, 1))
+	if j.req.ParseOnly {
+		workers = 0 // the columns are filled: done
+	}
 	keep, plain := j.open.plainFDs()
 	private := plain && j.toHash >= privateTableMin && tablesWorthTaking()
 	var running sync.WaitGroup
@@ -694,6 +758,19 @@ func (j *Job) Warnings() []Warning {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return append([]Warning(nil), j.warnings...)
+}
+
+// ParseState returns the state the parse of the job's manifest ended in:
+// the Resume of the job for the stream's next chunk. It returns
+// ErrJobState while the job is still enumerating, and the zero value for a
+// job that parsed no manifest.
+func (j *Job) ParseState() (ParseState, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.phase == PhaseEnumerating {
+		return ParseState{}, ErrJobState
+	}
+	return j.state, nil
 }
 
 // Close cancels the job and waits until none of its goroutines runs, so no
