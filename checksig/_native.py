@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 OK = 0
 E_INVALID = 1
@@ -101,6 +101,20 @@ F_STRICT = 0x1
 F_TAG = 0x2
 F_EXTRA = 0x4
 F_ALLOW_OUTSIDE = 0x8
+F_ENTRIES = 0x10  # set by _Job for entries=
+F_TEXT = 0x20  # set by _Job for manifest_data=
+F_PARSE_ONLY = 0x40
+F_ALLOW_EMPTY = 0x80
+
+#: Untagged line forms (checksig_job_parse_state; _Job(form=...)).
+FORM_UNDECIDED = 0
+FORM_STANDARD = 1
+FORM_ONE_SPACE = 2
+
+#: The longest manifest line (with its ending) the engine reads; a longer
+#: one may be passed on as its first MAX_LINE_LEN bytes and a newline
+#: (see checksig._chunks).
+MAX_LINE_LEN = 65536
 
 PH_ENUMERATING = 1
 PH_READY = 2
@@ -151,7 +165,8 @@ class Error(ctypes.Structure):
 
 
 class Request(ctypes.Structure):
-    """checksig_request. Go copies every buffer during checksig_job_start."""
+    """checksig_request. Go reads (and copies what it keeps of) every buffer
+    during checksig_job_start: none needs to outlive the call."""
 
     _fields_ = [
         ("kind", c_int32),
@@ -166,6 +181,14 @@ class Request(ctypes.Structure):
         ("paths_len", c_int64),
         ("offsets", _i64p),
         ("n_paths", c_int64),
+        ("manifest_text", _u8p),
+        ("manifest_text_len", c_int64),
+        ("first_line", c_int64),
+        ("form", c_int32),
+        ("entry_width", c_int32),
+        ("entry_algorithms", _u8p),
+        ("entry_digests", _u8p),
+        ("entry_lines", _i64p),
     ]
 
 
@@ -209,6 +232,11 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
         "checksig_job_warnings",
         c_int32,
         [c_uint64, POINTER(c_void_p), POINTER(c_int64), POINTER(Error)],
+    ),
+    (
+        "checksig_job_parse_state",
+        c_int32,
+        [c_uint64, _i64p, _i32p, POINTER(Error)],
     ),
     ("checksig_job_free", c_int32, [c_uint64]),
     ("checksig_debug_counters", c_int32, [_i64p, c_int64]),
@@ -579,6 +607,134 @@ def _restore_buffers(rows: int, width: int, paths_len: int, data: bytes) -> Buff
     return buffers
 
 
+def _readable_pointer(data: Any) -> tuple[Any, int, Any]:
+    """(uint8_t* to data's bytes, their number, what must stay referenced
+    until the call returns), without copying bytes or a writable buffer."""
+    if isinstance(data, bytes):
+        # c_char_p points into the bytes object itself (read-only use).
+        keep = ctypes.c_char_p(data)
+        return ctypes.cast(keep, _u8p), len(data), keep
+    view = memoryview(data).cast("B")
+    if view.readonly:
+        return _readable_pointer(view.tobytes())
+    keep = (ctypes.c_char * view.nbytes).from_buffer(view)
+    return ctypes.cast(keep, _u8p), view.nbytes, keep
+
+
+class Entries:
+    """A verify job's rows given in memory (``_Job(..., entries=...)``,
+    CHECKSIG_F_ENTRIES): compact arrays, no Python object per row.
+
+    Row i is named ``names[offsets[i]:offsets[i + 1]]`` (bytes, relative to
+    the root; ``offsets[0]`` need not be 0), has algorithm ``algorithms[i]``
+    (a CHECKSIG_ALG_* number; ``None``: the job's ``algorithm=`` for every
+    row), expects the first digest-size bytes of ``digests[i]`` (a row of
+    ``width`` bytes, zero past the digest) and carries ``lines[i]`` into the
+    line column (``None``: 0). The engine checks every row and refuses the
+    job (ValueError naming ``entries[i]``) for a NUL or empty name, an
+    unknown algorithm, a digest that does not fit ``width`` or bytes past it
+    that are not zero; this class checks what the engine cannot: that the
+    arrays are as long as ``offsets`` says, since the engine reads exactly
+    that many elements of each.
+
+    ``names`` and ``digests`` take bytes or uint8 arrays (``digests`` flat
+    with ``width=``, or 2-D ``(n, width)``); ``offsets`` and ``lines`` int64
+    arrays, ``algorithms`` uint8 (other integer arrays are converted, which
+    copies them). The engine copies every array once when the job starts.
+    Picklable (numpy arrays): a shard travels as these arrays.
+    """
+
+    __slots__ = ("algorithms", "digests", "lines", "names", "offsets", "width")
+
+    def __init__(
+        self,
+        names: Any,
+        offsets: Any,
+        digests: Any = None,
+        *,
+        width: int | None = None,
+        algorithms: Any = None,
+        lines: Any = None,
+    ) -> None:
+        self.names = np.frombuffer(names, dtype=np.uint8) if isinstance(names, bytes) else names
+        self.names = np.ascontiguousarray(self.names, dtype=np.uint8).reshape(-1)
+        self.offsets = _int_array(offsets, np.int64, "offsets")
+        n = max(len(self.offsets) - 1, 0)
+        if digests is None:
+            digests = np.zeros((n, 0), dtype=np.uint8)
+        d = np.frombuffer(digests, dtype=np.uint8) if isinstance(digests, bytes) else digests
+        d = np.ascontiguousarray(d, dtype=np.uint8)
+        if d.ndim == 2:
+            if width is not None and width != d.shape[1]:
+                raise ValueError(f"digests are {d.shape[1]} bytes wide, width={width} given")
+            width = d.shape[1]
+        elif width is None:
+            raise ValueError("flat digests need width=")
+        if width < 0 or d.size != n * width:
+            raise ValueError(f"{d.size} digest bytes for {n} entries of width {width}")
+        self.digests = d.reshape(-1)
+        self.width = int(width)
+        self.algorithms = (
+            None if algorithms is None else _int_array(algorithms, np.uint8, "algorithms")
+        )
+        self.lines = None if lines is None else _int_array(lines, np.int64, "lines")
+        for name, a in (("algorithms", self.algorithms), ("lines", self.lines)):
+            if a is not None and len(a) != n:
+                raise ValueError(f"{len(a)} {name} for {n} entries")
+
+    def __len__(self) -> int:
+        return max(len(self.offsets) - 1, 0)
+
+    @classmethod
+    def from_columns(cls, columns: Any, start: int = 0, stop: int | None = None) -> Entries:
+        """Rows start..stop of a parse-only job's columns (a :class:`Buffers`
+        or its ``arrays()``), as compact arrays of their own: the names
+        sliced out of the path column, their offsets from 0. Take listed
+        rows only: extra rows (status EXTRA, algorithm 0) are refused."""
+        arrays = columns.arrays() if isinstance(columns, Buffers) else columns
+        n = len(arrays["status"])
+        stop = n if stop is None else stop
+        if not 0 <= start <= stop <= n:
+            raise ValueError(f"rows {start}..{stop} of {n}")
+        off = arrays["path_offsets"][start : stop + 1]
+        return cls(
+            arrays["paths"][off[0] : off[-1]],
+            off - off[0],
+            arrays["expected"][start:stop],
+            algorithms=arrays["algorithm"][start:stop],
+            lines=arrays["line"][start:stop],
+        )
+
+    def _fill(self, req: Request) -> list[Any]:
+        """Point req's entry fields at the arrays; returns what to keep alive."""
+        n = len(self)
+        req.paths = self.names.ctypes.data_as(_u8p)
+        req.paths_len = len(self.names)
+        req.offsets = self.offsets.ctypes.data_as(_i64p) if n else None
+        req.n_paths = n
+        req.entry_width = self.width
+        req.entry_digests = self.digests.ctypes.data_as(_u8p)
+        if self.algorithms is not None:
+            req.entry_algorithms = self.algorithms.ctypes.data_as(_u8p)
+        if self.lines is not None:
+            req.entry_lines = self.lines.ctypes.data_as(_i64p)
+        return [self.names, self.offsets, self.digests, self.algorithms, self.lines]
+
+
+def _int_array(values: Any, dtype: Any, what: str) -> Any:
+    """values as a 1-D contiguous array of dtype, refusing what does not fit."""
+    a = np.asarray(values)
+    if a.size == 0:
+        return np.zeros(0, dtype=dtype)
+    if a.dtype.kind not in "iu":
+        raise ValueError(f"{what} must be integers, not {a.dtype}")
+    if a.dtype != dtype:
+        info = np.iinfo(dtype)
+        if a.min() < info.min or a.max() > info.max:
+            raise ValueError(f"{what} out of range for {np.dtype(dtype).name}")
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
 def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
     """Hash one file synchronously: (digest, bytes hashed). Raises on failure."""
     cdll = lib()
@@ -643,7 +799,21 @@ class _Job:
         root: bytes = b"",
         manifest: bytes = b"",
         paths: list[bytes] | None = None,
+        manifest_data: Any = None,
+        first_line: int = 0,
+        form: int = FORM_UNDECIDED,
+        entries: Entries | None = None,
     ) -> None:
+        """Start a job.
+
+        For a verify job, the rows come from the manifest file ``manifest``
+        names, or from ``manifest_data`` (the manifest's bytes, any
+        bytes-like object; ``manifest`` then only names it in messages), or
+        from ``entries``. ``first_line`` and ``form`` continue a manifest
+        stream's earlier chunk (:meth:`parse_state` of its job); flags add
+        F_PARSE_ONLY and F_ALLOW_EMPTY (F_TEXT and F_ENTRIES are set here).
+        Every buffer is read during the start call only.
+        """
         self._lib = lib()
         self._handle = 0
         self._columns: Buffers | None = None
@@ -656,8 +826,25 @@ class _Job:
         #: time.monotonic() when the columns were attached (hashing started).
         self.attached_at: float | None = None
 
-        req = Request(kind=kind, workers=workers, flags=flags, algorithm=algorithm)
+        if manifest_data is not None:
+            flags |= F_TEXT
+        if entries is not None:
+            flags |= F_ENTRIES
+        req = Request(
+            kind=kind,
+            workers=workers,
+            flags=flags,
+            algorithm=algorithm,
+            first_line=first_line,
+            form=form,
+        )
         keep: list[Any] = []
+        if manifest_data is not None:
+            ptr, n, ref = _readable_pointer(manifest_data)
+            keep.append(ref)
+            req.manifest_text, req.manifest_text_len = ptr, n
+        if entries is not None:
+            keep += entries._fill(req)
         if root:
             buf = _c_bytes(root)
             keep.append(buf)
@@ -860,6 +1047,21 @@ class _Job:
         if self._columns is None:  # pragma: no cover - the engine always attaches
             raise EngineError("checksig job finished without result columns")
         return self._columns
+
+    def parse_state(self) -> tuple[int, int]:
+        """(next_line, form) the parse of the job's manifest ended in, from
+        PH_READY on: the ``first_line`` and ``form`` of the job for the next
+        chunk of the same stream."""
+        handle = self._check()
+        line = c_int64(0)
+        form = c_int32(0)
+        err = Error()
+        code = self._lib.checksig_job_parse_state(
+            handle, ctypes.byref(line), ctypes.byref(form), ctypes.byref(err)
+        )
+        if code != OK:
+            raise_error(code, err)
+        return line.value, form.value
 
     def warnings(self) -> list[tuple[int, str]]:
         """Malformed manifest lines skipped: a list of (line, message)."""

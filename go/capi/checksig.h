@@ -30,7 +30,7 @@
 
 #include <stdint.h>
 
-#define CHECKSIG_ABI_VERSION 1
+#define CHECKSIG_ABI_VERSION 2  /* 2: entries, manifest text, parse-only, parse state */
 
 /* Status codes. Python maps each to an exception type. */
 #define CHECKSIG_OK             0
@@ -67,7 +67,7 @@
 #define CHECKSIG_ST_CHANGED      8  /* size changed while it was read: size holds bytes read */
 
 /* Job kinds. */
-#define CHECKSIG_JOB_VERIFY 1  /* check every entry of a manifest under root */
+#define CHECKSIG_JOB_VERIFY 1  /* check every entry of a manifest (or of entries) under root */
 #define CHECKSIG_JOB_DIGEST 2  /* hash a list of paths (not confined) */
 #define CHECKSIG_JOB_MAKE   3  /* walk root, hash every regular file, write a manifest */
 
@@ -77,6 +77,28 @@
 #define CHECKSIG_F_EXTRA     0x4  /* verify: add a row for every regular file under root
                                      the manifest does not list (status EXTRA) */
 #define CHECKSIG_F_ALLOW_OUTSIDE 0x8 /* verify: follow names out of root (trusted manifests) */
+#define CHECKSIG_F_ENTRIES     0x10 /* verify: the rows are given in memory (entry_* fields
+                                       and paths, offsets, n_paths), not read from a manifest */
+#define CHECKSIG_F_TEXT        0x20 /* verify: the manifest is manifest_text, not a file;
+                                       manifest then only names it in messages */
+#define CHECKSIG_F_PARSE_ONLY  0x40 /* verify: fill the columns and stop; no listed file is
+                                       opened, listed rows stay PENDING with size -1 */
+#define CHECKSIG_F_ALLOW_EMPTY 0x80 /* verify: a manifest without an entry gives zero rows,
+                                       not CHECKSIG_E_MANIFEST (a chunk of a stream) */
+
+/* Untagged line forms (checksig_request.form, checksig_job_parse_state): the
+ * first accepted untagged line decides the form of every later one, GNU's
+ * rule, which a stream cut into chunks carries from chunk to chunk. */
+#define CHECKSIG_FORM_UNDECIDED 0  /* no untagged line accepted yet: a fresh manifest */
+#define CHECKSIG_FORM_STANDARD  1  /* "HEX  name" or "HEX *name" */
+#define CHECKSIG_FORM_ONE_SPACE 2  /* "HEX name" (BSD md5 -r): "HEX  b" names " b" */
+
+/* The longest manifest line, with its line ending, the engine reads; a
+ * longer one is a warning ("line longer than 65536 bytes") or, if it starts
+ * with '#', a comment. A caller cutting a stream into chunks need not hold
+ * such a line: its first CHECKSIG_MAX_LINE_LEN bytes followed by '\n' give
+ * the same verdict. */
+#define CHECKSIG_MAX_LINE_LEN 65536
 
 /* Job phases (progress[0]). */
 #define CHECKSIG_PH_ENUMERATING 1  /* parsing the manifest or walking the tree */
@@ -105,19 +127,55 @@ typedef struct {
     int64_t path_len;  /* bytes in path (it may hold any byte but NUL) */
 } checksig_error;
 
+/* A job's request. Every buffer belongs to the caller and is read (copied
+ * where the job needs it later) during checksig_job_start only: the caller
+ * may free or reuse all of them as soon as it returns. Fields a job does
+ * not use must be zero.
+ *
+ * A verify job reads its rows from one of three inputs:
+ *   - a manifest file: manifest names it (the default);
+ *   - manifest text (F_TEXT): manifest_text holds the manifest's bytes,
+ *     manifest names it in messages and, as for a file, implies its
+ *     algorithm when algorithm is NONE (sha256sum.txt; "standard input"
+ *     implies none). first_line and form continue an earlier chunk of the
+ *     same stream (checksig_job_parse_state); zero for a whole manifest.
+ *   - entries (F_ENTRIES): n_paths rows; row i is named
+ *     paths[offsets[i]:offsets[i+1]] (relative to root, any bytes but NUL,
+ *     1 to CHECKSIG_MAX_LINE_LEN of them; offsets nondecreasing, offsets[0]
+ *     may be nonzero), has algorithm entry_algorithms[i] (or, with
+ *     entry_algorithms NULL, algorithm), expects the first digest-size bytes
+ *     of entry_digests[i*entry_width:] (the rest of the cell zero), and has
+ *     line entry_lines[i] (NULL: 0). entry_width (0..64) is also the
+ *     result's digest_width. A bad entry fails checksig_job_start with
+ *     CHECKSIG_E_INVALID naming it (entries[i]: ...).
+ * Whatever the input, the rows are confined, opened and hashed alike, give
+ * the same statuses and columns, and F_EXTRA compares the walk with their
+ * names. A manifest file or text with no entry is CHECKSIG_E_MANIFEST
+ * unless F_ALLOW_EMPTY; zero entries are zero rows. */
 typedef struct {
     int32_t kind;             /* CHECKSIG_JOB_* */
     int32_t workers;          /* 0: number of CPUs */
-    uint32_t flags;           /* CHECKSIG_F_* */
+    uint32_t flags;           /* CHECKSIG_F_*; an unknown bit is CHECKSIG_E_INVALID */
     int32_t algorithm;        /* CHECKSIG_ALG_*; NONE: infer (verify) */
-    const uint8_t *root;      /* verify, make: the directory entries are relative to */
+    const uint8_t *root;      /* verify, make: the directory entries are relative to
+                                 (F_PARSE_ONLY without F_EXTRA: may be empty) */
     int64_t root_len;
-    const uint8_t *manifest;  /* verify: manifest to read; make: manifest to write */
+    const uint8_t *manifest;  /* verify: manifest to read (F_TEXT: its name);
+                                 make: manifest to write */
     int64_t manifest_len;
-    const uint8_t *paths;     /* digest: the paths, concatenated */
+    const uint8_t *paths;     /* digest: the paths, concatenated; F_ENTRIES: the names */
     int64_t paths_len;
-    const int64_t *offsets;   /* digest: n_paths+1 offsets into paths */
+    const int64_t *offsets;   /* digest, F_ENTRIES: n_paths+1 offsets into paths */
     int64_t n_paths;
+    /* ABI 2 */
+    const uint8_t *manifest_text;      /* F_TEXT: the manifest's bytes (NULL if 0 long) */
+    int64_t manifest_text_len;
+    int64_t first_line;                /* F_TEXT or a file: number of its first line (0: 1) */
+    int32_t form;                      /* F_TEXT or a file: CHECKSIG_FORM_* to start with */
+    int32_t entry_width;               /* F_ENTRIES: bytes per digest cell, 0..64 */
+    const uint8_t *entry_algorithms;   /* F_ENTRIES: n_paths CHECKSIG_ALG_*, or NULL */
+    const uint8_t *entry_digests;      /* F_ENTRIES: n_paths*entry_width bytes */
+    const int64_t *entry_lines;        /* F_ENTRIES: n_paths line numbers (>= 0), or NULL */
 } checksig_request;
 
 /* Result columns, allocated by the caller with the sizes from
@@ -133,7 +191,7 @@ typedef struct {
     uint8_t *algorithm;      /* rows: CHECKSIG_ALG_* */
     int32_t *errnum;         /* rows: errno for UNREADABLE and friends, else 0 */
     int64_t *size;           /* rows: bytes hashed, or the file's size; -1 unknown */
-    int64_t *line;           /* rows: 1-based manifest line (verify), else 0 */
+    int64_t *line;           /* rows: 1-based manifest line (verify; entries: as given), else 0 */
     uint8_t *expected;       /* rows*digest_width: from the manifest (verify) */
     uint8_t *actual;         /* rows*digest_width: computed, zero when not hashed */
     int64_t *path_offsets;   /* rows+1: row i's path is paths[off[i]:off[i+1]] */
@@ -164,6 +222,12 @@ int32_t checksig_job_cancel(uint64_t job);
 int32_t checksig_job_result(uint64_t job, checksig_error *err);
 /* Malformed manifest lines: records "LINE\tMESSAGE\n", malloc'd. */
 int32_t checksig_job_warnings(uint64_t job, uint8_t **out, int64_t *out_len, checksig_error *err);
+/* From PH_READY on: the state the parse of the job's manifest ended in,
+ * which the request for the next chunk of the same stream passes on as
+ * first_line (*next_line: the number its first line has) and form
+ * (*form, CHECKSIG_FORM_*). CHECKSIG_E_HANDLE while enumerating. */
+int32_t checksig_job_parse_state(uint64_t job, int64_t *next_line, int32_t *form,
+                                 checksig_error *err);
 /* Cancel, wait until no worker touches the columns or any file, release
  * the job. The handle is invalid afterwards. */
 int32_t checksig_job_free(uint64_t job);

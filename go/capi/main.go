@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -194,6 +195,9 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 	if req == nil || job == nil {
 		return fill(e, fmt.Errorf("%w: NULL request or job", checksig.ErrInvalid))
 	}
+	if unknown := req.flags &^ knownFlags; unknown != 0 {
+		return fill(e, fmt.Errorf("%w: unknown request flags %#x", checksig.ErrInvalid, unknown))
+	}
 	r := checksig.Request{
 		Kind:         checksig.Kind(req.kind),
 		Workers:      int(req.workers),
@@ -202,6 +206,9 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 		Tag:          req.flags&C.CHECKSIG_F_TAG != 0,
 		Extra:        req.flags&C.CHECKSIG_F_EXTRA != 0,
 		AllowOutside: req.flags&C.CHECKSIG_F_ALLOW_OUTSIDE != 0,
+		ParseOnly:    req.flags&C.CHECKSIG_F_PARSE_ONLY != 0,
+		AllowEmpty:   req.flags&C.CHECKSIG_F_ALLOW_EMPTY != 0,
+		Resume:       checksig.ParseState{Line: int64(req.first_line), Form: checksig.Form(req.form)},
 	}
 	if req.algorithm < 0 || req.algorithm > 255 {
 		return fill(e, fmt.Errorf("%w %d", checksig.ErrUnknownAlgorithm, req.algorithm))
@@ -213,10 +220,29 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 	if r.Manifest, err = goString(req.manifest, req.manifest_len, "manifest"); err != nil {
 		return fill(e, err)
 	}
+	if req.flags&C.CHECKSIG_F_TEXT != 0 {
+		text, err := view((*byte)(unsafe.Pointer(req.manifest_text)), int64(req.manifest_text_len), "manifest text")
+		if err != nil {
+			return fill(e, err)
+		}
+		// One copy: the job parses it after this call returns. Non-nil
+		// even when empty: an empty text is an empty manifest.
+		r.ManifestText = append(make([]byte, 0, len(text)), text...)
+	} else if req.manifest_text != nil || req.manifest_text_len != 0 {
+		return fill(e, fmt.Errorf("%w: manifest text without CHECKSIG_F_TEXT", checksig.ErrInvalid))
+	}
 	if req.n_paths < 0 || (req.n_paths > 0 && req.offsets == nil) {
 		return fill(e, fmt.Errorf("%w: bad path list", checksig.ErrInvalid))
 	}
-	if req.n_paths > 0 {
+	if req.flags&C.CHECKSIG_F_ENTRIES != 0 {
+		// Views of the caller's arrays, valid during this call only:
+		// checksig.Start validates and copies them before it returns.
+		if r.Entries, err = entries(req); err != nil {
+			return fill(e, err)
+		}
+	} else if req.entry_algorithms != nil || req.entry_digests != nil || req.entry_lines != nil || req.entry_width != 0 {
+		return fill(e, fmt.Errorf("%w: entry fields without CHECKSIG_F_ENTRIES", checksig.ErrInvalid))
+	} else if req.n_paths > 0 {
 		offs := unsafe.Slice((*int64)(unsafe.Pointer(req.offsets)), int(req.n_paths)+1)
 		blob := unsafe.Slice((*byte)(unsafe.Pointer(req.paths)), int(req.paths_len))
 		r.Paths = make([]string, req.n_paths)
@@ -234,7 +260,8 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 			r.Paths[i] = p
 		}
 	}
-	if (r.Kind == checksig.KindVerify || r.Kind == checksig.KindMake) && r.Root == "" {
+	needRoot := r.Kind == checksig.KindMake || (r.Kind == checksig.KindVerify && (!r.ParseOnly || r.Extra))
+	if needRoot && r.Root == "" {
 		return fill(e, fmt.Errorf("%w: empty root directory", checksig.ErrInvalid))
 	}
 	j, err := checksig.Start(r)
@@ -248,6 +275,57 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 	jobsMu.Unlock()
 	*job = C.uint64_t(h)
 	return C.CHECKSIG_OK
+}
+
+// knownFlags are the CHECKSIG_F_* bits this library reads.
+const knownFlags = C.CHECKSIG_F_STRICT | C.CHECKSIG_F_TAG | C.CHECKSIG_F_EXTRA | C.CHECKSIG_F_ALLOW_OUTSIDE |
+	C.CHECKSIG_F_ENTRIES | C.CHECKSIG_F_TEXT | C.CHECKSIG_F_PARSE_ONLY | C.CHECKSIG_F_ALLOW_EMPTY
+
+// The header's CHECKSIG_MAX_LINE_LEN is the engine's MaxLineLen: a build
+// fails here (a constant overflows uint) if they part.
+const _ = uint(C.CHECKSIG_MAX_LINE_LEN-checksig.MaxLineLen) + uint(checksig.MaxLineLen-C.CHECKSIG_MAX_LINE_LEN)
+
+// view is a caller-owned C buffer of n elements as a Go slice, for reading
+// during the current call only; NULL is allowed for n == 0 only.
+func view[T any](p *T, n int64, what string) ([]T, error) {
+	if n < 0 || (p == nil && n > 0) {
+		return nil, fmt.Errorf("%w: bad %s buffer", checksig.ErrInvalid, what)
+	}
+	return cslice(p, n), nil
+}
+
+// entries views a request's F_ENTRIES arrays. Only the lengths the header
+// promises are read: the pointers' sizes follow from n_paths and
+// entry_width, which must therefore be in range before anything is sliced.
+func entries(req *C.checksig_request) (*checksig.Entries, error) {
+	n, w := int64(req.n_paths), int64(req.entry_width)
+	if w < 0 || w > checksig.MaxSize {
+		return nil, fmt.Errorf("%w: digest width %d, want 0 to %d bytes", checksig.ErrInvalid, w, checksig.MaxSize)
+	}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: %d entries, at most %d", checksig.ErrInvalid, n, math.MaxInt32)
+	}
+	var e checksig.Entries
+	var err error
+	if e.Names, err = view((*byte)(unsafe.Pointer(req.paths)), int64(req.paths_len), "names"); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		if e.Offsets, err = view((*int64)(unsafe.Pointer(req.offsets)), n+1, "offsets"); err != nil {
+			return nil, err
+		}
+	}
+	if e.Digests, err = view((*byte)(unsafe.Pointer(req.entry_digests)), n*w, "digests"); err != nil {
+		return nil, err
+	}
+	e.Width = int(w)
+	if req.entry_algorithms != nil {
+		e.Algorithms = cslice((*checksig.Algorithm)(unsafe.Pointer(req.entry_algorithms)), n)
+	}
+	if req.entry_lines != nil {
+		e.Lines = cslice((*int64)(unsafe.Pointer(req.entry_lines)), n)
+	}
+	return &e, nil
 }
 
 var errHandle = fmt.Errorf("%w: unknown job handle", checksig.ErrJobState)
@@ -358,6 +436,24 @@ func checksig_job_warnings(h C.uint64_t, out **C.uint8_t, outLen *C.int64_t, e *
 		*out = (*C.uint8_t)(C.CBytes(buf))
 		*outLen = C.int64_t(len(buf))
 	}
+	return C.CHECKSIG_OK
+}
+
+//export checksig_job_parse_state
+func checksig_job_parse_state(h C.uint64_t, nextLine *C.int64_t, form *C.int32_t, e *C.checksig_error) (code C.int32_t) {
+	defer guard(&code, e)
+	j := lookup(h)
+	if j == nil {
+		return fill(e, errHandle)
+	}
+	if nextLine == nil || form == nil {
+		return fill(e, fmt.Errorf("%w: NULL output", checksig.ErrInvalid))
+	}
+	st, err := j.ParseState()
+	if err != nil {
+		return fill(e, err)
+	}
+	*nextLine, *form = C.int64_t(max(st.Line, 1)), C.int32_t(st.Form)
 	return C.CHECKSIG_OK
 }
 
