@@ -829,6 +829,8 @@ class _Job:
         if manifest_data is not None:
             flags |= F_TEXT
         if entries is not None:
+            if paths:
+                raise ValueError("entries= and paths= both name rows: give one")
             flags |= F_ENTRIES
         req = Request(
             kind=kind,

@@ -787,3 +787,66 @@ func TestEntriesAllocsPerEntry(t *testing.T) {
 		t.Errorf("an entries job allocates %.2f times per entry, want at most %v", perEntry, want)
 	}
 }
+
+// benchManifest returns the text of an n-line SHA-1 manifest, and its
+// entries.
+func benchManifest(n int) ([]byte, *Entries) {
+	var text, names, digests []byte
+	offs := []int64{0}
+	for i := range n {
+		name := fmt.Sprintf("d%03d/f%07d.bin", i%1000, i)
+		d := digestOf(SHA1, name)
+		text = AppendLine(text, SHA1, name, d, false)
+		names = append(names, name...)
+		offs = append(offs, int64(len(names)))
+		digests = append(digests, d...)
+	}
+	return text, &Entries{Names: names, Offsets: offs, Digests: digests, Width: 20}
+}
+
+// BenchmarkParseOnly: a million rows into columns from manifest text, from
+// entries, and from the text in chunks of 1 MiB and 64 KiB (a job each):
+// what entries and chunking cost against one parse.
+func BenchmarkParseOnly(b *testing.B) {
+	text, e := benchManifest(1_000_000)
+	run := func(b *testing.B, req Request) {
+		if _, _, err := Run(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("text", func(b *testing.B) {
+		for b.Loop() {
+			run(b, Request{Kind: KindVerify, ParseOnly: true, ManifestText: text})
+		}
+	})
+	b.Run("entries", func(b *testing.B) {
+		for b.Loop() {
+			run(b, Request{Kind: KindVerify, ParseOnly: true, Algorithm: SHA1, Entries: e})
+		}
+	})
+	for _, size := range []int{1 << 20, 64 << 10} {
+		b.Run(fmt.Sprintf("chunks=%dKiB", size>>10), func(b *testing.B) {
+			for b.Loop() {
+				var st ParseState
+				for rest := text; len(rest) > 0; {
+					k := len(rest)
+					if k > size {
+						k = bytes.LastIndexByte(rest[:size], '\n') + 1
+					}
+					j, err := Start(Request{Kind: KindVerify, ParseOnly: true, AllowEmpty: true, ManifestText: rest[:k], Resume: st})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for p := j.Poll(time.Second); p.Phase != PhaseDone; p = j.Poll(time.Second) {
+						if p.Phase == PhaseReady {
+							j.Attach(NewColumns(p))
+						}
+					}
+					st, _ = j.ParseState()
+					j.Close()
+					rest = rest[k:]
+				}
+			}
+		})
+	}
+}
