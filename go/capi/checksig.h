@@ -146,7 +146,9 @@ typedef struct {
  *     entry_algorithms NULL, algorithm), expects the first digest-size bytes
  *     of entry_digests[i*entry_width:] (the rest of the cell zero), and has
  *     line entry_lines[i] (NULL: 0). entry_width (0..64) is also the
- *     result's digest_width. A bad entry fails checksig_job_start with
+ *     result's digest_width. With F_PARSE_ONLY, names alone will do:
+ *     entry_width 0, entry_digests NULL (to list a stream's extra files
+ *     with F_EXTRA). A bad entry fails checksig_job_start with
  *     CHECKSIG_E_INVALID naming it (entries[i]: ...).
  * Whatever the input, the rows are confined, opened and hashed alike, give
  * the same statuses and columns, and F_EXTRA compares the walk with their
@@ -168,7 +170,7 @@ typedef struct {
     const int64_t *offsets;   /* digest, F_ENTRIES: n_paths+1 offsets into paths */
     int64_t n_paths;
     /* ABI 2 */
-    const uint8_t *manifest_text;      /* F_TEXT: the manifest's bytes (NULL if 0 long) */
+    const uint8_t *manifest_text;      /* F_TEXT: the manifest's bytes (NULL: length 0) */
     int64_t manifest_text_len;
     int64_t first_line;                /* F_TEXT or a file: number of its first line (0: 1) */
     int32_t form;                      /* F_TEXT or a file: CHECKSIG_FORM_* to start with */
