@@ -58,7 +58,7 @@ class Snapshot:
 
     def __init__(self, counters: tuple[int, ...], *, elapsed: float, hashing: float | None) -> None:
         self.counters = counters
-        self.phase = _native.PHASES.get(counters[0], str(counters[0]))
+        self.phase = _native.phase_name(counters[_native.P_PHASE])
         self.elapsed = elapsed
         self.hashing = hashing
         self._progress: Progress | None = None
