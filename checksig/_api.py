@@ -17,8 +17,8 @@ import errno
 import os
 import time
 
-from . import _native
-from ._errors import NotRegularFileError, SignatureError
+from . import _algorithms, _native, _words
+from ._errors import NotRegularFileError
 from ._lazy import _LazyModule
 
 # Only jobs need _jobs, _feedback, _report and pathlib, so they are imported
@@ -64,15 +64,16 @@ __all__ = [
 ]
 
 #: The supported algorithms: hashlib's names.
-ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
+ALGORITHMS: tuple[str, ...] = _algorithms.NAMES
 
 #: file_digest hashes files smaller than this in one synchronous engine call;
 #: larger ones run as a job so Ctrl-C can stop them.
 SYNC_DIGEST_LIMIT = 64 << 20
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")  # string.hexdigits, without importing re
-_ALG_BY_HEX_LEN = {2 * size: i for i, size in enumerate(_native.DIGEST_SIZES) if size}
 
+#: The manifest verify() and check_signatures() read when given none: the
+#: original promise, root_dir/sha1sum.txt.
 DEFAULT_MANIFEST = "sha1sum.txt"
 
 
@@ -88,13 +89,7 @@ def _fsbytes(path: Any, what: str = "path") -> bytes:
 
 
 def _algorithm(name: Any, *, allow_none: bool = False) -> int:
-    if name is None and allow_none:
-        return _native.ALG_NONE
-    if isinstance(name, str):
-        lowered = name.lower()
-        if lowered in ALGORITHMS:
-            return _native.ALGORITHMS.index(lowered)
-    raise ValueError(f"unknown algorithm {name!r}: supported are {', '.join(ALGORITHMS)}")
+    return _algorithms.code(name, allow_none=allow_none)
 
 
 def _workers(workers: Any) -> int:
@@ -137,28 +132,7 @@ def _row_error(path: str, status: str, errnum: int) -> OSError:
         return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     if status == "not_regular":
         return NotRegularFileError(path)
-    if status == "changed":
-        message = "changed size while it was read, so its digest is of no version of it"
-    else:
-        message = f"could not be read ({status})"
-    return _native.PathOSError(message, path)
-
-
-def _failure_message(report: Report) -> str:
-    lines = report.failure_lines()
-    total = len(report)
-    lines.insert(
-        0,
-        f"{len(lines)} of {total} file{'s' if total != 1 else ''} failed verification "
-        f"against {report._title()}:",
-    )
-    return "\n  ".join(lines)
-
-
-def _raise_if_failed(report: Report) -> Report:
-    if not report.ok:
-        raise SignatureError(_failure_message(report), report)
-    return report
+    return _native.PathOSError(_words.reason(status) or status, path)
 
 
 def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str]:
@@ -168,7 +142,7 @@ def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str
     if i < len(statuses):
         status = _native.status_name(statuses[i])
         raise _row_error(os.fsdecode(paths[i]), status, columns["errnum"][i])
-    width, stride = _native.DIGEST_SIZES[alg], columns.width
+    width, stride = _algorithms.size(alg), columns.width
     if not stride:  # no digest column: an empty job (range() refuses a 0 step)
         return []
     actual = columns["actual"]  # flat: row i's digest starts at i * stride
@@ -216,7 +190,7 @@ def _start_verify(
             elapsed=info.elapsed,
             bytes_hashed=info.bytes_done,
         )
-        return _raise_if_failed(report) if check else report
+        return _report.raise_if_failed(report) if check else report
 
     _native.lib()  # load first: elapsed times the job, not the loading
     started = time.monotonic()
@@ -355,7 +329,7 @@ def start_make_manifest(
     _feedback.check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     if output is None:
-        out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
+        out = os.path.join(root, os.fsencode(f"{_algorithms.name(alg)}sum.txt"))
     else:
         out = os.path.join(root, _fsbytes(output, "output path"))
     out = os.path.abspath(out)
@@ -546,19 +520,17 @@ def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bo
     """
     digest = _normalise_hex(expected)
     if algorithm is None:
-        alg = _ALG_BY_HEX_LEN.get(len(digest))
+        alg = _algorithms.by_hex_length(len(digest))
         if alg is None:
-            lengths = ", ".join(
-                f"{2 * _native.DIGEST_SIZES[i]} {_native.ALGORITHMS[i]}" for i in range(1, 7)
-            )
             raise ValueError(
-                f"expected digest has {len(digest)} hex digits, which fits no algorithm ({lengths})"
+                f"expected digest has {len(digest)} hex digits, which fits no algorithm "
+                f"({_algorithms.hex_lengths()})"
             )
-        name = _native.ALGORITHMS[alg]
+        name = _algorithms.name(alg)
     else:
         alg = _algorithm(algorithm)
-        name = _native.ALGORITHMS[alg]
-        want = 2 * _native.DIGEST_SIZES[alg]
+        name = _algorithms.name(alg)
+        want = 2 * _algorithms.size(alg)
         if len(digest) != want:
             raise ValueError(
                 f"expected {name} digest must have {want} hex digits, got {len(digest)}"

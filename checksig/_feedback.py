@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     #: given each :class:`Progress` snapshot.
     ProgressArg = Union[bool, None, Callable[[Progress], Any]]
 
-__all__ = ["Listener", "Reporter", "Snapshot", "human_bytes", "human_seconds"]
+__all__ = ["Listener", "Reporter", "Snapshot"]
 
 #: With progress=None a bar appears only after the run has lasted this many
 #: seconds, so quick calls in a notebook leave no widget behind.
@@ -89,29 +89,6 @@ class Listener:
 
     def __call__(self, snap: Snapshot) -> None:
         raise NotImplementedError
-
-
-def human_bytes(n: float) -> str:
-    """``1536`` -> ``"1.5 KiB"``: binary units, one decimal above bytes."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-    i = 0
-    while abs(n) >= 1024 and i < len(units) - 1:
-        n /= 1024
-        i += 1
-    return f"{n:.0f} {units[i]}" if i == 0 else f"{n:.1f} {units[i]}"
-
-
-def human_seconds(s: float) -> str:
-    """``0.0123`` -> ``"12 ms"``, ``75`` -> ``"1 min 15 s"``."""
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
-    minutes, seconds = divmod(round(s), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def in_jupyter_kernel() -> bool:

@@ -39,8 +39,9 @@ from types import GenericAlias
 
 from . import _native
 from ._errors import Cancelled
-from ._feedback import Reporter, Snapshot, human_bytes
+from ._feedback import Reporter, Snapshot
 from ._lazy import _LazyModule
+from ._words import human_bytes
 
 # No typing at run time: it costs a fresh process ~10 ms, and a blocking call
 # on a small folder should not pay for annotations (see tests/test_startup.py).
