@@ -22,16 +22,14 @@ import sys
 import warnings
 
 from . import _native
+from ._options import check_progress_arg
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from typing import Any, Callable, Union
+    from typing import Any, Callable
 
+    from ._options import ProgressArg
     from ._progress import Progress
-
-    #: progress=: None (auto), True (always a bar), False (never) or a callable
-    #: given each :class:`Progress` snapshot.
-    ProgressArg = Union[bool, None, Callable[[Progress], Any]]
 
 __all__ = ["Listener", "Reporter", "Snapshot"]
 
@@ -113,16 +111,6 @@ def _stderr_is_a_terminal() -> bool:
 def auto_bar() -> bool:
     """The progress=None rule: a bar when stderr is a terminal or in a Jupyter kernel."""
     return _stderr_is_a_terminal() or in_jupyter_kernel()
-
-
-def check_progress_arg(progress: Any) -> None:
-    """Raise TypeError for a progress= value that is none of the accepted kinds."""
-    if progress is None or isinstance(progress, bool) or callable(progress):
-        return
-    raise TypeError(
-        f"progress must be None (auto), True, False or a callable taking a "
-        f"checksig.Progress, got {progress!r}"
-    )
 
 
 class Reporter:

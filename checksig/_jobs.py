@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     import threading
     from typing import Any, Callable, Generic, TypeVar
 
-    from ._feedback import ProgressArg
+    from ._options import ProgressArg
     from ._progress import Progress
 
     T = TypeVar("T")
