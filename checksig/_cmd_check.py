@@ -13,7 +13,7 @@ import errno
 import os
 import sys
 
-from . import _algorithms, _api, _gnu, _native, _report, _words
+from . import _algorithms, _api, _gnu, _kinds, _native, _report, _words
 from ._console import (
     EXIT_FAILED,
     EXIT_HELP,
@@ -194,6 +194,7 @@ class _CheckRun:
         self.mode: str | None = args.mode  # None, "quiet", "status" or "warn" (last one wins)
         self.shown = b""  # the manifest's name as the user gave it, for messages
         self.algo_word = ""
+        self.kind: Any = _gnu  # the manifest's kind (_kinds), known once it is located
 
     def _improper(self, line: int) -> None:
         self.io.err(_gnu.improper_line(self.shown, line, self.algo_word))
@@ -215,7 +216,10 @@ class _CheckRun:
         args = self.args
         root, manifest, shown = self._locate(spool)
         self.shown = _gnu.quotef(os.fsencode(shown))
-        algo = args.algorithm or (None if spool else _gnu.algorithm_from_name(manifest))
+        # What the manifest's kind knows of its own files (today every manifest
+        # is GNU's kind): the algorithm its name implies, its malformed lines.
+        self.kind = _kinds.detect(manifest)
+        algo = args.algorithm or (None if spool else self.kind.algorithm_from_name(manifest))
         self.algo_word = _algorithms.tag(algo) if algo else ""
         progress = ProgressLine(progress_enabled(args.progress), label=os.path.basename(shown))
         try:
@@ -261,7 +265,7 @@ class _CheckRun:
             if self.args.json:
                 self._json_error("manifest", _gnu.NO_LINES)
             elif self.mode == "warn":
-                for line in _gnu.malformed_lines(manifest):
+                for line in self.kind.malformed_lines(manifest):
                     self._improper(line)
             self.io.err(self.shown + b": " + _gnu.NO_LINES.encode())
         else:  # pragma: no cover - the CLI never asks for strict parsing

@@ -3,7 +3,10 @@ a manifest's kind is detected from its path.
 
 A kind is a module that names itself (``NAME``) and says whether a manifest
 at a path is of its kind (``detect(path) -> bool``), beside whatever it knows
-of its kind (``_gnu``: the ``*sum`` files' rules). Today there is one, GNU's
+of its kind (``_gnu``: the ``*sum`` files' rules). ``checksig check`` asks
+the detected kind for two things it shows in messages:
+``algorithm_from_name(path) -> str | None`` and ``malformed_lines(path) ->
+list[int]``. Today there is one, GNU's
 ``*sum`` files, which reads anything and so comes last; each new kind (BagIt,
 a wheel's RECORD, conda's paths.json, ...) is a module of its own, a line in
 :data:`KINDS` and a place in :data:`DETECTION_ORDER`, ahead of "gnu".
