@@ -8,7 +8,9 @@ Every batch operation comes in three forms with the same arguments:
   the background;
 * ``await averify(...)`` for asyncio.
 
-The blocking form is exactly ``start_verify(...).result()``.
+The blocking form is exactly ``start_verify(...).result()``. The verify
+entry points (``VERIFY_ENTRY_POINTS``) share their keyword options, declared
+once in ``_options.FIELDS``, and one body, :func:`_start_verify`.
 """
 
 from __future__ import annotations

@@ -82,8 +82,8 @@ def _failures_table(rows: Rows, bad: list[int]) -> str:
         "<table class='checksig-failures' style='border-collapse:collapse;margin:4px 0'>"
         "<thead><tr>"
         + "".join(
-            f"<th style='{_CELL}'>{h}</th>"
-            for h in ("line", "path", "status", "reason", "expected", "actual")
+            f"<th style='{_CELL}'>{e(h)}</th>"
+            for h in ("line", *rows.labels, "path", "status", "reason", "expected", "actual")
         )
         + "</tr></thead><tbody>"
     ]
@@ -91,9 +91,14 @@ def _failures_table(rows: Rows, bad: list[int]) -> str:
     for i in bad[:HTML_MAX_FAILURES]:
         r = rows.row(i)
         why = DIGEST_DIFFERS if r.status == "mismatch" else reason(r.status, errnum[i])
+        labels = "".join(
+            f"<td style='{_CELL}'>{e(display_name(v or ''))}</td>"
+            for v in rows.row_labels(i).values()
+        )
         parts.append(
             "<tr>"
             f"<td style='{_NUM}'>{r.line or ''}</td>"
+            f"{labels}"
             f"<td style='{_CELL}{_MONO}'>{e(display_name(r.path))}</td>"
             f"<td style='{_CELL}color:{_RED}'>{e(r.status)}</td>"
             f"<td style='{_CELL}'>{e(why or '')}</td>"

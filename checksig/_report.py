@@ -22,7 +22,7 @@ from ._native import (
     STATUSES,
     Buffers,
 )
-from ._rows import _HASHED, Rows
+from ._rows import HASHED, Rows
 
 # No typing or pathlib at run time: a blocking call's report is made in every
 # CLI run and script, and those modules cost a fresh process ~10 ms each (see
@@ -31,7 +31,7 @@ from ._rows import _HASHED, Rows
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
     from typing import Any, overload
 
@@ -74,6 +74,11 @@ class Report:
     :meth:`to_dict` and :meth:`to_json` (the ``checksig.report/1`` document
     described in :meth:`to_dict`, shared with ``checksig check --json``).
 
+    ``Report(columns, ..., labels={"package": [...]})`` adds label columns:
+    one value (a str or None) per row, shown after the line number in the
+    HTML, before the name in ``str()``, as ``labels`` in each JSON entry and
+    as columns of :meth:`to_pandas`.
+
     Attributes:
         root: the directory entries are relative to (a Path).
         manifest: the manifest read (a Path), or None for a digest job.
@@ -108,6 +113,7 @@ class Report:
         "elapsed",
         "bytes_hashed",
         "_has_expected",
+        "_labels",
     )
 
     def __init__(
@@ -121,6 +127,7 @@ class Report:
         has_expected: bool = True,
         elapsed: float | None = None,
         bytes_hashed: int | None = None,
+        labels: dict[str, Sequence[str | None]] | None = None,
     ) -> None:
         self._raw: Buffers | None = None
         self._columns: dict[str, np.ndarray] | None = None
@@ -135,6 +142,7 @@ class Report:
         self.elapsed = elapsed
         self.bytes_hashed = bytes_hashed
         self._has_expected = has_expected
+        self._labels = _labels(labels, len(self))
 
     # root and manifest are kept as strings and handed out as Paths: a
     # blocking call's report would otherwise import pathlib (and with it re,
@@ -202,7 +210,7 @@ class Report:
     def _rows(self) -> Rows:
         """The rows read from the columns without numpy (see _rows.py): how
         every view of a report (str, HTML, JSON, the CLI's lines) reads it."""
-        return Rows(self._raw_columns(), has_expected=self._has_expected)
+        return Rows(self._raw_columns(), has_expected=self._has_expected, labels=self._labels)
 
     def __len__(self) -> int:
         return self._raw_columns().rows
@@ -287,8 +295,11 @@ class Report:
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
-        display_name = _words.display_name
-        return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
+        rows = self._rows
+        return [
+            f"{rows.shown_path(i)}: {rows.row(i).describe()}"
+            for i in rows.failing(self.ignore_missing)
+        ]
 
     def __str__(self) -> str:
         rows = self._rows
@@ -303,8 +314,7 @@ class Report:
             bad = rows.failing(self.ignore_missing)
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
-                r = rows.row(i)
-                lines.append(f"  {display_name(r.path)}: {r.describe()}")
+                lines.append(f"  {rows.shown_path(i)}: {rows.row(i).describe()}")
             if len(bad) > STR_MAX_FAILURES:
                 lines.append(
                     f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
@@ -422,7 +432,7 @@ class Report:
         expected_len = np.where(has_digest & (st != ST_EXTRA), lengths[alg], 0)
         if not self._has_expected:
             expected_len[:] = 0
-        actual_len = np.where(has_digest & np.isin(st, _HASHED), lengths[alg], 0)
+        actual_len = np.where(has_digest & np.isin(st, HASHED), lengths[alg], 0)
         reason = np.full(n, None, dtype=object)
         errnum = c["errnum"]
         for e in np.unique(errnum[errnum != 0]).tolist():
@@ -431,9 +441,11 @@ class Report:
         alg_names = np.array(
             [*ALGORITHMS, *(f"unknown({i})" for i in range(len(ALGORITHMS), 256))], dtype=object
         )
+        labels = {name: pd.Series(values, dtype=object) for name, values in self._labels.items()}
         return pd.DataFrame(
             {
                 "path": self._paths(),
+                **labels,
                 "status": pd.Categorical.from_codes(codes, categories=list(STATUSES)),
                 "size": pd.Series(c["size"], dtype="Int64").mask(c["size"] < 0),
                 "expected": _hex_column(c["expected"], expected_len),
@@ -452,6 +464,19 @@ class Report:
             text = blob.decode("ascii")
             return [text[a:b] for a, b in zip(offsets, offsets[1:])]
         return [os.fsdecode(blob[a:b]) for a, b in zip(offsets, offsets[1:])]
+
+
+def _labels(labels: dict[str, Sequence[str | None]] | None, rows: int) -> dict[str, list]:
+    """Report(labels=...) checked: each a name and one value (str or None) per row."""
+    checked = {}
+    for name, values in (labels or {}).items():
+        values = list(values)
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"a label column's name must be an identifier, got {name!r}")
+        if len(values) != rows:
+            raise ValueError(f"label column {name!r} has {len(values)} values for {rows} rows")
+        checked[name] = values
+    return checked
 
 
 def raise_if_failed(report: Report) -> Report:

@@ -37,14 +37,14 @@ if TYPE_CHECKING:
     from ._native import Buffers
     from ._row import Row
 
-__all__ = ["Rows", "RawRow"]
+__all__ = ["HASHED", "Rows"]
 
 #: Rows turned into Python values at a time by :meth:`Rows.raw` and
 #: :meth:`Rows.entries`.
 BATCH = 1 << 16
 
-# Statuses whose actual digest was computed.
-_HASHED = (ST_OK, ST_MISMATCH)
+#: Statuses whose actual digest was computed.
+HASHED = (ST_OK, ST_MISMATCH)
 # Status byte -> 1 for a failing row, else 0 (bytes.translate tables).
 _FAILING = bytes(int(code != ST_OK) for code in range(256))
 _FAILING_IGNORE_MISSING = bytes(int(code not in (ST_OK, ST_MISSING)) for code in range(256))
@@ -64,11 +64,6 @@ def _row_class() -> type[Row]:
     return _Row
 
 
-#: What :meth:`Rows.raw` yields per row: (row number, raw name, status name,
-#: errno, manifest line, algorithm code, size).
-RawRow = tuple  # tuple[int, bytes, str, int, int, int, int]
-
-
 class Rows:
     """The rows of a report, read from its columns (a ``_native.Buffers``).
 
@@ -76,13 +71,23 @@ class Rows:
         columns: the engine-filled (or wrapped) columns.
         has_expected: whether the rows carry expected digests (a verify
             job's do, a digest job's do not).
+        labels: extra per-row columns by name (a conda environment's
+            ``package``, a model cache's ``repo`` and ``revision``): one
+            value, a str or None, per row. Every view shows them.
     """
 
-    __slots__ = ("columns", "has_expected")
+    __slots__ = ("columns", "has_expected", "labels")
 
-    def __init__(self, columns: Buffers, *, has_expected: bool = True) -> None:
+    def __init__(
+        self,
+        columns: Buffers,
+        *,
+        has_expected: bool = True,
+        labels: dict[str, list[str | None]] | None = None,
+    ) -> None:
         self.columns = columns
         self.has_expected = has_expected
+        self.labels = labels or {}
 
     def __len__(self) -> int:
         return self.columns.rows
@@ -137,6 +142,17 @@ class Rows:
         off = c["path_offsets"]
         return c["paths"][off[i] : off[i + 1]].tobytes()
 
+    def row_labels(self, i: int) -> dict[str, str | None]:
+        """Row i's labels by name ({} for a report without label columns)."""
+        return {name: values[i] for name, values in self.labels.items()}
+
+    def shown_path(self, i: int) -> str:
+        """Row i's name as the text views show it: safe to print, after its
+        labels (``[package=numpy] lib/x.py``)."""
+        return _words.labelled(
+            _words.display_name(os.fsdecode(self.raw_path(i))), self.row_labels(i)
+        )
+
     def row(self, i: int) -> Row:
         """Row i as a :class:`checksig.Row`."""
         c = self.columns
@@ -150,7 +166,7 @@ class Rows:
         if self.has_expected and st != ST_EXTRA:
             expected = digest_hex(c["expected"], i, width, alg) or None
         actual = None
-        if st in _HASHED:
+        if st in HASHED:
             actual = digest_hex(c["actual"], i, width, alg) or None
         return (_Row or _row_class())(
             path=os.fsdecode(self.raw_path(i)),
@@ -165,7 +181,9 @@ class Rows:
 
     # -- many rows, a batch at a time
 
-    def raw(self, index: list[int] | None = None) -> Iterator[RawRow]:
+    def raw(
+        self, index: list[int] | None = None
+    ) -> Iterator[tuple[int, bytes, str, int, int, int, int]]:
         """(i, raw name, status, errnum, line, algorithm code, size) for the rows
         in ``index`` (ascending row numbers; every row by default), in order,
         without Row objects: the columns become Python values BATCH rows at a
@@ -198,7 +216,7 @@ class Rows:
         c = self.columns
         stride = c.width
         expected, actual = c["expected"], c["actual"]
-        has_expected, reason = self.has_expected, _words.reason
+        has_expected, reason, labels = self.has_expected, _words.reason, self.labels
         for i, raw, status, errnum, line, alg, size in self.raw():
             try:
                 entry: dict[str, Any] = {"path": raw.decode("utf-8")}
@@ -216,4 +234,6 @@ class Rows:
                 size=size if size >= 0 else None,
                 reason=reason(status, errnum),
             )
+            if labels:
+                entry["labels"] = {name: values[i] for name, values in labels.items()}
             yield entry

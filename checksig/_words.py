@@ -25,6 +25,7 @@ __all__ = [
     "failure_heading",
     "human_bytes",
     "human_seconds",
+    "labelled",
     "plural",
     "reason",
     "summary",
@@ -90,6 +91,12 @@ def describe(
     if status in _SAYS_IT_ALL and why == REASONS[status]:
         return why
     return f"{_STATUS_WORDS.get(status, status)} ({why})"
+
+
+def labelled(name: str, labels: dict[str, str | None]) -> str:
+    """A row's name after its labels, for the text views: ``[package=numpy] lib/x.py``."""
+    shown = " ".join(f"{k}={display_name(v)}" for k, v in labels.items() if v is not None)
+    return f"[{shown}] {name}" if shown else name
 
 
 def plural(n: int, one: str, many: str) -> str:

@@ -512,3 +512,28 @@ def test_every_view_says_why_a_row_failed_in_the_same_words(tmp_path: Path) -> N
     assert rows["dir"].describe() == f"not a regular file ({os.strerror(errno.EISDIR)})"
     assert rows["gone"].describe() == f"missing ({os.strerror(errno.ENOENT)})"
     assert rows["new"].describe() == "extra (not listed in the manifest)"
+
+
+def test_label_columns_show_in_every_view(mixed: Path) -> None:
+    # Extra per-row columns (a package, a repo and revision) ride along with
+    # the engine's: str(), the HTML, JSON, pandas and pickling carry them.
+    pd = pytest.importorskip("pandas")
+    base = checksig.verify(mixed)
+    packages = [f"pkg{i % 3}" for i in range(len(base))]
+    packages[-1] = None
+    report = _report.Report(
+        base._raw_columns(), root=mixed, manifest=base.manifest, labels={"package": packages}
+    )
+    assert "  [package=pkg0] f3: mismatch (" in str(report)
+    assert report.failure_lines()[1] == f"gone: missing ({os.strerror(errno.ENOENT)})"
+    page = report._repr_html_()
+    assert ">package</th>" in page and ">pkg0</td>" in page
+    entries = report.to_dict()["entries"]
+    assert [e["labels"]["package"] for e in entries] == packages
+    assert "labels" not in base.to_dict()["entries"][0]  # no label columns, no key
+    frame = report.to_pandas()
+    assert list(frame.columns[:2]) == ["path", "package"]
+    assert frame["package"].tolist()[:3] == packages[:3] and pd.isna(frame["package"].iloc[-1])
+    assert pickle.loads(pickle.dumps(report)).to_dict()["entries"] == entries
+    with pytest.raises(ValueError, match="3 values for 10 rows"):
+        _report.Report(base._raw_columns(), labels={"package": ["a", "b", "c"]})
