@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ._cli import EXIT_FAILED, main
+from ._cli import main
+from ._console import EXIT_FAILED
 
 __all__ = ["main", "run"]
 

@@ -8,7 +8,9 @@ Every batch operation comes in three forms with the same arguments:
   the background;
 * ``await averify(...)`` for asyncio.
 
-The blocking form is exactly ``start_verify(...).result()``.
+The blocking form is exactly ``start_verify(...).result()``. The verify
+entry points (``VERIFY_ENTRY_POINTS``) share their keyword options, declared
+once in ``_options.FIELDS``, and one body, :func:`_start_verify`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import errno
 import os
 import time
 
-from . import _native
-from ._errors import NotRegularFileError, SignatureError
+from . import _algorithms, _native, _words
+from ._errors import NotRegularFileError
 from ._lazy import _LazyModule
+from ._options import START_PROGRESS, VerifyOptions, check_progress_arg, workers_count
 
-# Only jobs need _jobs, _feedback, _report and pathlib, so they are imported
+# Only jobs need _jobs, _report and pathlib, so they are imported
 # on first use: `import checksig` and a first file_digest() then run none of
 # them. The job modules themselves import nothing costly any more (see
 # tests/test_startup.py); pathlib would bring re and urllib.parse.
@@ -32,16 +35,15 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Union
 
-    from . import _feedback, _jobs, _report
-    from ._feedback import ProgressArg
+    from . import _jobs, _report
     from ._jobs import Job, RunInfo
+    from ._options import ProgressArg
     from ._report import Report
 
     #: A path: str, bytes or os.PathLike.
     PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 else:
     _jobs = _LazyModule("checksig._jobs")
-    _feedback = _LazyModule("checksig._feedback")
     _report = _LazyModule("checksig._report")
     pathlib = _LazyModule("pathlib")
 
@@ -64,15 +66,16 @@ __all__ = [
 ]
 
 #: The supported algorithms: hashlib's names.
-ALGORITHMS: tuple[str, ...] = _native.ALGORITHMS[1:]
+ALGORITHMS: tuple[str, ...] = _algorithms.NAMES
 
 #: file_digest hashes files smaller than this in one synchronous engine call;
 #: larger ones run as a job so Ctrl-C can stop them.
 SYNC_DIGEST_LIMIT = 64 << 20
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")  # string.hexdigits, without importing re
-_ALG_BY_HEX_LEN = {2 * size: i for i, size in enumerate(_native.DIGEST_SIZES) if size}
 
+#: The manifest verify() and check_signatures() read when given none: the
+#: original promise, root_dir/sha1sum.txt.
 DEFAULT_MANIFEST = "sha1sum.txt"
 
 
@@ -85,26 +88,6 @@ def _fsbytes(path: Any, what: str = "path") -> bytes:
     if b"\0" in raw:
         raise ValueError(f"{what} contains a NUL byte: {os.fsdecode(raw)!r}")
     return raw
-
-
-def _algorithm(name: Any, *, allow_none: bool = False) -> int:
-    if name is None and allow_none:
-        return _native.ALG_NONE
-    if isinstance(name, str):
-        lowered = name.lower()
-        if lowered in ALGORITHMS:
-            return _native.ALGORITHMS.index(lowered)
-    raise ValueError(f"unknown algorithm {name!r}: supported are {', '.join(ALGORITHMS)}")
-
-
-def _workers(workers: Any) -> int:
-    if workers is None:
-        return 0
-    if isinstance(workers, bool) or not isinstance(workers, int):
-        raise ValueError(f"workers must be None or an int >= 0, got {workers!r}")
-    if workers < 0:
-        raise ValueError(f"workers must be >= 0 (0 or None: one per CPU), got {workers}")
-    return min(workers, 2**31 - 1)
 
 
 def _manifest_path(root: bytes, manifest: Any) -> bytes:
@@ -137,28 +120,7 @@ def _row_error(path: str, status: str, errnum: int) -> OSError:
         return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     if status == "not_regular":
         return NotRegularFileError(path)
-    if status == "changed":
-        message = "changed size while it was read, so its digest is of no version of it"
-    else:
-        message = f"could not be read ({status})"
-    return _native.PathOSError(message, path)
-
-
-def _failure_message(report: Report) -> str:
-    lines = report.failure_lines()
-    total = len(report)
-    lines.insert(
-        0,
-        f"{len(lines)} of {total} file{'s' if total != 1 else ''} failed verification "
-        f"against {report._title()}:",
-    )
-    return "\n  ".join(lines)
-
-
-def _raise_if_failed(report: Report) -> Report:
-    if not report.ok:
-        raise SignatureError(_failure_message(report), report)
-    return report
+    return _native.PathOSError(_words.reason(status) or status, path)
 
 
 def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str]:
@@ -168,7 +130,7 @@ def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str
     if i < len(statuses):
         status = _native.status_name(statuses[i])
         raise _row_error(os.fsdecode(paths[i]), status, columns["errnum"][i])
-    width, stride = _native.DIGEST_SIZES[alg], columns.width
+    width, stride = _algorithms.size(alg), columns.width
     if not stride:  # no digest column: an empty job (range() refuses a 0 step)
         return []
     actual = columns["actual"]  # flat: row i's digest starts at i * stride
@@ -178,33 +140,29 @@ def _digests(paths: list[bytes], alg: int, columns: _native.Buffers) -> list[str
 # --- starting jobs ---------------------------------------------------------------------
 
 
+#: The verify entry points: each takes the verify options of _options.FIELDS
+#: (checked by tests/test_api.py) and hands them on as a VerifyOptions.
+VERIFY_ENTRY_POINTS = (
+    "verify",
+    "check_signatures",
+    "start_verify",
+    "start_check_signatures",
+    "averify",
+    "acheck_signatures",
+)
+
+
 def _start_verify(
-    root_dir: PathArg,
-    manifest: PathArg | None,
-    *,
-    check: bool,
-    algorithm: str | None,
-    workers: int | None,
-    strict: bool,
-    ignore_missing: bool,
-    extra: bool,
-    allow_outside_root: bool,
-    progress: ProgressArg,
+    root_dir: PathArg, manifest: PathArg | None, options: VerifyOptions, *, check: bool
 ) -> Job[Report]:
-    alg = _algorithm(algorithm, allow_none=True)
-    nworkers = _workers(workers)
-    _feedback.check_progress_arg(progress)
+    """Start a verify job: the one body behind every verify entry point."""
+    alg, nworkers, flags = options.engine()
     root = _fsbytes(root_dir, "root_dir")
     manifest_bytes = _manifest_path(root, manifest)
-    flags = (
-        (_native.F_STRICT if strict else 0)
-        | (_native.F_EXTRA if extra else 0)
-        | (_native.F_ALLOW_OUTSIDE if allow_outside_root else 0)
-    )
     # Strings, not Paths: the Report hands out Paths, importing pathlib only then.
     root_name = os.fsdecode(root)
     manifest_name = os.fsdecode(manifest_bytes)
-    ignore = bool(ignore_missing)
+    ignore = bool(options.ignore_missing)
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
         report = _report.Report(
@@ -216,7 +174,7 @@ def _start_verify(
             elapsed=info.elapsed,
             bytes_hashed=info.bytes_done,
         )
-        return _raise_if_failed(report) if check else report
+        return _report.raise_if_failed(report) if check else report
 
     _native.lib()  # load first: elapsed times the job, not the loading
     started = time.monotonic()
@@ -230,6 +188,7 @@ def _start_verify(
     )
     kind = "check_signatures" if check else "verify"
     desc = os.path.basename(manifest_name)
+    progress = options.progress
     return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
 
 
@@ -243,7 +202,7 @@ def start_verify(
     ignore_missing: bool = False,
     extra: bool = False,
     allow_outside_root: bool = False,
-    progress: ProgressArg = False,
+    progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
     """Start :func:`verify` in the background and return its :class:`Job` at once.
 
@@ -253,18 +212,7 @@ def start_verify(
     fed only when the job is observed (see :class:`Job`). Errors in the
     arguments (an unknown algorithm, a missing root) are raised here.
     """
-    return _start_verify(
-        root_dir,
-        manifest,
-        check=False,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    )
+    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=False)
 
 
 def start_check_signatures(
@@ -277,25 +225,14 @@ def start_check_signatures(
     ignore_missing: bool = False,
     extra: bool = False,
     allow_outside_root: bool = False,
-    progress: ProgressArg = False,
+    progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
     """Start :func:`check_signatures` in the background; return its :class:`Job`.
 
     As :func:`start_verify`, but ``job.result()`` raises
     :class:`SignatureError` when an entry fails.
     """
-    return _start_verify(
-        root_dir,
-        manifest,
-        check=True,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    )
+    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=True)
 
 
 def _start_digest(
@@ -326,9 +263,9 @@ def start_digest_files(
     (see :func:`start_verify`). An empty ``paths`` gives a job whose result
     is ``[]``.
     """
-    alg = _algorithm(algorithm)
-    nworkers = _workers(workers)
-    _feedback.check_progress_arg(progress)
+    alg = _algorithms.code(algorithm)
+    nworkers = workers_count(workers)
+    check_progress_arg(progress)
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         raise TypeError("digest_files takes an iterable of paths, not a single path")
     raw = [_fsbytes(p) for p in paths]
@@ -350,12 +287,12 @@ def start_make_manifest(
     cancelled job writes nothing. ``progress`` defaults to ``False`` here
     (see :func:`start_verify`).
     """
-    alg = _algorithm(algorithm)
-    nworkers = _workers(workers)
-    _feedback.check_progress_arg(progress)
+    alg = _algorithms.code(algorithm)
+    nworkers = workers_count(workers)
+    check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     if output is None:
-        out = os.path.join(root, os.fsencode(f"{_native.ALGORITHMS[alg]}sum.txt"))
+        out = os.path.join(root, os.fsencode(f"{_algorithms.name(alg)}sum.txt"))
     else:
         out = os.path.join(root, _fsbytes(output, "output path"))
     out = os.path.abspath(out)
@@ -440,18 +377,9 @@ def verify(
         KeyboardInterrupt: Ctrl-C or a Jupyter kernel interrupt; the engine
             has stopped and closed every file before it propagates.
     """
+    options = VerifyOptions.of(locals())
     with _jobs.blocking():
-        job = start_verify(
-            root_dir,
-            manifest,
-            algorithm=algorithm,
-            workers=workers,
-            strict=strict,
-            ignore_missing=ignore_missing,
-            extra=extra,
-            allow_outside_root=allow_outside_root,
-            progress=progress,
-        )
+        job = _start_verify(root_dir, manifest, options, check=False)
     return job.result()
 
 
@@ -485,18 +413,9 @@ def check_signatures(
     skipped (see ``Report.warnings``). See :func:`verify` for the arguments
     and the other exceptions (FileNotFoundError for a missing manifest, ...).
     """
+    options = VerifyOptions.of(locals())
     with _jobs.blocking():
-        job = start_check_signatures(
-            root_dir,
-            manifest,
-            algorithm=algorithm,
-            workers=workers,
-            strict=strict,
-            ignore_missing=ignore_missing,
-            extra=extra,
-            allow_outside_root=allow_outside_root,
-            progress=progress,
-        )
+        job = _start_verify(root_dir, manifest, options, check=True)
     return job.result()
 
 
@@ -517,7 +436,7 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
             be of no version of the file.
         ValueError: an unknown algorithm or a NUL in the path.
     """
-    alg = _algorithm(algorithm)
+    alg = _algorithms.code(algorithm)
     raw = _fsbytes(path)
     try:
         small = os.stat(raw).st_size < SYNC_DIGEST_LIMIT
@@ -546,19 +465,17 @@ def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bo
     """
     digest = _normalise_hex(expected)
     if algorithm is None:
-        alg = _ALG_BY_HEX_LEN.get(len(digest))
+        alg = _algorithms.by_hex_length(len(digest))
         if alg is None:
-            lengths = ", ".join(
-                f"{2 * _native.DIGEST_SIZES[i]} {_native.ALGORITHMS[i]}" for i in range(1, 7)
-            )
             raise ValueError(
-                f"expected digest has {len(digest)} hex digits, which fits no algorithm ({lengths})"
+                f"expected digest has {len(digest)} hex digits, which fits no algorithm "
+                f"({_algorithms.hex_lengths()})"
             )
-        name = _native.ALGORITHMS[alg]
+        name = _algorithms.name(alg)
     else:
-        alg = _algorithm(algorithm)
-        name = _native.ALGORITHMS[alg]
-        want = 2 * _native.DIGEST_SIZES[alg]
+        alg = _algorithms.code(algorithm)
+        name = _algorithms.name(alg)
+        want = 2 * _algorithms.size(alg)
         if len(digest) != want:
             raise ValueError(
                 f"expected {name} digest must have {want} hex digits, got {len(digest)}"
@@ -656,17 +573,7 @@ async def averify(
     50 ms without blocking the event loop (and feeds ``progress``).
     Cancelling the awaiting task cancels the engine's work.
     """
-    return await start_verify(
-        root_dir,
-        manifest,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    )
+    return await _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=False)
 
 
 async def acheck_signatures(
@@ -682,17 +589,7 @@ async def acheck_signatures(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`check_signatures` for asyncio (see :func:`averify`)."""
-    return await start_check_signatures(
-        root_dir,
-        manifest,
-        algorithm=algorithm,
-        workers=workers,
-        strict=strict,
-        ignore_missing=ignore_missing,
-        extra=extra,
-        allow_outside_root=allow_outside_root,
-        progress=progress,
-    )
+    return await _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=True)
 
 
 async def adigest_files(

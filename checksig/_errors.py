@@ -20,9 +20,13 @@ CHECKSIG_E_PANIC        EngineError (a bug in the engine)
 
 from __future__ import annotations
 
+from ._words import REASONS
+
+# No import of _report, not even for type checkers: errors are the bottom
+# layer, and the Report (which raises SignatureError) sits above them.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from ._report import Report
+    from typing import Any
 
 __all__ = [
     "Cancelled",
@@ -45,7 +49,10 @@ class SignatureError(ValueError):
     :class:`~checksig.Report`, failures and successes alike.
     """
 
-    def __init__(self, message: str, report: Report) -> None:
+    #: The full checksig.Report of the run.
+    report: Any
+
+    def __init__(self, message: str, report: Any) -> None:
         super().__init__(message)
         self.report = report
 
@@ -53,10 +60,8 @@ class SignatureError(ValueError):
         return (type(self), (self.args[0], self.report))
 
     def _repr_html_(self) -> str:
-        """The notebook view: the first line of the message, then the report's view."""
-        from ._html import signature_error_html
-
-        return signature_error_html(self, self.report)
+        """The notebook view: the report's, headed by the first line of the message."""
+        return self.report._repr_html_(heading=f"SignatureError: {str(self).split(chr(10), 1)[0]}")
 
     def _render_traceback_(self) -> list[str]:
         """IPython's hook for an uncaught SignatureError.
@@ -138,7 +143,7 @@ class NotRegularFileError(OSError):
     def __init__(self, filename: str | None) -> None:
         super().__init__("not a regular file")
         self.filename = filename
-        self.strerror = "not a regular file (FIFOs, sockets and devices are never read)"
+        self.strerror = REASONS["not_regular"]
 
     def __str__(self) -> str:
         if self.filename is None:

@@ -22,18 +22,16 @@ import sys
 import warnings
 
 from . import _native
+from ._options import check_progress_arg
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from typing import Any, Callable, Union
+    from typing import Any, Callable
 
+    from ._options import ProgressArg
     from ._progress import Progress
 
-    #: progress=: None (auto), True (always a bar), False (never) or a callable
-    #: given each :class:`Progress` snapshot.
-    ProgressArg = Union[bool, None, Callable[[Progress], Any]]
-
-__all__ = ["Listener", "Reporter", "Snapshot", "human_bytes", "human_seconds"]
+__all__ = ["Listener", "Reporter", "Snapshot"]
 
 #: With progress=None a bar appears only after the run has lasted this many
 #: seconds, so quick calls in a notebook leave no widget behind.
@@ -58,7 +56,7 @@ class Snapshot:
 
     def __init__(self, counters: tuple[int, ...], *, elapsed: float, hashing: float | None) -> None:
         self.counters = counters
-        self.phase = _native.PHASES.get(counters[0], str(counters[0]))
+        self.phase = _native.phase_name(counters[_native.P_PHASE])
         self.elapsed = elapsed
         self.hashing = hashing
         self._progress: Progress | None = None
@@ -91,29 +89,6 @@ class Listener:
         raise NotImplementedError
 
 
-def human_bytes(n: float) -> str:
-    """``1536`` -> ``"1.5 KiB"``: binary units, one decimal above bytes."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-    i = 0
-    while abs(n) >= 1024 and i < len(units) - 1:
-        n /= 1024
-        i += 1
-    return f"{n:.0f} {units[i]}" if i == 0 else f"{n:.1f} {units[i]}"
-
-
-def human_seconds(s: float) -> str:
-    """``0.0123`` -> ``"12 ms"``, ``75`` -> ``"1 min 15 s"``."""
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
-    minutes, seconds = divmod(round(s), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
 def in_jupyter_kernel() -> bool:
     """Whether this code runs in a Jupyter (IPython) kernel."""
     ipython = sys.modules.get("IPython")
@@ -136,16 +111,6 @@ def _stderr_is_a_terminal() -> bool:
 def auto_bar() -> bool:
     """The progress=None rule: a bar when stderr is a terminal or in a Jupyter kernel."""
     return _stderr_is_a_terminal() or in_jupyter_kernel()
-
-
-def check_progress_arg(progress: Any) -> None:
-    """Raise TypeError for a progress= value that is none of the accepted kinds."""
-    if progress is None or isinstance(progress, bool) or callable(progress):
-        return
-    raise TypeError(
-        f"progress must be None (auto), True, False or a callable taking a "
-        f"checksig.Progress, got {progress!r}"
-    )
 
 
 class Reporter:

@@ -11,13 +11,16 @@ light and dark notebook themes alike.
 from __future__ import annotations
 
 import html
-import re
 
-from ._feedback import human_bytes, human_seconds
+from ._words import DIGEST_DIFFERS, display_name, entries, human_bytes, human_seconds, reason
 
+# The report is passed in, never imported (not even for type checkers): the
+# Report calls this view, so this module sits below it.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from ._report import Report
+    from typing import Any
+
+    from ._rows import Rows
 
 #: How many failures the HTML view lists before "... and N more".
 HTML_MAX_FAILURES = 50
@@ -35,28 +38,6 @@ _MONO = "font-family:monospace;"
 e = html.escape
 
 
-def _unsafe_char(c: str) -> str:
-    o = ord(c)
-    if 0xDC80 <= o <= 0xDCFF:  # an undecodable byte (os.fsdecode's surrogate escape)
-        return f"\\x{o - 0xDC00:02x}"
-    return f"\\x{o:02x}" if o <= 0xFF else f"\\u{o:04x}"
-
-
-# Control characters (C0, DEL, C1), lone surrogates and line/paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def display_name(name: str) -> str:
-    """name, safe to print: control characters and undecodable bytes as ``\\xNN``.
-
-    A manifest is input from outside: a name holding ESC could otherwise
-    drive the terminal, and a lone surrogate (an undecodable byte) would
-    make ``print`` raise UnicodeEncodeError. :attr:`Row.path` stays exact;
-    only the text views (``str``, ``failure_lines``, the HTML) use this.
-    """
-    return _UNSAFE.sub(lambda m: _unsafe_char(m.group()), name)
-
-
 def _digest(hexdigest: str | None, other: str | None = None) -> str:
     if not hexdigest:
         return ""
@@ -65,8 +46,8 @@ def _digest(hexdigest: str | None, other: str | None = None) -> str:
     return f"<code style='{style}' title='{e(hexdigest)}'>{e(shown)}</code>"
 
 
-def _summary_table(report: Report) -> str:
-    counts = report.counts()
+def _summary_table(report: Any, rows: Rows) -> str:
+    counts = rows.counts()
     heads: list[str] = ["entries"]
     cells: list[str] = [f"{len(report):,}"]
     ok = counts.get("ok", 0)
@@ -96,28 +77,31 @@ def _summary_table(report: Report) -> str:
     )
 
 
-def _failures_table(report: Report, bad: list[int]) -> str:
+def _failures_table(rows: Rows, bad: list[int]) -> str:
     parts = [
         "<table class='checksig-failures' style='border-collapse:collapse;margin:4px 0'>"
         "<thead><tr>"
         + "".join(
-            f"<th style='{_CELL}'>{h}</th>"
-            for h in ("line", "path", "status", "reason", "expected", "actual")
+            f"<th style='{_CELL}'>{e(h)}</th>"
+            for h in ("line", *rows.labels, "path", "status", "reason", "expected", "actual")
         )
         + "</tr></thead><tbody>"
     ]
-    c = report._raw_columns()
+    errnum = rows.columns["errnum"]
     for i in bad[:HTML_MAX_FAILURES]:
-        r = report._row(i, c)
-        reason = (
-            "digest differs" if r.status == "mismatch" else report._reason(c["errnum"][i], r.status)
+        r = rows.row(i)
+        why = DIGEST_DIFFERS if r.status == "mismatch" else reason(r.status, errnum[i])
+        labels = "".join(
+            f"<td style='{_CELL}'>{e(display_name(v or ''))}</td>"
+            for v in rows.row_labels(i).values()
         )
         parts.append(
             "<tr>"
             f"<td style='{_NUM}'>{r.line or ''}</td>"
+            f"{labels}"
             f"<td style='{_CELL}{_MONO}'>{e(display_name(r.path))}</td>"
             f"<td style='{_CELL}color:{_RED}'>{e(r.status)}</td>"
-            f"<td style='{_CELL}'>{e(reason or '')}</td>"
+            f"<td style='{_CELL}'>{e(why or '')}</td>"
             f"<td style='{_CELL}'>{_digest(r.expected)}</td>"
             f"<td style='{_CELL}'>{_digest(r.actual, r.expected)}</td>"
             "</tr>"
@@ -132,29 +116,24 @@ def _failures_table(report: Report, bad: list[int]) -> str:
     return "".join(parts)
 
 
-def report_html(report: Report, *, heading: str | None = None) -> str:
-    """The HTML summary of report; heading (already escaped) replaces the verdict line."""
-    title = e(report._title())
-    bad = report._failing_rows()
-    n = len(report)
-    if heading is None:
-        if len(bad):
-            heading = (
-                f"<span style='color:{_RED}'>\u2718 {len(bad):,} of {n:,} "
-                f"entr{'y' if n == 1 else 'ies'} failed</span>"
-            )
-        else:
-            heading = (
-                f"<span style='color:{_GREEN}'>\u2714 all {n:,} entr{'y' if n == 1 else 'ies'} ok"
-                "</span>"
-            )
+def report_html(report: Any, rows: Rows, *, title: str, heading: str | None = None) -> str:
+    """The HTML summary of report (read through rows); heading (text) replaces
+    the verdict line."""
+    bad = rows.failing(report.ignore_missing)
+    n = entries(len(rows), grouped=True)
+    if heading is not None:
+        verdict = f"<span style='color:{_RED}'>{e(display_name(heading))}</span>"
+    elif len(bad):
+        verdict = f"<span style='color:{_RED}'>\u2718 {len(bad):,} of {n} failed</span>"
+    else:
+        verdict = f"<span style='color:{_GREEN}'>\u2714 all {n} ok</span>"
     parts = [
         "<div class='checksig-report'>",
-        f"<div><strong>{heading}</strong> &mdash; <code>{title}</code></div>",
-        _summary_table(report),
+        f"<div><strong>{verdict}</strong> &mdash; <code>{e(title)}</code></div>",
+        _summary_table(report, rows),
     ]
     if len(bad):
-        parts.append(_failures_table(report, bad))
+        parts.append(_failures_table(rows, bad))
     if report.warnings:
         shown = report.warnings[:HTML_MAX_WARNINGS]
         parts.append(
@@ -167,10 +146,3 @@ def report_html(report: Report, *, heading: str | None = None) -> str:
         parts.append("</ul></details>")
     parts.append("</div>")
     return "".join(parts)
-
-
-def signature_error_html(exc: BaseException, report: Report) -> str:
-    """A SignatureError in a notebook: its first line as the heading, then the report."""
-    first = display_name(str(exc).split("\n", 1)[0])
-    heading = f"<span style='color:{_RED}'>SignatureError: {e(first)}</span>"
-    return report_html(report, heading=heading)

@@ -39,8 +39,9 @@ from types import GenericAlias
 
 from . import _native
 from ._errors import Cancelled
-from ._feedback import Reporter, Snapshot, human_bytes
+from ._feedback import Reporter, Snapshot
 from ._lazy import _LazyModule
+from ._words import human_bytes
 
 # No typing at run time: it costs a fresh process ~10 ms, and a blocking call
 # on a small folder should not pay for annotations (see tests/test_startup.py).
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     import threading
     from typing import Any, Callable, Generic, TypeVar
 
-    from ._feedback import ProgressArg
+    from ._options import ProgressArg
     from ._progress import Progress
 
     T = TypeVar("T")
@@ -159,7 +160,7 @@ class _Watcher:
             enumerating = False
             for job, stamps in jobs:
                 try:
-                    phase = job.poll_counters(0)[0]
+                    phase = job.poll_counters(0)[_native.P_PHASE]
                 except BaseException:
                     phase = _native.PH_DONE  # freed (closed, Ctrl-C) or refused: forget it
                 else:
@@ -290,7 +291,7 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
     # -- observing
 
     def _snapshot(self, counters: tuple[int, ...], now: float) -> Snapshot:
-        done = counters[0] == _native.PH_DONE
+        done = counters[_native.P_PHASE] == _native.PH_DONE
         # An observer notes the end when it first sees PH_DONE (the watcher
         # only does so for jobs that end before they are attached).
         end = min(self._stamps.ended or now, now) if done else now
@@ -308,7 +309,7 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
                     if not self._closing:
                         raise
                     # close() freed the job while we waited in the engine.
-                    counters = (_native.PH_DONE,) + self._last.counters[1:]
+                    counters = _native.with_phase(self._last.counters, _native.PH_DONE)
                 snap = self._snapshot(counters, time.monotonic())
                 self._last = snap
                 if snap.phase == "done":

@@ -122,7 +122,15 @@ PH_RUNNING = 3
 PH_DONE = 4
 PHASES = {PH_ENUMERATING: "enumerating", PH_READY: "ready", PH_RUNNING: "running", PH_DONE: "done"}
 
-#: Names of the CHECKSIG_P_* counters, in index order (P_PHASE is index 0).
+
+def phase_name(code: int) -> str:
+    """A CHECKSIG_PH_* code's name ("enumerating", ...); the number as text if unknown."""
+    return PHASES.get(code, str(code))
+
+
+#: Names of the CHECKSIG_P_* counters, in index order: checksig.h's table
+#: (CHECKSIG_P_FILES_DONE is "files_done"), which the engine fills by name.
+#: Code reads a counter by its index constant below, never by a number.
 PROGRESS_FIELDS = (
     "phase",
     "files_done",
@@ -134,7 +142,29 @@ PROGRESS_FIELDS = (
     "paths_len",
     "warnings",
 )
+(
+    P_PHASE,
+    P_FILES_DONE,
+    P_FILES_TOTAL,
+    P_BYTES_DONE,
+    P_BYTES_TOTAL,
+    P_ROWS,
+    P_DIGEST_WIDTH,
+    P_PATHS_LEN,
+    P_WARNINGS,
+) = range(len(PROGRESS_FIELDS))
 P_LEN = len(PROGRESS_FIELDS)
+
+
+def with_phase(counters: tuple[int, ...], phase: int) -> tuple[int, ...]:
+    """counters with the P_PHASE counter set to phase."""
+    return counters[:P_PHASE] + (phase,) + counters[P_PHASE + 1 :]
+
+
+#: A job's counters before its first poll: enumerating, totals unknown (-1).
+INITIAL_COUNTERS = tuple(
+    {P_PHASE: PH_ENUMERATING, P_FILES_TOTAL: -1, P_BYTES_TOTAL: -1}.get(i, 0) for i in range(P_LEN)
+)
 
 #: checksig_file_digest needs an output buffer of at least this many bytes.
 MAX_DIGEST_SIZE = 64
@@ -763,7 +793,7 @@ def progress_dict(counters: tuple[int, ...]) -> dict[str, Any]:
     """The CHECKSIG_P_* counters by name, the phase as a word: the dict
     checksig 0.1 gave progress callables (Progress.get still reads it)."""
     d: dict[str, Any] = dict(zip(PROGRESS_FIELDS, counters))
-    d["phase"] = PHASES.get(d["phase"], str(d["phase"]))
+    d["phase"] = phase_name(d["phase"])
     return d
 
 
@@ -781,12 +811,10 @@ class _Job:
     counters buffer; attaching and releasing the handle take ``_lock``, so
     the columns are attached at most once and never after :meth:`free`.
 
-    Cancel in PH_READY: the engine only notices a cancel in its workers, and
-    a job in PH_READY has none until attach starts them; it would stay in
-    READY until freed. Attaching just to let the workers see the flag would
-    allocate every column for nothing (hundreds of MB for a big manifest),
-    so a job cancelled before it was attached is reported DONE and
-    cancelled here, by Python, and never attached.
+    A job cancelled in PH_READY is never attached (its columns could be
+    hundreds of MB for nothing): the engine itself ends such a job at once,
+    DONE and cancelled (Job.Cancel in go/verify.go); Python only refrains
+    from attaching once :meth:`cancel` was called.
     """
 
     def __init__(
@@ -818,10 +846,9 @@ class _Job:
         self._handle = 0
         self._columns: Buffers | None = None
         self._cstruct: Columns | None = None
-        self._progress: tuple[int, ...] = (PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
+        self._progress: tuple[int, ...] = INITIAL_COUNTERS
         self._phase = PH_ENUMERATING
         self._cancelled = False
-        self._stopped_in_ready = False  # cancelled in PH_READY, never attached
         self._lock = _thread.allocate_lock()
         #: time.monotonic() when the columns were attached (hashing started).
         self.attached_at: float | None = None
@@ -925,29 +952,24 @@ class _Job:
         sees it first, so the engine starts hashing at once.
         """
         handle = self._check()
-        if self._stopped_in_ready:
-            return self._progress
         counters = ()
         if timeout_ms > 0 and self._cstruct is None:
             # checksig_job_poll waits for the phase to change from the one it
             # finds. A job already in PH_READY changes only when attached, so
             # a waiting poll there would sleep its whole timeout: look first.
             counters = self._poll_once(handle, 0)
-            if counters[0] != PH_ENUMERATING:
+            if counters[P_PHASE] != PH_ENUMERATING:
                 timeout_ms = -1  # no wait: attach (or report DONE) now
         if timeout_ms != -1:
             counters = self._poll_once(handle, max(timeout_ms, 0))
         with self._lock:
-            phase = counters[0]
+            phase = counters[P_PHASE]
             if phase == PH_READY:
                 if self._cstruct is None and self._handle and not self._cancelled:
                     self._attach(counters)
                 if self._cstruct is not None:
                     phase = PH_RUNNING  # attached: the workers run now
-                elif self._cancelled:
-                    self._progress = counters
-                    return self._cancelled_in_ready()
-                counters = (phase,) + counters[1:]
+                counters = with_phase(counters, phase)
             # Several threads poll: keep the newest view, phases only move forward.
             if phase >= self._phase:
                 self._phase = phase
@@ -961,12 +983,6 @@ class _Job:
         if code != OK:
             raise_error(code, err)
         return tuple(buf)
-
-    def _cancelled_in_ready(self) -> tuple[int, ...]:
-        self._stopped_in_ready = True
-        self._phase = PH_DONE
-        self._progress = (PH_DONE,) + self._progress[1:]
-        return self._progress
 
     def poll(self, timeout_ms: int = 0) -> dict[str, Any]:
         """Wait up to timeout_ms for a phase change; attach columns when ready.
@@ -986,7 +1002,7 @@ class _Job:
 
     def _attach(self, p: tuple[int, ...]) -> None:
         """Allocate the columns PH_READY asked for and hand them over (under _lock)."""
-        rows, width, paths_len = p[5], p[6], p[7]
+        rows, width, paths_len = p[P_ROWS], p[P_DIGEST_WIDTH], p[P_PATHS_LEN]
         cols = Buffers.allocate(rows, width, paths_len)
         c = Columns(rows=rows, digest_width=width, paths_len=paths_len)
         for name, _ in COLUMN_FORMATS:
@@ -997,6 +1013,10 @@ class _Job:
         code = self._lib.checksig_job_attach(self._handle, ctypes.byref(c), ctypes.byref(err))
         if code != OK:
             self._columns, self._cstruct = None, None
+            if code == E_HANDLE and self._cancelled:
+                # cancel() won the race: the engine ended the job (DONE, cancelled).
+                lib().checksig_error_clear(ctypes.byref(err))
+                return
             raise_error(code, err)
         self.attached_at = time.monotonic()
 
@@ -1036,12 +1056,6 @@ class _Job:
         handle = self._check()
         if self._phase != PH_DONE:
             raise ValueError("the checksig job has not finished")
-        if self._stopped_in_ready:
-            # Cancelled before it was attached (see the class docstring).
-            current = sys.exc_info()[1]
-            if isinstance(current, KeyboardInterrupt):
-                raise current
-            raise Cancelled("checksig: cancelled")
         err = Error()
         code = self._lib.checksig_job_result(handle, ctypes.byref(err))
         if code != OK:

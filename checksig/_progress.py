@@ -60,9 +60,10 @@ class Progress:
         cls, counters: tuple[int, ...], *, elapsed: float, hashing: float | None
     ) -> Progress:
         """Build a snapshot from CHECKSIG_P_* counters; hashing: seconds spent hashing."""
-        phase = _native.PHASES.get(counters[0], str(counters[0]))
-        files_done, files_total = counters[1], counters[2]
-        bytes_done, bytes_total = counters[3], counters[4]
+        n = _native
+        phase = n.phase_name(counters[n.P_PHASE])
+        files_done, files_total = counters[n.P_FILES_DONE], counters[n.P_FILES_TOTAL]
+        bytes_done, bytes_total = counters[n.P_BYTES_DONE], counters[n.P_BYTES_TOTAL]
         ftotal = files_total if files_total >= 0 and phase != "enumerating" else None
         btotal = bytes_total if bytes_total >= 0 else None
         rate = bytes_done / hashing if hashing and hashing > 0 else None
@@ -84,7 +85,7 @@ class Progress:
             elapsed=elapsed,
             rate=rate,
             eta=eta,
-            warnings=counters[8],
+            warnings=counters[n.P_WARNINGS],
             _counters=tuple(counters),
         )
 
@@ -100,7 +101,7 @@ class Progress:
     # -- the 0.1 dict view
 
     def _legacy(self) -> dict[str, Any]:
-        d = _native.progress_dict(self._counters or (0,) * len(_native.PROGRESS_FIELDS))
+        d = _native.progress_dict(self._counters or (0,) * _native.P_LEN)
         d["phase"] = self.phase
         return d
 

@@ -11,32 +11,27 @@ and everything a batch call needs on its own (``ok``, ``failures``,
 
 from __future__ import annotations
 
-import errno
 import os
 
-from ._feedback import human_bytes, human_seconds
+from . import _words
 from ._lazy import _LazyModule, np
 from ._native import (
     ALGORITHMS,
     DIGEST_SIZES,
     ST_EXTRA,
-    ST_MISMATCH,
-    ST_MISSING,
-    ST_OK,
     STATUSES,
     Buffers,
-    digest_hex,
-    status_name,
 )
+from ._rows import HASHED, Rows
 
 # No typing or pathlib at run time: a blocking call's report is made in every
 # CLI run and script, and those modules cost a fresh process ~10 ms each (see
 # tests/test_startup.py). Row, a typing.NamedTuple, lives in _row, imported
-# when the first row is made.
+# when the first row is made (by _rows).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
     from typing import Any, overload
 
@@ -46,52 +41,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "STATUSES"]
 
-#: The HTML view and display_name, imported on first use: they pull in html
-#: and re, which a batch call that prints nothing never needs.
+#: The notebook view, imported on first use: a batch call that prints
+#: nothing never needs it (nor the html module it imports).
 _html = _LazyModule("checksig._html")
 _pathlib = _LazyModule("pathlib")
-
-#: Row, from _row, imported when the first row is made and then kept here:
-#: looking it up through a lazy proxy cost 1.3 us per row, half again what
-#: making the row costs.
-_Row: type[Row] | None = None
-
-
-def _row_class() -> type[Row]:
-    global _Row
-    if _Row is None:
-        from ._row import Row
-
-        _Row = Row
-    return _Row
-
-
-# Statuses whose actual digest was computed.
-_HASHED = (ST_OK, ST_MISMATCH)
-# Status byte -> 1 for a failing row, else 0 (bytes.translate tables).
-_FAILING = bytes(int(code != ST_OK) for code in range(256))
-_FAILING_IGNORE_MISSING = bytes(int(code not in (ST_OK, ST_MISSING)) for code in range(256))
 
 #: How many failures str() lists before "... and N more".
 STR_MAX_FAILURES = 100
 
 #: The to_json()/to_dict() schema; ``checksig check --json`` writes the same.
 JSON_SCHEMA = "checksig.report/1"
-
-#: Rows turned into Python values at a time by _entries (a million-row report
-#: never has a Python object per row at once).
-_BATCH = 1 << 16
-
-#: A failed row's reason when no OS error explains it (FORMATS.md E3): what
-#: to_json(), ``checksig check --json`` and the CLI's messages say.
-_REASONS = {
-    "missing": os.strerror(errno.ENOENT),
-    "not_regular": "not a regular file (never read)",
-    "outside_root": "refusing a name that leads outside the root directory (not read)",
-    "extra": "not listed in the manifest",
-    "changed": "file changed as we read it",
-    "pending": "not checked (the run was interrupted)",
-}
 
 
 class Report:
@@ -114,6 +73,11 @@ class Report:
     Conversions: :meth:`to_pandas` (a DataFrame, one row per entry),
     :meth:`to_dict` and :meth:`to_json` (the ``checksig.report/1`` document
     described in :meth:`to_dict`, shared with ``checksig check --json``).
+
+    ``Report(columns, ..., labels={"package": [...]})`` adds label columns:
+    one value (a str or None) per row, shown after the line number in the
+    HTML, before the name in ``str()``, as ``labels`` in each JSON entry and
+    as columns of :meth:`to_pandas`.
 
     Attributes:
         root: the directory entries are relative to (a Path).
@@ -149,6 +113,7 @@ class Report:
         "elapsed",
         "bytes_hashed",
         "_has_expected",
+        "_labels",
     )
 
     def __init__(
@@ -162,6 +127,7 @@ class Report:
         has_expected: bool = True,
         elapsed: float | None = None,
         bytes_hashed: int | None = None,
+        labels: dict[str, Sequence[str | None]] | None = None,
     ) -> None:
         self._raw: Buffers | None = None
         self._columns: dict[str, np.ndarray] | None = None
@@ -176,6 +142,7 @@ class Report:
         self.elapsed = elapsed
         self.bytes_hashed = bytes_hashed
         self._has_expected = has_expected
+        self._labels = _labels(labels, len(self))
 
     # root and manifest are kept as strings and handed out as Paths: a
     # blocking call's report would otherwise import pathlib (and with it re,
@@ -239,40 +206,14 @@ class Report:
         """The status column: uint8 codes, names in ``checksig.STATUSES``."""
         return self.columns["status"]
 
+    @property
+    def _rows(self) -> Rows:
+        """The rows read from the columns without numpy (see _rows.py): how
+        every view of a report (str, HTML, JSON, the CLI's lines) reads it."""
+        return Rows(self._raw_columns(), has_expected=self._has_expected, labels=self._labels)
+
     def __len__(self) -> int:
         return self._raw_columns().rows
-
-    def _path(self, i: int, c: Buffers | None = None) -> str:
-        if c is None:
-            c = self._raw_columns()
-        off = c["path_offsets"]
-        return os.fsdecode(c["paths"][off[i] : off[i + 1]].tobytes())
-
-    def _row(self, i: int, c: Buffers | None = None) -> Row:
-        if c is None:
-            c = self._raw_columns()
-        st = c["status"][i]
-        alg = c["algorithm"][i]
-        size = c["size"][i]
-        line = c["line"][i]
-        errnum = c["errnum"][i]
-        width = c.width
-        expected = None
-        if self._has_expected and st != ST_EXTRA:
-            expected = digest_hex(c["expected"], i, width, alg) or None
-        actual = None
-        if st in _HASHED:
-            actual = digest_hex(c["actual"], i, width, alg) or None
-        return (_Row or _row_class())(
-            path=self._path(i, c),
-            status=status_name(st),
-            size=size if size >= 0 else None,
-            expected=expected,
-            actual=actual,
-            algorithm=ALGORITHMS[alg] if alg < len(ALGORITHMS) else f"unknown({alg})",
-            line=line or None,
-            reason=os.strerror(errnum) if errnum else None,
-        )
 
     if TYPE_CHECKING:  # typing.overload, for type checkers only
 
@@ -284,81 +225,51 @@ class Report:
 
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
         """Row ``index`` (negative counts from the end), or a list for a slice."""
-        c = self._raw_columns()
-        rows = range(c.rows)  # its indexing: slices, negatives, __index__, bounds
+        rows = self._rows
+        numbers = range(len(rows))  # its indexing: slices, negatives, __index__, bounds
         if isinstance(index, slice):
-            return [self._row(i, c) for i in rows[index]]
+            return [rows.row(i) for i in numbers[index]]
         try:
-            i = rows[index]
+            i = numbers[index]
         except IndexError:
-            raise IndexError(f"report row {index} out of range ({c.rows} rows)") from None
-        return self._row(i, c)
+            raise IndexError(f"report row {index} out of range ({len(rows)} rows)") from None
+        return rows.row(i)
 
     def __iter__(self) -> Iterator[Row]:
-        c = self._raw_columns()
-        for i in range(c.rows):
-            yield self._row(i, c)
+        rows = self._rows
+        for i in range(len(rows)):
+            yield rows.row(i)
 
     # -- summaries
-
-    def _failing_rows(self) -> list[int]:
-        """The indices of the rows that make :attr:`ok` false, in order."""
-        return self._rows_marked(_FAILING_IGNORE_MISSING if self.ignore_missing else _FAILING)
-
-    def _rows_marked(self, table: bytes) -> list[int]:
-        """The indices of the rows whose status code table (256 bytes) maps to
-        1, in order. Read from the status bytes: no Python object per other
-        row, no numpy."""
-        marks = self._raw_columns()["status"].tobytes().translate(table)
-        rows = []
-        i = marks.find(1)
-        while i >= 0:
-            rows.append(i)
-            i = marks.find(1, i + 1)
-        return rows
 
     @property
     def ok(self) -> bool:
         """True when every row is ok ("missing" allowed with ignore_missing)."""
-        st = self._raw_columns()["status"].tobytes()
-        good = st.count(ST_OK) + (st.count(ST_MISSING) if self.ignore_missing else 0)
-        return good == len(st)
+        return self._rows.all_ok(self.ignore_missing)
 
     @property
     def failures(self) -> list[Row]:
         """The rows that make :attr:`ok` false, in manifest order."""
-        c = self._raw_columns()
-        return [self._row(i, c) for i in self._failing_rows()]
+        rows = self._rows
+        return [rows.row(i) for i in rows.failing(self.ignore_missing)]
 
     def counts(self) -> Counter[str]:
         """How many rows have each status: a Counter (a dict; absent statuses are 0).
 
         Only statuses that occur are keys, in the order of ``STATUSES``.
         """
-        st = self._raw_columns()["status"].tobytes()
-        from collections import Counter  # here: collections costs a first call ~2 ms
-
-        counts = Counter({name: n for code, name in enumerate(STATUSES) if (n := st.count(code))})
-        if sum(counts.values()) != len(st):  # codes this version does not know
-            for code in sorted(set(st.translate(None, bytes(range(len(STATUSES)))))):
-                counts[f"unknown({code})"] = st.count(code)
-        return counts
+        return self._rows.counts()
 
     def _name(self) -> str:
         if self._manifest is not None:
-            return _html.display_name(os.path.basename(self._manifest))
+            return _words.display_name(os.path.basename(self._manifest))
         return "digest"
 
     def _title(self) -> str:
         """The manifest's whole path (or the job's name), safe to print."""
         if self._manifest is not None:
-            return _html.display_name(self._manifest)
+            return _words.display_name(self._manifest)
         return self._name()
-
-    def _summary(self) -> str:
-        parts = [f"{len(self)} entr{'y' if len(self) == 1 else 'ies'}"]
-        parts += [f"{n} {name}" for name, n in self.counts().items()]
-        return ", ".join(parts)
 
     @property
     def throughput(self) -> float | None:
@@ -371,36 +282,39 @@ class Report:
         """``"12.0 MiB hashed in 35 ms (342.9 MiB/s)"``, or "" if not measured."""
         if self.elapsed is None:
             return ""
-        text = f"in {human_seconds(self.elapsed)}"
+        text = f"in {_words.human_seconds(self.elapsed)}"
         if self.bytes_hashed is not None:
-            text = f"{human_bytes(self.bytes_hashed)} hashed {text}"
+            text = f"{_words.human_bytes(self.bytes_hashed)} hashed {text}"
             rate = self.throughput
             if rate is not None:
-                text += f" ({human_bytes(rate)}/s)"
+                text += f" ({_words.human_bytes(rate)}/s)"
         return text
 
     def __repr__(self) -> str:
-        return f"<Report {self._name()}: {self._summary()}>"
+        return f"<Report {self._name()}: {_words.summary(len(self), self.counts())}>"
 
     def failure_lines(self) -> list[str]:
         """One ``path: what went wrong`` line per failure (with the manifest line)."""
-        display_name = _html.display_name  # once: a lazy module costs ~1 us a lookup
-        return [f"{display_name(r.path)}: {r.describe()}" for r in self.failures]
+        rows = self._rows
+        return [
+            f"{rows.shown_path(i)}: {rows.row(i).describe()}"
+            for i in rows.failing(self.ignore_missing)
+        ]
 
     def __str__(self) -> str:
-        head = self._title()
+        rows = self._rows
         timing = self._timing()
-        display_name = _html.display_name  # once: a lazy module costs ~1 us a lookup
-        lines = [f"{head}: {self._summary()}" + (f"; {timing}" if timing else "")]
-        if self.ok:
+        display_name = _words.display_name
+        summary = _words.summary(len(rows), rows.counts())
+        lines = [f"{self._title()}: {summary}" + (f"; {timing}" if timing else "")]
+        if rows.all_ok(self.ignore_missing):
             ignored = " (missing files ignored)" if self.counts()["missing"] else ""
             lines.append("all entries ok" + ignored)
         else:
-            bad, c = self._failing_rows(), self._raw_columns()
+            bad = rows.failing(self.ignore_missing)
             lines.append(f"{len(bad)} failed:")
             for i in bad[:STR_MAX_FAILURES]:
-                r = self._row(i, c)
-                lines.append(f"  {display_name(r.path)}: {r.describe()}")
+                lines.append(f"  {rows.shown_path(i)}: {rows.row(i).describe()}")
             if len(bad) > STR_MAX_FAILURES:
                 lines.append(
                     f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
@@ -414,19 +328,15 @@ class Report:
                 lines.append(f"  \u2026 and {len(self.warnings) - len(shown)} more")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        """The notebook view: a summary table, then the failures (at most 50)."""
-        return _html.report_html(self)
+    def _repr_html_(self, *, heading: str | None = None) -> str:
+        """The notebook view: a summary table, then the failures (at most 50).
+
+        ``heading`` (text) replaces the verdict line: a SignatureError shows
+        its message there.
+        """
+        return _html.report_html(self, self._rows, title=self._title(), heading=heading)
 
     # -- conversions
-
-    @staticmethod
-    def _reason(errnum: int, status: str) -> str | None:
-        if status in ("ok", "mismatch"):
-            return None
-        if errnum:
-            return os.strerror(errnum)
-        return _REASONS.get(status, status)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a ``checksig.report/1`` document (JSON-ready dict).
@@ -481,66 +391,9 @@ class Report:
                 "bytes_hashed": self.bytes_hashed,
                 "elapsed_seconds": self.elapsed,
             },
-            "entries": list(self._entries()),
+            "entries": list(self._rows.entries()),
             "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],
         }
-
-    def _raw_rows(
-        self, index: list[int] | None = None
-    ) -> Iterator[tuple[int, bytes, str, int, int, int, int]]:
-        """(i, raw name, status, errnum, line, algorithm code, size) for the rows
-        in ``index`` (ascending row numbers; every row by default), in manifest
-        order, without Row objects and without numpy: the columns are turned
-        into Python values a batch of _BATCH rows at a time, so a million-row
-        report never has a Python object per row at once.
-        """
-        c = self._raw_columns()
-        paths, offsets = c["paths"], c["path_offsets"]
-        cols = (c["status"], c["errnum"], c["line"], c["algorithm"], c["size"])
-        total = c.rows if index is None else len(index)
-        for lo in range(0, total, _BATCH):
-            hi = min(lo + _BATCH, total)
-            if index is None:
-                numbers: Any = range(lo, hi)
-                bounds = offsets[lo : hi + 1].tolist()
-                starts, ends = bounds[:-1], bounds[1:]
-                codes, errnums, lines, algs, sizes = (col[lo:hi].tolist() for col in cols)
-            else:
-                numbers = index[lo:hi]
-                starts = [offsets[i] for i in numbers]
-                ends = [offsets[i + 1] for i in numbers]
-                codes, errnums, lines, algs, sizes = ([col[i] for i in numbers] for col in cols)
-            for k, i in enumerate(numbers):
-                raw = paths[starts[k] : ends[k]].tobytes()
-                yield i, raw, status_name(codes[k]), errnums[k], lines[k], algs[k], sizes[k]
-
-    def _entries(self) -> Iterator[dict[str, Any]]:
-        """The ``checksig.report/1`` entries (see :meth:`to_dict`), one dict per
-        row in manifest order: what ``to_dict`` lists and ``checksig check
-        --json`` writes as it goes (from :meth:`_raw_rows`: no numpy, no Row).
-        """
-        c = self._raw_columns()
-        stride = c.width
-        expected, actual = c["expected"], c["actual"]
-        has_expected, reason = self._has_expected, self._reason
-        for i, raw, status, errnum, line, alg, size in self._raw_rows():
-            try:
-                entry: dict[str, Any] = {"path": raw.decode("utf-8")}
-            except UnicodeDecodeError:
-                entry = {"path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex()}
-            hashed = status in ("ok", "mismatch")
-            entry.update(
-                line=line or None,
-                status=status,
-                algorithm=ALGORITHMS[alg] if 0 < alg < len(ALGORITHMS) and stride else None,
-                expected=digest_hex(expected, i, stride, alg) or None
-                if has_expected and status != "extra"
-                else None,
-                actual=digest_hex(actual, i, stride, alg) or None if hashed else None,
-                size=size if size >= 0 else None,
-                reason=reason(errnum, status),
-            )
-            yield entry
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The report as ``checksig.report/1`` JSON text (see :meth:`to_dict`).
@@ -579,7 +432,7 @@ class Report:
         expected_len = np.where(has_digest & (st != ST_EXTRA), lengths[alg], 0)
         if not self._has_expected:
             expected_len[:] = 0
-        actual_len = np.where(has_digest & np.isin(st, _HASHED), lengths[alg], 0)
+        actual_len = np.where(has_digest & np.isin(st, HASHED), lengths[alg], 0)
         reason = np.full(n, None, dtype=object)
         errnum = c["errnum"]
         for e in np.unique(errnum[errnum != 0]).tolist():
@@ -588,9 +441,11 @@ class Report:
         alg_names = np.array(
             [*ALGORITHMS, *(f"unknown({i})" for i in range(len(ALGORITHMS), 256))], dtype=object
         )
+        labels = {name: pd.Series(values, dtype=object) for name, values in self._labels.items()}
         return pd.DataFrame(
             {
                 "path": self._paths(),
+                **labels,
                 "status": pd.Categorical.from_codes(codes, categories=list(STATUSES)),
                 "size": pd.Series(c["size"], dtype="Int64").mask(c["size"] < 0),
                 "expected": _hex_column(c["expected"], expected_len),
@@ -609,6 +464,30 @@ class Report:
             text = blob.decode("ascii")
             return [text[a:b] for a, b in zip(offsets, offsets[1:])]
         return [os.fsdecode(blob[a:b]) for a, b in zip(offsets, offsets[1:])]
+
+
+def _labels(labels: dict[str, Sequence[str | None]] | None, rows: int) -> dict[str, list]:
+    """Report(labels=...) checked: each a name and one value (str or None) per row."""
+    checked = {}
+    for name, values in (labels or {}).items():
+        values = list(values)
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"a label column's name must be an identifier, got {name!r}")
+        if len(values) != rows:
+            raise ValueError(f"label column {name!r} has {len(values)} values for {rows} rows")
+        checked[name] = values
+    return checked
+
+
+def raise_if_failed(report: Report) -> Report:
+    """report, or a SignatureError naming each failure if it is not ok."""
+    if report.ok:
+        return report
+    from ._errors import SignatureError
+
+    lines = report.failure_lines()
+    heading = _words.failure_heading(len(lines), len(report), report._title())
+    raise SignatureError("\n  ".join([heading, *lines]), report)
 
 
 def _hex_column(digests: np.ndarray, lengths: np.ndarray) -> list[str | None]:

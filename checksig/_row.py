@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import _words
+
 __all__ = ["Row"]
 
 
@@ -35,35 +37,4 @@ class Row(NamedTuple):
 
     def describe(self) -> str:
         """The row's status in words, e.g. ``mismatch (expected 3f2a..., got 9b1c...)``."""
-        return _describe(self)
-
-
-def _short(hexdigest: str | None) -> str:
-    if not hexdigest:
-        return "?"
-    return hexdigest[:8] + "\u2026"
-
-
-def _describe(row: Row) -> str:
-    st = row.status
-    if st == "ok":
-        return "ok"
-    if st == "mismatch":
-        return f"mismatch (expected {_short(row.expected)}, got {_short(row.actual)})"
-    if st == "missing":
-        return f"missing ({row.reason or 'No such file or directory'})"
-    if st == "unreadable":
-        return f"unreadable ({row.reason or 'read error'})"
-    if st == "not_regular":
-        if row.reason:
-            return f"not a regular file ({row.reason})"
-        return "not a regular file (a FIFO, socket or device: never read)"
-    if st == "outside_root":
-        return "outside the root directory (not read)"
-    if st == "extra":
-        return "extra (not listed in the manifest)"
-    if st == "changed":
-        return "changed while it was read (its size changed)"
-    if st == "pending":
-        return "not checked (the job stopped first)"
-    return st
+        return _words.describe(self.status, self.reason, self.expected, self.actual)

@@ -712,6 +712,64 @@ def test_keyword_only_options() -> None:
         assert all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
 
+def test_every_verify_entry_point_takes_the_same_options() -> None:
+    # The verify options are declared once (_options.FIELDS); every entry point
+    # that verifies spells them out for help() and type checkers, in the same
+    # order with the same defaults (progress= is False in the start_* forms,
+    # which feed it only when observed), and hands them on whole.
+    import inspect
+
+    from checksig import _options
+
+    names = [name for name, _ in _options.FIELDS]
+    assert _api.VERIFY_ENTRY_POINTS
+    for entry in _api.VERIFY_ENTRY_POINTS:
+        assert entry in checksig.__all__, entry
+        params = inspect.signature(getattr(checksig, entry)).parameters.values()
+        options = [p for p in params if p.kind is p.KEYWORD_ONLY]
+        assert [p.name for p in options] == names, entry
+        for p, (name, default) in zip(options, _options.FIELDS):
+            if name == "progress" and entry.startswith("start_"):
+                default = _options.START_PROGRESS
+            assert p.default is default, (entry, name)
+    # Every public function that takes a verify-only option is a verify entry
+    # point: a new one (verify_bag, ...) cannot take half of the options.
+    verify_only = {"strict", "ignore_missing", "extra", "allow_outside_root"}
+    for name in checksig.__all__:
+        obj = getattr(checksig, name)
+        if inspect.isfunction(obj) and verify_only & set(inspect.signature(obj).parameters):
+            assert name in _api.VERIFY_ENTRY_POINTS, name
+    # A call hands on exactly what it was given.
+    seen = _options.VerifyOptions.of(
+        {"algorithm": "SHA256", "workers": 3, "strict": True, "ignore_missing": True,
+         "extra": True, "allow_outside_root": True, "progress": False, "root_dir": "x"}
+    )  # fmt: skip
+    assert seen.engine() == (
+        _native.ALGORITHMS.index("sha256"),
+        3,
+        _native.F_STRICT | _native.F_EXTRA | _native.F_ALLOW_OUTSIDE,
+    )
+    with pytest.raises(TypeError, match="unknown verify option"):
+        _options.VerifyOptions(stirct=True)
+
+
+def test_the_kinds_table(tmp_path: Path) -> None:
+    # Manifest kinds: one table, one detection order over exactly its kinds,
+    # each kind a module naming itself; GNU's *sum files read anything, last.
+    from checksig import _kinds
+
+    assert sorted(_kinds.DETECTION_ORDER) == sorted(_kinds.KINDS)
+    assert _kinds.DETECTION_ORDER[-1] == "gnu"
+    for name in _kinds.KINDS:
+        module = _kinds.kind(name)
+        assert module.NAME == name and callable(module.detect)
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(f"{'0' * 64}  a\n")
+    assert _kinds.detect(str(sums)).NAME == "gnu"
+    with pytest.raises(ValueError, match="unknown manifest kind 'bagit'"):
+        _kinds.kind("bagit")
+
+
 def test_import_does_not_load_the_library() -> None:
     out = run_json(
         """

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from gnu_trees import GNU_ENV, TIMEOUT, Result, run_checksig_subprocess
 
-from checksig import _cli, _report
+from checksig import _cli, _console, _gnu, _rows
 
 
 @contextlib.contextmanager
@@ -329,7 +329,7 @@ def test_check_renders_in_batches(tree: Path, monkeypatch: pytest.MonkeyPatch) -
 
     modes = [(), ("--quiet",), ("--status",), ("--warn",), ("--json",), ("--ignore-missing",)]
     whole = [check(*mode) for mode in modes]
-    monkeypatch.setattr(_report, "_BATCH", 2)  # the rows the CLI reads, a batch at a time
+    monkeypatch.setattr(_rows, "BATCH", 2)  # the rows the CLI reads, a batch at a time
     assert [check(*mode) for mode in modes] == whole
     status, out, err = whole[1]
     assert (status, out.count(b"FAILED"), err.count(b"No such file")) == (1, 6, 5)
@@ -502,7 +502,7 @@ def test_digest_errors_go_on_like_gnu(tmp_path: Path) -> None:
         f"{sha(b'alpha', 'sha256')}  a\n".encode(),
         b"checksig: 'missing file': No such file or directory\n"
         b"checksig: d: Is a directory\n"
-        b"checksig: fifo: not a regular file (FIFOs, sockets and devices are never read)\n",
+        b"checksig: fifo: not a regular file (never read)\n",
         1,
     )
 
@@ -549,14 +549,14 @@ def test_digest_on_a_terminal_escapes_control_characters(tmp_path: Path) -> None
 
 def test_manifest_lines_are_gnus_in_pipes_and_safe_on_terminals() -> None:
     hexd = "ab" * 16
-    line = _cli.manifest_line
+    line = _gnu.manifest_line
     assert line(b"esc\x1b", hexd, "md5", tag=False, safe=False) == f"{hexd}  esc\x1b\n".encode()
     assert line(b"esc\x1b", hexd, "md5", tag=False, safe=True) == f"\\{hexd}  esc\\x1b\n".encode()
     assert line(b"a\\b", hexd, "md5", tag=True, safe=False) == f"\\MD5 (a\\\\b) = {hexd}\n".encode()
     for raw in (b"plain", b"a\\b", b"new\nline", b"cr\r", b"x) = y"):
         for tag in (False, True):
             text = line(raw, hexd, "md5", tag=tag, safe=False)
-            assert _cli._parse_own_line(text[:-1], "md5", tag) == (raw, hexd)
+            assert _gnu.parse_own_line(text[:-1], "md5", tag) == (raw, hexd)
 
 
 # --- the console script and the progress bar ---------------------------------------------------
@@ -608,8 +608,8 @@ class _TTY(io.StringIO):
 def test_progress_bar_draws_late_and_erases_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = _TTY()
     clock = iter([0.0, 0.5, 2.0, 2.05, 3.0])
-    monkeypatch.setattr(_cli.time, "monotonic", lambda: next(clock))
-    bar = _cli._Progress(True, stream, label="SUMS")  # starts at t=0
+    monkeypatch.setattr(_console.time, "monotonic", lambda: next(clock))
+    bar = _console.ProgressLine(True, stream, label="SUMS")  # starts at t=0
     p = {
         "phase": "running",
         "bytes_done": 50,
@@ -630,10 +630,10 @@ def test_progress_bar_draws_late_and_erases_itself(monkeypatch: pytest.MonkeyPat
 
 def test_progress_is_off_in_pipes_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert not _cli._progress_enabled(None)
-    assert _cli._progress_enabled(True)
+    assert not _console.progress_enabled(None)
+    assert _console.progress_enabled(True)
     monkeypatch.setattr(sys, "stderr", _TTY())
-    assert _cli._progress_enabled(None) and not _cli._progress_enabled(False)
+    assert _console.progress_enabled(None) and not _console.progress_enabled(False)
 
 
 # --- the name helpers --------------------------------------------------------------------------
@@ -662,7 +662,7 @@ def test_progress_is_off_in_pipes_unless_asked(monkeypatch: pytest.MonkeyPatch) 
     ],
 )
 def test_quotef_matches_gnu(raw: bytes, quoted: bytes) -> None:
-    assert _cli.quotef(raw) == quoted
+    assert _gnu.quotef(raw) == quoted
 
 
 def test_algorithm_from_name_mirrors_the_engine() -> None:
@@ -675,4 +675,4 @@ def test_algorithm_from_name_mirrors_the_engine() -> None:
         ("list.txt", None),
         ("/a/sha384sums/file", None),
     ]:
-        assert _cli.algorithm_from_name(name) == algo, name
+        assert _gnu.algorithm_from_name(name) == algo, name

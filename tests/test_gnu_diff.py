@@ -35,7 +35,7 @@ from gnu_trees import (
     run_gnu_check,
 )
 
-from checksig._cli import display_name
+from checksig._gnu import display_name
 
 pytestmark = needs_gnu
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import checksig
-from checksig import _cli
+from checksig import _gnu
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,7 +103,7 @@ def test_digest_lines_are_read_back(file_names: list[bytes], algorithm: str, tag
         for name in file_names:
             _write(root, name, name)
             digest = hashlib.new(algorithm, name).hexdigest()
-            text += _cli.manifest_line(name, digest, algorithm, tag=tag, safe=False)
+            text += _gnu.manifest_line(name, digest, algorithm, tag=tag, safe=False)
         out = os.path.join(root, b"list")
         with open(out, "wb") as f:
             f.write(text)
@@ -225,9 +225,9 @@ def test_displayed_names_cannot_drive_a_terminal(raw: bytes) -> None:
             for c in text
         )
 
-    shown, escaped = _cli.display_name(raw)
+    shown, escaped = _gnu.display_name(raw)
     assert safe(shown) and b"\n" not in shown
     assert escaped or shown == raw
-    quoted = _cli.quotef(raw)
+    quoted = _gnu.quotef(raw)
     assert all(c == 0x09 or 0x20 <= c != 0x7F for c in quoted if c < 0x80)
     assert safe(quoted.replace(b"\t", b" ")) and b"\t" not in quoted

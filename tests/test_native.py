@@ -50,11 +50,26 @@ def test_constants_match_header() -> None:
             assert value == _native.P_LEN == len(_native.PROGRESS_FIELDS)
         elif name.startswith("P_"):
             assert _native.PROGRESS_FIELDS[value] == name[2:].lower(), name
+            assert getattr(_native, name) == value, name
         else:
             assert getattr(_native, name) == value, name
     assert {n for n in values if n.startswith("ST_")} == {
         "ST_" + s.upper() for s in _native.STATUSES
     }
+
+
+@needs_header
+def test_the_engine_fills_each_progress_counter_by_its_name() -> None:
+    # One table of counters: checksig.h's CHECKSIG_P_* list. go/capi/main.go
+    # fills each slot by that name from the Go Progress field of the same name
+    # (P_FILES_DONE from FilesDone), and Python reads each by _native.P_*.
+    capi = (HEADER.parent / "main.go").read_text()
+    filled = re.findall(r"vals\[C\.CHECKSIG_P_(\w+)\] = (?:int64\()?p\.(\w+)\)?\n", capi)
+    header = re.findall(r"^#define CHECKSIG_P_(\w+)\s+\d+", header_text(), re.M)
+    assert sorted(name for name, _ in filled) == sorted(set(header) - {"LEN"})
+    for name, field in filled:
+        assert field == name.title().replace("_", ""), (name, field)
+    assert set(_native.PROGRESS_FIELDS) == {name.lower() for name, _ in filled}
 
 
 @needs_header

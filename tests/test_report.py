@@ -15,7 +15,7 @@ import pytest
 from conftest import hexdigest, manifest_line, write_manifest, write_tree
 
 import checksig
-from checksig import _html, _report
+from checksig import _html, _report, _rows
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_no_row_objects_until_indexed(tmp_path: Path, monkeypatch) -> None:
             made.append(1)
             return super().__new__(cls, *args, **kwargs)
 
-    monkeypatch.setattr(_report, "_Row", CountingRow)
+    monkeypatch.setattr(_rows, "_Row", CountingRow)
     report = checksig.verify(tmp_path, ignore_missing=True)
     assert len(report) == n
     assert report.ok
@@ -390,7 +390,7 @@ def test_entries_agree_with_rows_across_batches(
 ) -> None:
     # to_dict and the CLI read the columns a batch of rows at a time: every
     # entry must describe its own row whatever the batch boundaries.
-    monkeypatch.setattr(_report, "_BATCH", batch)
+    monkeypatch.setattr(_rows, "BATCH", batch)
     report = checksig.verify(mixed, ignore_missing=True)
     doc = report.to_dict()
     assert len(doc["entries"]) == len(report)
@@ -420,7 +420,7 @@ def test_codes_this_version_does_not_know_read_the_same_everywhere(mixed: Path) 
     row, entry = report[3], report.to_dict()["entries"][3]
     assert row.status == entry["status"] == "unknown(99)"
     assert row.expected is entry["expected"] is None and entry["algorithm"] is None
-    assert [r[2] for r in report._raw_rows([3])] == ["unknown(99)"]
+    assert [r[2] for r in report._rows.raw([3])] == ["unknown(99)"]
 
 
 def test_to_json_undecodable_name(tmp_path: Path) -> None:
@@ -455,3 +455,85 @@ def test_text_views_escape_control_characters_and_undecodable_bytes(tmp_path: Pa
     with pytest.raises(checksig.SignatureError) as info:
         checksig.check_signatures(tmp_path)
     assert "\x1b" not in str(info.value) and shown in str(info.value)
+
+
+def test_every_view_says_why_a_row_failed_in_the_same_words(tmp_path: Path) -> None:
+    # One vocabulary (checksig/_words.py): str(), Row.describe(), the
+    # SignatureError, the notebook view, JSON and the CLI's stderr line all give
+    # a failed row the same reason.
+    import html
+    import subprocess
+
+    from checksig import _words
+
+    write_tree(tmp_path, {"a": b"a", "new": b"n", "dir/x": b"x"})
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path.parent / "secret").write_bytes(b"s")
+    write_manifest(
+        tmp_path / "sha1sum.txt",
+        [("a", b"other"), ("gone", b""), ("fifo", b""), ("../secret", b"s"), ("dir", b"")],
+    )
+    report = checksig.verify(tmp_path, extra=True)
+    by_path = {e["path"]: e for e in report.to_dict()["entries"]}
+    statuses = {r.path: r.status for r in report}
+    assert statuses == {
+        "a": "mismatch",
+        "gone": "missing",
+        "fifo": "not_regular",
+        "../secret": "outside_root",
+        "dir": "not_regular",
+        "dir/x": "extra",
+        "new": "extra",
+    }
+    text, page = str(report), report._repr_html_()
+    with pytest.raises(checksig.SignatureError) as info:
+        checksig.check_signatures(tmp_path, extra=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "checksig", "check", "--no-progress", "--extra", str(tmp_path)],
+        capture_output=True,
+        timeout=60,
+    )
+    for row in report.failures:
+        why = by_path[row.path]["reason"]
+        if row.status == "mismatch":
+            assert why is None and _words.DIGEST_DIFFERS in page
+            continue
+        errnum = report.columns["errnum"][list(report).index(row)]
+        assert why == _words.reason(row.status, int(errnum)), row
+        assert why in row.describe() and row.describe() in text, row
+        assert f"{row.path}: {row.describe()}" in str(info.value), row
+        assert html.escape(why) in page, row
+        if row.status != "extra":  # an extra file says "FAILED not listed" on stdout
+            assert f"checksig: {row.path}: {why}\n".encode() in cli.stderr, row
+    # A row's own words, not two ways of saying one thing.
+    assert by_path["fifo"]["reason"] == "not a regular file (never read)"
+    assert by_path["dir"]["reason"] == os.strerror(errno.EISDIR)
+    rows = {r.path: r for r in report}
+    assert rows["dir"].describe() == f"not a regular file ({os.strerror(errno.EISDIR)})"
+    assert rows["gone"].describe() == f"missing ({os.strerror(errno.ENOENT)})"
+    assert rows["new"].describe() == "extra (not listed in the manifest)"
+
+
+def test_label_columns_show_in_every_view(mixed: Path) -> None:
+    # Extra per-row columns (a package, a repo and revision) ride along with
+    # the engine's: str(), the HTML, JSON, pandas and pickling carry them.
+    pd = pytest.importorskip("pandas")
+    base = checksig.verify(mixed)
+    packages = [f"pkg{i % 3}" for i in range(len(base))]
+    packages[-1] = None
+    report = _report.Report(
+        base._raw_columns(), root=mixed, manifest=base.manifest, labels={"package": packages}
+    )
+    assert "  [package=pkg0] f3: mismatch (" in str(report)
+    assert report.failure_lines()[1] == f"gone: missing ({os.strerror(errno.ENOENT)})"
+    page = report._repr_html_()
+    assert ">package</th>" in page and ">pkg0</td>" in page
+    entries = report.to_dict()["entries"]
+    assert [e["labels"]["package"] for e in entries] == packages
+    assert "labels" not in base.to_dict()["entries"][0]  # no label columns, no key
+    frame = report.to_pandas()
+    assert list(frame.columns[:2]) == ["path", "package"]
+    assert frame["package"].tolist()[:3] == packages[:3] and pd.isna(frame["package"].iloc[-1])
+    assert pickle.loads(pickle.dumps(report)).to_dict()["entries"] == entries
+    with pytest.raises(ValueError, match="3 values for 10 rows"):
+        _report.Report(base._raw_columns(), labels={"package": ["a", "b", "c"]})

@@ -22,8 +22,9 @@
  *   - Pointer parameters are read-only unless documented otherwise; the
  *     prototypes carry no `const` only because cgo cannot declare it.
  *   - Buffers are caller-owned: the caller allocates the result columns
- *     (numpy arrays in Python) once the job says how big they must be, and
- *     the engine writes results straight into them.
+ *     (in Python, one anonymous mmap that numpy later views without a copy)
+ *     once the job says how big they must be, and the engine writes results
+ *     straight into them.
  */
 #ifndef CHECKSIG_H
 #define CHECKSIG_H
@@ -106,7 +107,10 @@
 #define CHECKSIG_PH_RUNNING     3  /* workers hashing */
 #define CHECKSIG_PH_DONE        4  /* finished; checksig_job_result says how */
 
-/* Indices into the progress array filled by checksig_job_poll. */
+/* Indices into the progress array filled by checksig_job_poll: the one
+ * table of the counters. capi/main.go fills each by its name, and Python
+ * (_native.PROGRESS_FIELDS) reads each by its name; each name is the Go
+ * Progress field's (P_FILES_DONE: FilesDone). */
 #define CHECKSIG_P_PHASE        0
 #define CHECKSIG_P_FILES_DONE   1
 #define CHECKSIG_P_FILES_TOTAL  2

@@ -49,7 +49,7 @@ func lookup(h C.uint64_t) *checksig.Job {
 	return jobs[uint64(h)]
 }
 
-// goBytes copies n bytes at p into a Go string, refusing embedded NULs: a
+// goString copies n bytes at p into a Go string, refusing embedded NULs: a
 // NUL would silently truncate the path at the system call.
 func goString(p *C.uint8_t, n C.int64_t, what string) (string, error) {
 	if n < 0 || (p == nil && n > 0) {
@@ -338,10 +338,19 @@ func checksig_job_poll(h C.uint64_t, timeoutMS C.int32_t, progress *C.int64_t, n
 		return fill(e, errHandle)
 	}
 	p := j.Poll(time.Duration(max(timeoutMS, 0)) * time.Millisecond)
-	vals := [C.CHECKSIG_P_LEN]int64{
-		int64(p.Phase), p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal,
-		p.Rows, p.DigestWidth, p.PathsLen, p.Warnings,
-	}
+	// Each counter by its name in checksig.h, never by position: the
+	// header's CHECKSIG_P_* list is the one table (tests/test_native.py
+	// checks that this block, the header and _native.PROGRESS_FIELDS agree).
+	var vals [C.CHECKSIG_P_LEN]int64
+	vals[C.CHECKSIG_P_PHASE] = int64(p.Phase)
+	vals[C.CHECKSIG_P_FILES_DONE] = p.FilesDone
+	vals[C.CHECKSIG_P_FILES_TOTAL] = p.FilesTotal
+	vals[C.CHECKSIG_P_BYTES_DONE] = p.BytesDone
+	vals[C.CHECKSIG_P_BYTES_TOTAL] = p.BytesTotal
+	vals[C.CHECKSIG_P_ROWS] = p.Rows
+	vals[C.CHECKSIG_P_DIGEST_WIDTH] = p.DigestWidth
+	vals[C.CHECKSIG_P_PATHS_LEN] = p.PathsLen
+	vals[C.CHECKSIG_P_WARNINGS] = p.Warnings
 	if progress != nil && n > 0 {
 		out := unsafe.Slice((*int64)(unsafe.Pointer(progress)), int(n))
 		copy(out, vals[:])

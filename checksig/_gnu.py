@@ -1,0 +1,331 @@
+"""GNU coreutils' rules: the ``*sum`` manifests and how ``*sum -c`` talks.
+
+Everything checksig does because GNU's ``sha256sum`` (and ``md5sum``, ...)
+does it, in one place, each rule with its FORMATS.md number: how a name is
+shown on stdout (E9) and quoted in a diagnostic (E10), how a manifest line
+is written (D1, D2, D5), the summary warnings and the exit verdict of
+``check`` (E6, E8), and the reading rules the command line needs from the
+manifest itself (comments, the longest line, the algorithm a file's name
+implies: mirrors of go/manifest.go, which does the real parsing).
+
+It is also the "gnu" manifest kind of ``_kinds``: the kind that reads
+anything, tried last.
+
+Names are bytes throughout: on POSIX a name is bytes and is never decoded
+for output, so a name that is not UTF-8 comes out exactly as it is.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import _algorithms
+from ._lazy import _LazyModule
+from ._words import plural
+
+# Imported on first use: the command line has them anyway (argparse imports
+# re), but a program that only asks a kind for its name should not pay.
+re = _LazyModule("re")
+unicodedata = _LazyModule("unicodedata")
+
+__all__ = [
+    "MAX_LINE",
+    "NAME",
+    "NO_LINES",
+    "algorithm_from_name",
+    "detect",
+    "display_name",
+    "exit_ok",
+    "improper_line",
+    "is_skipped_line",
+    "malformed_lines",
+    "manifest_line",
+    "manifest_name",
+    "parse_own_line",
+    "quotef",
+    "summary_warnings",
+]
+
+#: The kind's name in ``_kinds.KINDS``.
+NAME = "gnu"
+
+
+def detect(path: str) -> bool:
+    """Whether a manifest at path is of this kind: a GNU ``*sum`` file is any
+    text file, so this kind is the last resort and says yes to everything."""
+    return True
+
+
+# --- names on stdout (E9) and in manifest lines (D2, D5) -------------------------------------
+
+
+def _is_unsafe(ch: str) -> bool:
+    """Whether a character of a name (decoded with surrogateescape) could drive a terminal.
+
+    C0 controls other than tab, DEL, C1 controls (U+0080-U+009F, which some
+    terminals obey even in UTF-8), and lone bytes 0x80-0x9f (8-bit CSI and
+    friends).
+    """
+    o = ord(ch)
+    return (
+        (o < 0x20 and ch != "\t")
+        or o == 0x7F
+        or 0x80 <= o <= 0x9F
+        or 0xDC80 <= o <= 0xDC9F  # surrogateescape of a lone byte 0x80-0x9f
+    )
+
+
+def _escape(raw: bytes, *, hex_unsafe: bool = True) -> bytes:
+    """GNU's name escaping (\\\\, \\n, \\r); with hex_unsafe, \\xHH for every other unsafe byte."""
+    out = bytearray()
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        if ch == "\\":
+            out += b"\\\\"
+        elif ch == "\n":
+            out += b"\\n"
+        elif ch == "\r":
+            out += b"\\r"
+        elif hex_unsafe and _is_unsafe(ch):
+            for byte in ch.encode("utf-8", "surrogateescape"):
+                out += b"\\x%02x" % byte
+        else:
+            out += ch.encode("utf-8", "surrogateescape")
+    return bytes(out)
+
+
+def _has_unsafe(raw: bytes) -> bool:
+    return any(_is_unsafe(ch) for ch in raw.decode("utf-8", "surrogateescape"))
+
+
+def display_name(raw: bytes) -> tuple[bytes, bool]:
+    """How ``check`` shows a name on stdout: (text, escaped).
+
+    GNU's rule (FORMATS.md E9): a name holding a newline is shown escaped
+    (``\\\\``, ``\\n``, ``\\r``) and its line starts with a backslash. checksig
+    also escapes, the same way, a name holding any other character that could
+    drive a terminal (ESC, CR, BEL, C1 controls: ``\\xHH``); other names are
+    written exactly as they are, invalid UTF-8 included.
+    """
+    if b"\n" in raw or _has_unsafe(raw):
+        return _escape(raw), True
+    return raw, False
+
+
+def manifest_name(raw: bytes, *, safe: bool) -> tuple[bytes, bool]:
+    """How ``make``/``digest`` write a name in a manifest line: (text, escaped).
+
+    Exactly GNU's rule: a name holding a backslash, newline or carriage
+    return is escaped and its line starts with a backslash. With ``safe``
+    (stdout is a terminal), names holding other control characters are
+    escaped too, with ``\\xHH``, as ``ls`` hides them on a terminal.
+    """
+    if safe and _has_unsafe(raw):
+        return _escape(raw), True
+    if any(c in raw for c in b"\\\n\r"):
+        return _escape(raw, hex_unsafe=False), True
+    return raw, False
+
+
+# GNU quotes file names in diagnostics with gnulib's quotef(): the
+# "shell-escape" style, ':' quoted too. The rules below are what it does in a
+# UTF-8 locale (FORMATS.md E10).
+_FORCE_ANYWHERE = frozenset(" !\"$&'()*;<=>?[\\^`|:")
+_C_AND_SHELL_COMPAT = frozenset(
+    "%+,-./0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ]_@abcdefghijklmnopqrstuvwxyz '"
+)
+_C_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Zl", "Zp"})
+
+
+def _tokens(raw: bytes) -> list[tuple[str, bytes, bool]]:
+    """Split raw into (char, bytes, printable); an undecodable byte is its own token."""
+    out: list[tuple[str, bytes, bool]] = []
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        b = ch.encode("utf-8", "surrogateescape")
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            out.append((ch, b, False))
+        elif ord(ch) < 0x80:
+            out.append((ch, b, 0x20 <= ord(ch) < 0x7F))
+        else:
+            out.append((ch, b, unicodedata.category(ch) not in _UNPRINTABLE_CATEGORIES))
+    return out
+
+
+def _c_compatible(i: int, ch: str, printable: bool, n: int) -> bool:
+    """Whether ch means the same inside C's and the shell's double quotes."""
+    if not printable:
+        return False
+    if ch in "#~":
+        return i == 0
+    if ch in "{}":
+        return n == 1
+    return ch in _C_AND_SHELL_COMPAT or ord(ch) >= 0x80
+
+
+def quotef(raw: bytes) -> bytes:
+    """Quote a file name for a diagnostic exactly as GNU coreutils does (quotef).
+
+    ``nope`` stays ``nope``; ``with space`` becomes ``'with space'``;
+    ``quo'te`` becomes ``"quo'te"``; a tab becomes ``'tab'$'\\t''here'``; an
+    ESC ``'esc'$'\\033''[31m'``; an invalid byte ``'bad'$'\\377'``. The result
+    never holds a control character.
+    """
+    toks = _tokens(raw)
+    force = not toks
+    for i, (ch, _, printable) in enumerate(toks):
+        if not printable or ch in _FORCE_ANYWHERE:
+            force = True
+        elif ch in "#~" and i == 0:
+            force = True
+        elif ch in "{}" and len(toks) == 1:
+            force = True
+    if not force:
+        return raw
+    if any(ch == "'" for ch, _, _ in toks) and all(
+        _c_compatible(i, ch, printable, len(toks)) for i, (ch, _, printable) in enumerate(toks)
+    ):
+        # A name whose only trouble is an apostrophe reads better in double quotes.
+        return b'"' + raw + b'"'
+    out = bytearray(b"'")
+    in_dollar = False  # inside a $'...' section
+    for ch, b, printable in toks:
+        if printable:
+            if ch == "'":
+                out += b"'\\''"
+                in_dollar = False
+                continue
+            if in_dollar:
+                out += b"''"
+                in_dollar = False
+            out += b
+            continue
+        if not in_dollar:
+            out += b"'$'"
+            in_dollar = True
+        if ch in _C_ESCAPES:
+            out += b"\\" + _C_ESCAPES[ch].encode()
+        else:
+            for byte in b:
+                out += b"\\%03o" % byte
+    out += b"'"
+    return bytes(out)
+
+
+def manifest_line(raw: bytes, hexdigest: str, algorithm: str, *, tag: bool, safe: bool) -> bytes:
+    """One manifest line as GNU's ``sha256sum [--tag]`` writes it."""
+    name, escaped = manifest_name(raw, safe=safe)
+    prefix = b"\\" if escaped else b""
+    if tag:
+        return (
+            prefix
+            + f"{_algorithms.tag(algorithm)} (".encode()
+            + name
+            + f") = {hexdigest}\n".encode()
+        )
+    return prefix + hexdigest.encode() + b"  " + name + b"\n"
+
+
+def parse_own_line(line: bytes, algorithm: str, tag: bool) -> tuple[bytes, str]:
+    """(name, hex) of a line that make_manifest wrote (exactly GNU's form)."""
+    escaped = line.startswith(b"\\")
+    body = line[1:] if escaped else line
+    hexlen = 2 * _algorithms.SIZES[algorithm]
+    if tag:
+        head = len(_algorithms.tag(algorithm)) + 2
+        name, hexdigest = body[head : -(hexlen + 4)], body[-hexlen:]
+    else:
+        name, hexdigest = body[hexlen + 2 :], body[:hexlen]
+    if escaped:
+        name = (
+            name.replace(b"\\\\", b"\0")
+            .replace(b"\\n", b"\n")
+            .replace(b"\\r", b"\r")
+            .replace(b"\0", b"\\")
+        )
+    return name, hexdigest.decode("ascii")
+
+
+# --- reading manifests: mirrors of go/manifest.go, for messages only ----------------------
+
+
+def algorithm_from_name(path: str) -> str | None:
+    """The algorithm a manifest's file name implies (sha1sum.txt, SHA256SUMS,
+    MD5SUMS, x.sha256, manifest-sha512.txt), or None. Mirrors the engine's
+    AlgorithmFromName (go/manifest.go): used only for the wording of
+    --warn lines, never for parsing."""
+    found = None
+    for tok in re.split(r"[^a-z0-9]+", os.path.basename(path).lower()):
+        for suffix in ("sums", "sum"):
+            if tok.endswith(suffix):
+                tok = tok[: -len(suffix)]
+                break
+        if tok in _algorithms.SIZES:
+            if found is not None and found != tok:
+                return None
+            found = tok
+    return found
+
+
+def is_skipped_line(line: bytes) -> bool:
+    """A manifest line the engine skips: empty, or a '#' comment.
+
+    Keep in sync with readLine in go/manifest.go (FORMATS.md A2)."""
+    return not line or line.startswith(b"#")
+
+
+def malformed_lines(path: str) -> list[int]:
+    """The lines of a manifest with no usable line at all: every line the
+    engine does not skip was malformed. Used to print GNU's --warn lines when
+    the engine raised instead of returning a report."""
+    lines = []
+    try:
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                line = line[:-1] if line.endswith(b"\n") else line
+                line = line[:-1] if line.endswith(b"\r") else line
+                if not is_skipped_line(line):
+                    lines.append(number)
+    except OSError:
+        return []
+    return lines
+
+
+#: The longest manifest line the engine reads (keep in sync with MaxLineLen
+#: in go/manifest.go).
+MAX_LINE = 64 << 10
+
+
+# --- what check says (E4, E6, E8) --------------------------------------------------------------
+
+#: What check says of a manifest without a single usable line (A11, E6).
+NO_LINES = "no properly formatted checksum lines found"
+
+
+def improper_line(shown: bytes, line: int, algo_word: str) -> bytes:
+    """E4's ``MANIFEST: N: improperly formatted SHA256 checksum line``."""
+    word = f"{algo_word} " if algo_word else ""
+    return shown + f": {line}: improperly formatted {word}checksum line".encode()
+
+
+def summary_warnings(n_malformed: int, n_unread: int, n_mismatch: int, n_extra: int) -> list[str]:
+    """E6's ``WARNING: ...`` lines, in their order, each only when its count is not zero."""
+    lines = []
+    if n_malformed:
+        lines.append(plural(n_malformed, "line is", "lines are") + " improperly formatted")
+    if n_unread:
+        lines.append(plural(n_unread, "listed file", "listed files") + " could not be read")
+    if n_mismatch:
+        lines.append(
+            plural(n_mismatch, "computed checksum", "computed checksums") + " did NOT match"
+        )
+    if n_extra:
+        lines.append(plural(n_extra, "file is", "files are") + " not listed in the manifest")
+    return ["WARNING: " + line for line in lines]
+
+
+def exit_ok(
+    matched: bool, n_mismatch: int, n_unread: int, n_extra: int, n_malformed: int, strict: bool
+) -> bool:
+    """E8's verdict: some entry was OK, none failed, and (strict) no line was malformed."""
+    failed = n_mismatch or n_unread or n_extra or (strict and n_malformed)
+    return matched and not failed

@@ -1,0 +1,52 @@
+"""Manifest kinds: which module knows each kind of manifest, and in what order
+a manifest's kind is detected from its path.
+
+A kind is a module that names itself (``NAME``) and says whether a manifest
+at a path is of its kind (``detect(path) -> bool``), beside whatever it knows
+of its kind (``_gnu``: the ``*sum`` files' rules). ``checksig check`` asks
+the detected kind for two things it shows in messages:
+``algorithm_from_name(path) -> str | None`` and ``malformed_lines(path) ->
+list[int]``. Today there is one, GNU's
+``*sum`` files, which reads anything and so comes last; each new kind (BagIt,
+a wheel's RECORD, conda's paths.json, ...) is a module of its own, a line in
+:data:`KINDS` and a place in :data:`DETECTION_ORDER`, ahead of "gnu".
+Modules are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = ["DETECTION_ORDER", "KINDS", "detect", "kind"]
+
+#: Every manifest kind by name: the module that knows it.
+KINDS = {
+    "gnu": "checksig._gnu",  # GNU coreutils' *sum -c files (SHA256SUMS, sha1sum.txt, ...)
+}
+
+#: The order in which detect() asks the kinds: the first that says yes wins.
+#: "gnu" reads any text file, so it stays last.
+DETECTION_ORDER = ("gnu",)
+
+
+def kind(name: str) -> ModuleType:
+    """The module of the kind called name; ValueError if there is none."""
+    try:
+        module = KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown manifest kind {name!r}: known are {', '.join(KINDS)}") from None
+    return importlib.import_module(module)
+
+
+def detect(path: str) -> ModuleType:
+    """The kind of the manifest at path: the first of DETECTION_ORDER whose
+    ``detect`` says yes."""
+    for name in DETECTION_ORDER:
+        module = kind(name)
+        if module.detect(path):
+            return module
+    raise ValueError(f"{path}: no manifest kind reads it")  # pragma: no cover - gnu reads all
