@@ -116,15 +116,42 @@ def _failures_table(rows: Rows, bad: list[int]) -> str:
     return "".join(parts)
 
 
+def _groups_table(label: str, failing: list[tuple[str, dict[str, int]]], passing: int) -> str:
+    """The failing rows summed up by a label (a package): one row per value."""
+    parts = [
+        f"<details open><summary>by {e(label)}: {passing:,} without a failure, "
+        f"{len(failing):,} with</summary>"
+        "<table class='checksig-groups' style='border-collapse:collapse;margin:4px 0'>"
+        f"<thead><tr><th style='{_CELL}'>{e(label)}</th><th style='{_CELL}'>failures</th>"
+        "</tr></thead><tbody>"
+    ]
+    for value, counts in failing[:HTML_MAX_FAILURES]:
+        said = ", ".join(f"{k:,} {name}" for name, k in counts.items())
+        parts.append(
+            f"<tr><td style='{_CELL}'>{e(display_name(value))}</td>"
+            f"<td style='{_CELL}color:{_RED}'>{e(said)}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    if len(failing) > HTML_MAX_FAILURES:
+        more = len(failing) - HTML_MAX_FAILURES
+        parts.append(f"<p style='margin:2px 0'>\u2026 and {more:,} more</p>")
+    parts.append("</details>")
+    return "".join(parts)
+
+
 def report_html(report: Any, rows: Rows, *, title: str, heading: str | None = None) -> str:
     """The HTML summary of report (read through rows); heading (text) replaces
     the verdict line."""
     bad = rows.failing(report.ignore_missing)
+    problems = report.problems
     n = entries(len(rows), grouped=True)
     if heading is not None:
         verdict = f"<span style='color:{_RED}'>{e(display_name(heading))}</span>"
     elif len(bad):
         verdict = f"<span style='color:{_RED}'>\u2718 {len(bad):,} of {n} failed</span>"
+    elif problems:
+        said = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        verdict = f"<span style='color:{_RED}'>\u2718 {said}; {n}, none failed</span>"
     else:
         verdict = f"<span style='color:{_GREEN}'>\u2714 all {n} ok</span>"
     parts = [
@@ -132,8 +159,19 @@ def report_html(report: Any, rows: Rows, *, title: str, heading: str | None = No
         f"<div><strong>{verdict}</strong> &mdash; <code>{e(title)}</code></div>",
         _summary_table(report, rows),
     ]
+    if problems:
+        parts.append("<ul class='checksig-problems' style='margin:4px 0'>")
+        parts += [f"<li style='color:{_RED}'>{e(display_name(p))}</li>" for p in problems]
+        parts.append("</ul>")
+    label, failing, passing = report._failing_groups()
+    if failing:
+        parts.append(_groups_table(label, failing, passing))
     if len(bad):
         parts.append(_failures_table(rows, bad))
+    if report.notes:
+        parts.append("<ul class='checksig-notes' style='margin:4px 0'>")
+        parts += [f"<li>{e(display_name(note))}</li>" for note in report.notes]
+        parts.append("</ul>")
     if report.warnings:
         shown = report.warnings[:HTML_MAX_WARNINGS]
         parts.append(

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 OK = 0
 E_INVALID = 1
@@ -74,9 +74,10 @@ STATUSES = (
     "outside_root",
     "extra",
     "changed",
+    "not_checked",
 )
 ST_PENDING, ST_OK, ST_MISMATCH, ST_MISSING, ST_UNREADABLE = 0, 1, 2, 3, 4
-ST_NOT_REGULAR, ST_OUTSIDE_ROOT, ST_EXTRA, ST_CHANGED = 5, 6, 7, 8
+ST_NOT_REGULAR, ST_OUTSIDE_ROOT, ST_EXTRA, ST_CHANGED, ST_NOT_CHECKED = 5, 6, 7, 8, 9
 
 
 def status_name(code: int) -> str:

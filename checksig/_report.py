@@ -21,6 +21,7 @@ from ._native import (
     ST_EXTRA,
     STATUSES,
     Buffers,
+    status_name as _status_name,
 )
 from ._rows import HASHED, Rows
 
@@ -77,7 +78,16 @@ class Report:
     ``Report(columns, ..., labels={"package": [...]})`` adds label columns:
     one value (a str or None) per row, shown after the line number in the
     HTML, before the name in ``str()``, as ``labels`` in each JSON entry and
-    as columns of :meth:`to_pandas`.
+    as columns of :meth:`to_pandas`. ``str()`` and the HTML also sum the
+    rows up by the first label column (:meth:`summary_by`): which packages
+    failed, and how.
+
+    A report of something other than one manifest file (a BagIt bag, an
+    environment) may carry ``title`` (what was verified, for display),
+    ``problems`` (whole-run failures that are no row: a bag's bad
+    ``bagit.txt``, a Payload-Oxum that does not add up; each makes
+    :attr:`ok` false) and ``notes`` (what is worth knowing and is no
+    failure: distributions without a RECORD, files still to be fetched).
 
     Attributes:
         root: the directory entries are relative to (a Path).
@@ -101,6 +111,8 @@ class Report:
         elapsed: seconds the run took (measured in Python around the
             engine job), or None.
         bytes_hashed: bytes the engine read and hashed, or None.
+        problems: whole-run failures that are no row (a list of str).
+        notes: remarks that are no failure (a list of str).
     """
 
     __slots__ = (
@@ -114,6 +126,9 @@ class Report:
         "bytes_hashed",
         "_has_expected",
         "_labels",
+        "_title",
+        "problems",
+        "notes",
     )
 
     def __init__(
@@ -128,6 +143,9 @@ class Report:
         elapsed: float | None = None,
         bytes_hashed: int | None = None,
         labels: dict[str, Sequence[str | None]] | None = None,
+        title: str | os.PathLike[str] | None = None,
+        problems: Sequence[str] = (),
+        notes: Sequence[str] = (),
     ) -> None:
         self._raw: Buffers | None = None
         self._columns: dict[str, np.ndarray] | None = None
@@ -143,6 +161,9 @@ class Report:
         self.bytes_hashed = bytes_hashed
         self._has_expected = has_expected
         self._labels = _labels(labels, len(self))
+        self._title = None if title is None else os.fsdecode(title)
+        self.problems = list(problems)
+        self.notes = list(notes)
 
     # root and manifest are kept as strings and handed out as Paths: a
     # blocking call's report would otherwise import pathlib (and with it re,
@@ -244,12 +265,14 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when every row is ok ("missing" allowed with ignore_missing)."""
-        return self._rows.all_ok(self.ignore_missing)
+        """True when no row fails (each is ok or not_checked; "missing" allowed
+        with ignore_missing) and there is no whole-run :attr:`problems`."""
+        return not self.problems and self._rows.all_ok(self.ignore_missing)
 
     @property
     def failures(self) -> list[Row]:
-        """The rows that make :attr:`ok` false, in manifest order."""
+        """The rows that make :attr:`ok` false, in manifest order (whole-run
+        failures are in :attr:`problems`)."""
         rows = self._rows
         return [rows.row(i) for i in rows.failing(self.ignore_missing)]
 
@@ -260,13 +283,56 @@ class Report:
         """
         return self._rows.counts()
 
+    def summary_by(self, label: str) -> dict[str | None, Counter[str]]:
+        """How many rows of each label value have each status: for a label
+        column such as ``package``, ``{"numpy 2.1.0": Counter({"ok": 880,
+        "mismatch": 1}), ...}``, in order of first appearance."""
+        try:
+            values = self._labels[label]
+        except KeyError:
+            known = ", ".join(self._labels) or "none"
+            raise KeyError(f"no label column {label!r} (label columns: {known})") from None
+        from collections import Counter
+
+        groups: dict[str | None, Counter[str]] = {}
+        statuses = self._rows.statuses()
+        for value, code in zip(values, statuses):
+            counter = groups.get(value)
+            if counter is None:
+                counter = groups[value] = Counter()
+            counter[_status_name(code)] += 1
+        return groups
+
+    def _failing_groups(self) -> tuple[str, list[tuple[str, dict[str, int]]], int]:
+        """(label, [(value, counts of its failing statuses)], groups without a
+        failure) by the first label column; ("", [], 0) without labels."""
+        if not self._labels:
+            return "", [], 0
+        label = next(iter(self._labels))
+        rows = self._rows
+        values = self._labels[label]
+        bad = rows.failing(self.ignore_missing)
+        failing: dict[str | None, dict[str, int]] = {}
+        statuses = rows.statuses()
+        for i in bad:
+            counts = failing.setdefault(values[i], {})
+            name = _status_name(statuses[i])
+            counts[name] = counts.get(name, 0) + 1
+        groups = len(set(values))
+        shown = [(v if v is not None else "(none)", c) for v, c in failing.items()]
+        return label, shown, groups - len(failing)
+
     def _name(self) -> str:
+        if self._title is not None:
+            return _words.display_name(self._title)
         if self._manifest is not None:
             return _words.display_name(os.path.basename(self._manifest))
         return "digest"
 
-    def _title(self) -> str:
-        """The manifest's whole path (or the job's name), safe to print."""
+    def _heading(self) -> str:
+        """The manifest's whole path (or the title, or the job's name), safe to print."""
+        if self._title is not None:
+            return _words.display_name(self._title)
         if self._manifest is not None:
             return _words.display_name(self._manifest)
         return self._name()
@@ -294,9 +360,10 @@ class Report:
         return f"<Report {self._name()}: {_words.summary(len(self), self.counts())}>"
 
     def failure_lines(self) -> list[str]:
-        """One ``path: what went wrong`` line per failure (with the manifest line)."""
+        """One line per whole-run problem, then one ``path: what went wrong``
+        line per failing row."""
         rows = self._rows
-        return [
+        return [_words.display_name(p) for p in self.problems] + [
             f"{rows.shown_path(i)}: {rows.row(i).describe()}"
             for i in rows.failing(self.ignore_missing)
         ]
@@ -306,10 +373,21 @@ class Report:
         timing = self._timing()
         display_name = _words.display_name
         summary = _words.summary(len(rows), rows.counts())
-        lines = [f"{self._title()}: {summary}" + (f"; {timing}" if timing else "")]
+        lines = [f"{self._heading()}: {summary}" + (f"; {timing}" if timing else "")]
+        for problem in self.problems:
+            lines.append(f"problem: {display_name(problem)}")
+        label, failing, passing = self._failing_groups()
+        if failing:
+            lines.append(f"by {label}: {passing:,} without a failure, {len(failing):,} with:")
+            for value, counts in failing[:STR_MAX_FAILURES]:
+                said = ", ".join(f"{k} {name}" for name, k in counts.items())
+                lines.append(f"  {display_name(value)}: {said}")
+            if len(failing) > STR_MAX_FAILURES:
+                lines.append(f"  \u2026 and {len(failing) - STR_MAX_FAILURES} more")
         if rows.all_ok(self.ignore_missing):
             ignored = " (missing files ignored)" if self.counts()["missing"] else ""
-            lines.append("all entries ok" + ignored)
+            if not self.problems:
+                lines.append("all entries ok" + ignored)
         else:
             bad = rows.failing(self.ignore_missing)
             lines.append(f"{len(bad)} failed:")
@@ -320,6 +398,8 @@ class Report:
                     f"  \u2026 and {len(bad) - STR_MAX_FAILURES} more "
                     "(report.failures lists them all)"
                 )
+        for note in self.notes:
+            lines.append(f"note: {display_name(note)}")
         if self.warnings:
             lines.append(f"{len(self.warnings)} malformed manifest line(s) skipped:")
             shown = self.warnings[:STR_MAX_FAILURES]
@@ -334,7 +414,7 @@ class Report:
         ``heading`` (text) replaces the verdict line: a SignatureError shows
         its message there.
         """
-        return _html.report_html(self, self._rows, title=self._title(), heading=heading)
+        return _html.report_html(self, self._rows, title=self._heading(), heading=heading)
 
     # -- conversions
 
@@ -365,7 +445,10 @@ class Report:
                  "expected": hex | null, "actual": hex | null,
                  "size": int | null, "reason": str | null}
               ],
-              "warnings": [{"line": int, "message": str}]
+              "warnings": [{"line": int, "message": str}],
+              "title": str,               # only in a report given a title (a bag, an environment)
+              "problems": [str],          # only when there are whole-run problems
+              "notes": [str],             # only when there are notes
             }
 
         The CLI adds ``summary.exit_status`` and computes ``passed`` with
@@ -376,8 +459,8 @@ class Report:
         counts = {name: 0 for name in STATUSES}
         counts.update(self.counts())
         ignored = counts["missing"] if self.ignore_missing else 0
-        read = counts["ok"] + counts["mismatch"] + counts["extra"]
-        return {
+        read = counts["ok"] + counts["mismatch"] + counts["extra"] + counts["not_checked"]
+        doc: dict[str, Any] = {
             "schema": JSON_SCHEMA,
             "root": self._root,
             "manifest": self._manifest,
@@ -394,6 +477,14 @@ class Report:
             "entries": list(self._rows.entries()),
             "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],
         }
+        # Compatible additions (FORMATS.md E12): only in reports that have them.
+        if self._title is not None:
+            doc["title"] = self._title
+        if self.problems:
+            doc["problems"] = list(self.problems)
+        if self.notes:
+            doc["notes"] = list(self.notes)
+        return doc
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The report as ``checksig.report/1`` JSON text (see :meth:`to_dict`).
@@ -486,7 +577,8 @@ def raise_if_failed(report: Report) -> Report:
     from ._errors import SignatureError
 
     lines = report.failure_lines()
-    heading = _words.failure_heading(len(lines), len(report), report._title())
+    failed = len(lines) - len(report.problems)
+    heading = _words.failure_heading(failed, len(report), report._heading(), len(report.problems))
     raise SignatureError("\n  ".join([heading, *lines]), report)
 
 

@@ -16,8 +16,9 @@ class Row(NamedTuple):
         path: the name as written in the manifest (``os.fsdecode``, so
             undecodable bytes survive as surrogate escapes).
         status: "ok", "mismatch", "missing", "unreadable", "not_regular",
-            "outside_root", "extra", "changed", or "pending" for a row the
-            engine never reached.
+            "outside_root", "extra", "changed", "not_checked" for a row
+            listed without a digest (not a failure), or "pending" for a row
+            the engine never reached.
         size: bytes hashed (or the file's size), None if unknown.
         expected: the manifest's digest in lower-case hex, None if none.
         actual: the computed digest in lower-case hex, None if not hashed.

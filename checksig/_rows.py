@@ -22,6 +22,7 @@ from ._native import (
     ST_EXTRA,
     ST_MISMATCH,
     ST_MISSING,
+    ST_NOT_CHECKED,
     ST_OK,
     STATUSES,
     digest_hex,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ._native import Buffers
     from ._row import Row
 
-__all__ = ["HASHED", "Rows"]
+__all__ = ["HASHED", "PASSING", "Rows"]
 
 #: Rows turned into Python values at a time by :meth:`Rows.raw` and
 #: :meth:`Rows.entries`.
@@ -45,9 +46,12 @@ BATCH = 1 << 16
 
 #: Statuses whose actual digest was computed.
 HASHED = (ST_OK, ST_MISMATCH)
+#: Statuses that never make a report fail: ok, and not_checked (a row listed
+#: without a digest: a RECORD's own line, a .pyc cache; FORMATS.md I).
+PASSING = (ST_OK, ST_NOT_CHECKED)
 # Status byte -> 1 for a failing row, else 0 (bytes.translate tables).
-_FAILING = bytes(int(code != ST_OK) for code in range(256))
-_FAILING_IGNORE_MISSING = bytes(int(code not in (ST_OK, ST_MISSING)) for code in range(256))
+_FAILING = bytes(int(code not in PASSING) for code in range(256))
+_FAILING_IGNORE_MISSING = bytes(int(code not in (*PASSING, ST_MISSING)) for code in range(256))
 
 #: Row, from _row, imported when the first row is made and then kept here:
 #: looking it up through a lazy proxy cost 1.3 us per row, half again what
@@ -113,13 +117,16 @@ class Rows:
         return self.marked(bytes(int(wanted(code)) for code in range(256)))
 
     def failing(self, ignore_missing: bool = False) -> list[int]:
-        """The rows that are not ok ("missing" allowed with ignore_missing), in order."""
+        """The rows that fail: not ok nor not_checked ("missing" allowed with
+        ignore_missing), in order."""
         return self.marked(_FAILING_IGNORE_MISSING if ignore_missing else _FAILING)
 
     def all_ok(self, ignore_missing: bool = False) -> bool:
-        """Whether every row is ok ("missing" allowed with ignore_missing)."""
+        """Whether no row fails: each is ok or not_checked ("missing" allowed
+        with ignore_missing)."""
         st = self.statuses()
-        good = st.count(ST_OK) + (st.count(ST_MISSING) if ignore_missing else 0)
+        good = st.count(ST_OK) + st.count(ST_NOT_CHECKED)
+        good += st.count(ST_MISSING) if ignore_missing else 0
         return good == len(st)
 
     def counts(self) -> Counter[str]:

@@ -42,6 +42,7 @@ REASONS = {
     "extra": "not listed in the manifest",
     "changed": "file changed size while it was read",  # the engine's own words too
     "pending": "not checked (the run was interrupted)",
+    "not_checked": "listed without a digest to compare with (not checked)",
 }
 
 #: The reason a notebook shows for a mismatching row (its digests stand beside it).
@@ -50,10 +51,14 @@ DIGEST_DIFFERS = "digest differs"
 #: The statuses whose reason above says what happened by itself: such a row
 #: is described by its reason alone, every other one as ``STATUS (REASON)``
 #: ("missing (No such file or directory)", "extra (not listed in the manifest)").
-_SAYS_IT_ALL = frozenset({"not_regular", "outside_root", "changed", "pending"})
+_SAYS_IT_ALL = frozenset({"not_regular", "outside_root", "changed", "pending", "not_checked"})
 
 #: A status in words where its name is not ("not a regular file (Is a directory)").
-_STATUS_WORDS = {"not_regular": "not a regular file", "outside_root": "outside the root directory"}
+_STATUS_WORDS = {
+    "not_regular": "not a regular file",
+    "outside_root": "outside the root directory",
+    "not_checked": "not checked",
+}
 
 #: Hex digits of a digest that a one-line description shows.
 SHORT_DIGEST = 8
@@ -114,9 +119,13 @@ def summary(n: int, counts: dict[str, int]) -> str:
     return ", ".join([entries(n), *(f"{k} {name}" for name, k in counts.items())])
 
 
-def failure_heading(failed: int, total: int, title: str) -> str:
-    """The first line of a SignatureError's message."""
-    return f"{failed} of {plural(total, 'file', 'files')} failed verification against {title}:"
+def failure_heading(failed: int, total: int, title: str, problems: int = 0) -> str:
+    """The first line of a SignatureError's message (``problems``: whole-run
+    problems listed before the failing files)."""
+    text = f"{failed} of {plural(total, 'file', 'files')} failed verification against {title}"
+    if problems:
+        text = f"{plural(problems, 'problem', 'problems')} and " + text
+    return text + ":"
 
 
 def human_bytes(n: float) -> str:

@@ -62,7 +62,9 @@ type Entries struct {
 	// whole manifest's names. Nil or one element: no entries.
 	Offsets []int64
 	// Algorithms holds each entry's algorithm; nil gives every entry
-	// Request.Algorithm (then required).
+	// Request.Algorithm (then required). An entry of algorithm None (its
+	// digest cell zero) is listed but not checked: its row gets
+	// StatusNotChecked and its file is never opened.
 	Algorithms []Algorithm
 	// Digests holds the expected digests, Width bytes per entry: entry i's
 	// is the first Algorithms[i].Size() bytes of Digests[i*Width:], and the
@@ -126,12 +128,20 @@ func (j *Job) takeEntries(e *Entries, alg Algorithm) error {
 		if e.Algorithms != nil {
 			a = e.Algorithms[i]
 		}
-		if !a.Valid() {
+		preset := StatusPending
+		if a == None && e.Algorithms != nil {
+			// A row listed without a digest (a RECORD's own line, a .pyc
+			// cache, a file rewritten at install whose digest was not
+			// recorded): never opened, and still a listed name for Extra.
+			preset = StatusNotChecked
+		} else if !a.Valid() {
 			return errEntry(i, "unknown algorithm %d", a)
 		}
 		cell := e.Digests[i*w : (i+1)*w]
 		switch {
 		case namesOnly:
+		case preset == StatusNotChecked && !allZero(cell):
+			return errEntry(i, "a digest without an algorithm (algorithm 0 is for rows not checked)")
 		case a.Size() > w:
 			return errEntry(i, "a %s digest is %d bytes, the digest width only %d", a, a.Size(), w)
 		case !allZero(cell[a.Size():]):
@@ -143,7 +153,7 @@ func (j *Job) takeEntries(e *Entries, alg Algorithm) error {
 				return errEntry(i, "negative line number %d", line)
 			}
 		}
-		addRow(j, name, row{line: line, alg: a, size: -1})
+		addRow(j, name, row{line: line, alg: a, size: -1, preset: preset})
 	}
 	j.width = w
 	if n > 0 {

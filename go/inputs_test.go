@@ -374,7 +374,7 @@ func TestEntriesErrors(t *testing.T) {
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20}, SHA256, "entries[0]: a sha256 digest is 32 bytes, the digest width only 20"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d256, Width: 32}, SHA1, "entries[0]: the 12 bytes after its 20-byte sha1 digest are not zero"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{99}}, None, "entries[0]: unknown algorithm 99"},
-		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{0}}, None, "entries[0]: unknown algorithm 0"},
+		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{0}}, None, "entries[0]: a digest without an algorithm"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{SHA1, SHA1}}, None, "2 algorithms for 1 entries"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{SHA1}}, SHA1, "one algorithm for every entry or one per entry, not both"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20}, None, "entries without algorithms need the request's algorithm"},
@@ -450,6 +450,47 @@ func TestEntriesEdges(t *testing.T) {
 	c := waitJob(t, j)
 	if got := strings.Join(statuses(c), ","); got != "ok,ok" || c.Width != 64 || rowPath(c, 0) != "new\nline" || c.Line[0] != 7 {
 		t.Fatalf("statuses %s width %d row 0 %q line %d", got, c.Width, rowPath(c, 0), c.Line[0])
+	}
+}
+
+// TestEntriesNotChecked: an entry of algorithm None is listed, never
+// opened, whatever its name names (a FIFO, a name leading out, nothing),
+// counts for no file to hash, and its name is listed for Extra.
+func TestEntriesNotChecked(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	write(t, filepath.Join(root, "a"), "A")
+	write(t, filepath.Join(root, "RECORD"), "listed without a digest")
+	write(t, filepath.Join(root, "unlisted"), "x")
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"a", "RECORD", "fifo", "../secret", "gone"}
+	e := &Entries{Width: 20, Algorithms: []Algorithm{SHA1, None, None, None, None}}
+	for _, name := range names {
+		e.Offsets = append(e.Offsets, int64(len(e.Names)))
+		e.Names = append(e.Names, name...)
+	}
+	e.Offsets = append(e.Offsets, int64(len(e.Names)))
+	e.Digests = append(digestOf(SHA1, "A"), make([]byte, 4*20)...)
+	j, err := Start(Request{Kind: KindVerify, Root: root, Entries: e, Extra: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	c := waitJob(t, j)
+	p := j.Poll(0)
+	got := strings.Join(statuses(c), ",")
+	if want := "ok,not_checked,not_checked,not_checked,not_checked,extra"; got != want {
+		t.Fatalf("statuses %s, want %s", got, want)
+	}
+	if rowPath(c, 5) != "unlisted" || p.FilesTotal != 1 || p.BytesDone != 1 {
+		t.Fatalf("extra row %q, files total %d, bytes %d", rowPath(c, 5), p.FilesTotal, p.BytesDone)
+	}
+	for i := 1; i < 5; i++ {
+		if c.Size[i] != -1 || c.Errnum[i] != 0 || c.Algorithm[i] != uint8(None) {
+			t.Fatalf("row %d: size %d errnum %d algorithm %d", i, c.Size[i], c.Errnum[i], c.Algorithm[i])
+		}
 	}
 }
 

@@ -27,9 +27,10 @@ const (
 	StatusOutsideRoot               // the name leads outside the root: never read
 	StatusExtra                     // under the root but not listed (Request.Extra)
 	StatusChanged                   // the file's size changed while it was read
+	StatusNotChecked                // an entry given without a digest (Entries): never opened
 )
 
-var statusNames = [...]string{"pending", "ok", "mismatch", "missing", "unreadable", "not_regular", "outside_root", "extra", "changed"}
+var statusNames = [...]string{"pending", "ok", "mismatch", "missing", "unreadable", "not_regular", "outside_root", "extra", "changed", "not_checked"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -160,7 +161,7 @@ type row struct {
 	off    int64 // where the name is: in the arena until Attach, then in the path column
 	n      uint32
 	alg    Algorithm
-	preset Status // StatusExtra for rows that are listed, not hashed
+	preset Status // StatusExtra, StatusNotChecked: rows that are listed, not hashed
 	line   int64
 	size   int64 // from the walk (make, extra); -1 unknown
 }

@@ -31,7 +31,8 @@
 
 #include <stdint.h>
 
-#define CHECKSIG_ABI_VERSION 2  /* 2: entries, manifest text, parse-only, parse state */
+#define CHECKSIG_ABI_VERSION 3  /* 2: entries, manifest text, parse-only, parse state;
+                                   3: CHECKSIG_ST_NOT_CHECKED, entries of algorithm NONE */
 
 /* Status codes. Python maps each to an exception type. */
 #define CHECKSIG_OK             0
@@ -66,6 +67,8 @@
 #define CHECKSIG_ST_OUTSIDE_ROOT 6  /* .., absolute, or a symlink leading out */
 #define CHECKSIG_ST_EXTRA        7  /* under root but not in the manifest (F_EXTRA) */
 #define CHECKSIG_ST_CHANGED      8  /* size changed while it was read: size holds bytes read */
+#define CHECKSIG_ST_NOT_CHECKED  9  /* an entry given with algorithm NONE (F_ENTRIES): listed,
+                                       never opened (a RECORD line without a hash, ...) */
 
 /* Job kinds. */
 #define CHECKSIG_JOB_VERIFY 1  /* check every entry of a manifest (or of entries) under root */
@@ -149,7 +152,10 @@ typedef struct {
  *     may be nonzero), has algorithm entry_algorithms[i] (or, with
  *     entry_algorithms NULL, algorithm), expects the first digest-size bytes
  *     of entry_digests[i*entry_width:] (the rest of the cell zero), and has
- *     line entry_lines[i] (NULL: 0). entry_width (0..64) is also the
+ *     line entry_lines[i] (NULL: 0). A row whose entry_algorithms[i] is
+ *     CHECKSIG_ALG_NONE (its digest cell all zero) is listed but not
+ *     checked: status CHECKSIG_ST_NOT_CHECKED, its file never opened, its
+ *     name still listed for F_EXTRA. entry_width (0..64) is also the
  *     result's digest_width. With F_PARSE_ONLY, names alone will do:
  *     entry_width 0, entry_digests NULL (to list a stream's extra files
  *     with F_EXTRA). A bad entry fails checksig_job_start with
