@@ -21,7 +21,7 @@ from ._native import (
     ST_EXTRA,
     STATUSES,
     Buffers,
-    status_name as _status_name,
+    status_name,
 )
 from ._rows import HASHED, Rows
 
@@ -300,7 +300,7 @@ class Report:
             counter = groups.get(value)
             if counter is None:
                 counter = groups[value] = Counter()
-            counter[_status_name(code)] += 1
+            counter[status_name(code)] += 1
         return groups
 
     def _failing_groups(self) -> tuple[str, list[tuple[str, dict[str, int]]], int]:
@@ -316,7 +316,7 @@ class Report:
         statuses = rows.statuses()
         for i in bad:
             counts = failing.setdefault(values[i], {})
-            name = _status_name(statuses[i])
+            name = status_name(statuses[i])
             counts[name] = counts.get(name, 0) + 1
         groups = len(set(values))
         shown = [(v if v is not None else "(none)", c) for v, c in failing.items()]
