@@ -9,6 +9,8 @@ on first use (``import checksig`` alone does not load it). The API::
     checksig.file_digest(path, "sha256")       # one file's hex digest
     checksig.check_file(path, expected_hex)    # algorithm inferred from the length
     checksig.digest_files(paths, "md5")        # many files in parallel, in input order
+    checksig.verify_bag(bag_dir)               # a BagIt bag (RFC 8493), as bagit-python validates
+    checksig.verify_environment()              # every installed file of this venv or conda env
 
 Every batch function also runs in the background or under asyncio::
 
@@ -46,6 +48,14 @@ from ._api import (
     start_make_manifest,
     start_verify,
     verify,
+)
+from ._ecosystems import (
+    averify_bag,
+    averify_environment,
+    start_verify_bag,
+    start_verify_environment,
+    verify_bag,
+    verify_environment,
 )
 from ._errors import Cancelled, EngineError, ManifestError, SignatureError
 from ._native import STATUSES
@@ -112,6 +122,8 @@ __all__ = [
     "adigest_files",
     "amake_manifest",
     "averify",
+    "averify_bag",
+    "averify_environment",
     "check_file",
     "check_signatures",
     "digest_files",
@@ -121,5 +133,9 @@ __all__ = [
     "start_digest_files",
     "start_make_manifest",
     "start_verify",
+    "start_verify_bag",
+    "start_verify_environment",
     "verify",
+    "verify_bag",
+    "verify_environment",
 ]

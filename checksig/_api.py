@@ -19,7 +19,7 @@ import errno
 import os
 import time
 
-from . import _algorithms, _native, _words
+from . import _algorithms, _kinds, _native, _words
 from ._errors import NotRegularFileError
 from ._lazy import _LazyModule
 from ._options import START_PROGRESS, VerifyOptions, check_progress_arg, workers_count
@@ -33,11 +33,12 @@ if TYPE_CHECKING:
     import pathlib
     from collections.abc import Iterable
     from pathlib import Path
-    from typing import Any, Union
+    from typing import Any, Callable, Union
 
     from . import _jobs, _report
     from ._jobs import Job, RunInfo
     from ._options import ProgressArg
+    from ._plan import Plan
     from ._report import Report
 
     #: A path: str, bytes or os.PathLike.
@@ -149,19 +150,49 @@ VERIFY_ENTRY_POINTS = (
     "start_check_signatures",
     "averify",
     "acheck_signatures",
+    # _ecosystems.py (issue 19)
+    "verify_bag",
+    "start_verify_bag",
+    "averify_bag",
+    "verify_environment",
+    "start_verify_environment",
+    "averify_environment",
 )
 
 
 def _start_verify(
-    root_dir: PathArg, manifest: PathArg | None, options: VerifyOptions, *, check: bool
+    root_dir: PathArg,
+    manifest: PathArg | None,
+    options: VerifyOptions,
+    *,
+    check: bool,
+    plan: Callable[[bytes, VerifyOptions], Plan] | None = None,
+    kind: str | None = None,
 ) -> Job[Report]:
-    """Start a verify job: the one body behind every verify entry point."""
+    """Start a verify job: the one body behind every verify entry point.
+
+    Without ``plan``, the manifest's kind (``_kinds.detect``) decides: GNU's
+    ``*sum`` files are parsed by the engine; a kind that makes rows in
+    Python (a RECORD, conda's paths.json) gives them as a Plan. With
+    ``plan`` (verify_bag, verify_environment), ``plan(root, options)`` gives
+    the rows and ``manifest`` is unused.
+    """
     alg, nworkers, flags = options.engine()
     root = _fsbytes(root_dir, "root_dir")
+    if plan is not None:
+        started = time.monotonic()  # the report's elapsed includes reading the records
+        made = plan(root, options)
+        return _start_plan(made, options, check=check, kind=kind or "verify", started=started)
     manifest_bytes = _manifest_path(root, manifest)
     # Strings, not Paths: the Report hands out Paths, importing pathlib only then.
     root_name = os.fsdecode(root)
     manifest_name = os.fsdecode(manifest_bytes)
+    make_plan = getattr(_kinds.detect(manifest_name), "plan", None)
+    if make_plan is not None:
+        started = time.monotonic()
+        made = make_plan(root, manifest_name, options)
+        kind = kind or ("check_signatures" if check else "verify")
+        return _start_plan(made, options, check=check, kind=kind, started=started)
     ignore = bool(options.ignore_missing)
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
@@ -188,6 +219,45 @@ def _start_verify(
     )
     kind = "check_signatures" if check else "verify"
     desc = os.path.basename(manifest_name)
+    progress = options.progress
+    return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
+
+
+def _start_plan(
+    plan: Plan, options: VerifyOptions, *, check: bool, kind: str, started: float
+) -> Job[Report]:
+    """Start a verify job over a Plan's rows (entries, F_ENTRIES): the same
+    engine, statuses, columns, progress and cancel as a manifest's."""
+    _alg, nworkers, flags = options.engine()  # the plan applied algorithm= itself
+    flags &= ~_native.F_STRICT  # so did it strict=: the engine reads no lines here
+    if plan.extra:
+        flags |= _native.F_EXTRA
+    ignore = bool(options.ignore_missing)
+    root_name = os.fsdecode(plan.root)
+
+    def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
+        columns = plan.finish(columns)
+        rows = columns.rows if isinstance(columns, _native.Buffers) else len(columns["status"])
+        report = _report.Report(
+            columns,
+            root=root_name,
+            manifest=plan.manifest,
+            title=plan.title,
+            warnings=plan.warnings + warnings,
+            ignore_missing=ignore,
+            elapsed=info.elapsed,
+            bytes_hashed=info.bytes_done,
+            labels=plan.labels_for(rows),
+            problems=plan.problems,
+            notes=plan.notes,
+        )
+        return _report.raise_if_failed(report) if check else report
+
+    entries = plan.entries()
+    native = _native._Job(
+        _native.JOB_VERIFY, workers=nworkers, flags=flags, root=plan.root, entries=entries
+    )
+    desc = os.path.basename(plan.title.rstrip("/")) or plan.title
     progress = options.progress
     return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
 
@@ -346,7 +416,11 @@ def verify(
         manifest: the manifest file; ``None`` means ``root_dir/"sha1sum.txt"``.
             A relative path is taken relative to ``root_dir``, not to the
             current directory. GNU ``*sum`` formats are read (``HEX  name``,
-            ``HEX *name``, BSD tags ``SHA256 (name) = HEX``, escaped names).
+            ``HEX *name``, BSD tags ``SHA256 (name) = HEX``, escaped names),
+            and, told apart by name and content (FORMATS.md I, J), a
+            distribution's ``RECORD`` (names relative to root_dir, which is
+            then its site-packages) and conda's ``info/paths.json`` or
+            ``conda-meta/*.json`` (root_dir: the package or environment).
         algorithm: force the algorithm of untagged lines (a hashlib name,
             any case); ``None`` infers it from the manifest's name or from
             each digest's length.

@@ -3,14 +3,17 @@ a manifest's kind is detected from its path.
 
 A kind is a module that names itself (``NAME``) and says whether a manifest
 at a path is of its kind (``detect(path) -> bool``), beside whatever it knows
-of its kind (``_gnu``: the ``*sum`` files' rules). ``checksig check`` asks
+of its kind (``_gnu``: the ``*sum`` files' rules). A kind whose rows are
+made in Python also has ``plan(root, path, options) -> _plan.Plan``, which
+``verify()`` uses instead of the engine's parser. ``checksig check`` asks
 the detected kind for two things it shows in messages:
 ``algorithm_from_name(path) -> str | None`` and ``malformed_lines(path) ->
-list[int]``. Today there is one, GNU's
-``*sum`` files, which reads anything and so comes last; each new kind (BagIt,
-a wheel's RECORD, conda's paths.json, ...) is a module of its own, a line in
-:data:`KINDS` and a place in :data:`DETECTION_ORDER`, ahead of "gnu".
-Modules are imported only when asked for.
+list[int]``. GNU's ``*sum`` files read anything and so come last; a
+distribution's RECORD and conda's records are told apart by name and
+content first (FORMATS.md I1, J1). Each new kind is a module of its own, a
+line in :data:`KINDS` and a place in :data:`DETECTION_ORDER`, ahead of
+"gnu". Modules are imported only when asked for. (A BagIt bag is a
+directory, not a manifest: ``verify_bag``, not a kind.)
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ __all__ = ["DETECTION_ORDER", "KINDS", "detect", "kind"]
 
 #: Every manifest kind by name: the module that knows it.
 KINDS = {
+    "record": "checksig._record",  # a Python distribution's *.dist-info/RECORD (issue 19)
+    "conda": "checksig._conda",  # conda's info/paths.json and conda-meta/*.json (issue 19)
     "gnu": "checksig._gnu",  # GNU coreutils' *sum -c files (SHA256SUMS, sha1sum.txt, ...)
 }
 
 #: The order in which detect() asks the kinds: the first that says yes wins.
 #: "gnu" reads any text file, so it stays last.
-DETECTION_ORDER = ("gnu",)
+DETECTION_ORDER = ("record", "conda", "gnu")
 
 
 def kind(name: str) -> ModuleType:

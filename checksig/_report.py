@@ -359,6 +359,12 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report {self._name()}: {_words.summary(len(self), self.counts())}>"
 
+    def raise_if_failed(self) -> Report:
+        """Return this report if :attr:`ok`, else raise :class:`SignatureError`
+        naming every problem and failing row (the report rides on it), as
+        :func:`checksig.check_signatures` does: ``verify_bag(p).raise_if_failed()``."""
+        return raise_if_failed(self)
+
     def failure_lines(self) -> list[str]:
         """One line per whole-run problem, then one ``path: what went wrong``
         line per failing row."""
