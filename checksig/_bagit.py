@@ -118,6 +118,7 @@ class Bag:
             tags = [m for m in tags if m == f"tagmanifest-{wanted}.txt"]
         if self.fast:
             self._fast(manifests)
+            self._fetch(top)
             return
         for name in manifests + tags:
             self._manifest(name, tag=name.startswith("tag"))

@@ -3,7 +3,7 @@
 This module is the frame: the top-level parser, the table of subcommands,
 and what every run shares (exit statuses for Ctrl-C, broken pipes and write
 errors). Each subcommand is a module of its own (``_cmd_check``,
-``_cmd_make``, ``_cmd_digest``) with
+``_cmd_make``, ``_cmd_digest``, ``_cmd_bag``, ``_cmd_env``) with
 
 * ``NAME``, ``HELP``, ``DESCRIPTION``, ``EPILOG``: its name and help texts;
 * ``add_arguments(parser)``: its arguments and options;
@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _cmd_check, _cmd_digest, _cmd_make
+from . import _cmd_bag, _cmd_check, _cmd_digest, _cmd_env, _cmd_make
 from ._console import (
     EXIT_FAILED,
     EXIT_HELP,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The subcommands, in the order ``checksig --help`` lists them.
-COMMANDS = (_cmd_check, _cmd_make, _cmd_digest)
+COMMANDS = (_cmd_check, _cmd_make, _cmd_digest, _cmd_bag, _cmd_env)
 
 _BY_NAME = {command.NAME: command for command in COMMANDS}
 

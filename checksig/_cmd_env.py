@@ -1,0 +1,92 @@
+"""``checksig env [PREFIX]``: check every installed file of a Python
+environment (RECORD) or conda environment (conda-meta) against what its
+installer recorded (FORMATS.md parts I and J)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import _ecosystems
+from ._console import EXIT_HELP, Out, ProgressLine, algorithm_arg, common_options, progress_enabled
+from ._report_cli import report_options, run_report
+
+NAME = "env"
+HELP = "check an installed Python or conda environment"
+DESCRIPTION = (
+    "Check every file installed in an environment against its installer's record:\n"
+    "each *.dist-info/RECORD in its site-packages (pip, uv, ...) and, in a conda\n"
+    "environment, each conda-meta/*.json record. Failures are named with their\n"
+    "package. Files listed without a digest (.pyc caches, RECORD itself) are\n"
+    "listed as not checked, which is no failure."
+)
+
+EPILOG = (
+    """\
+output: the report (a summary by package, one line per failing file, notes);
+--json writes the checksig.report/1 document instead, each entry labelled
+with its package (FORMATS.md E12).
+
+examples:
+  checksig env                         # the running Python's environment
+  checksig env /opt/conda/envs/ml      # a conda environment
+  checksig env .venv -p numpy -p scipy # only these packages
+  checksig env --json | jq '.entries[] | select(.status != "ok")'
+
+"""
+    + EXIT_HELP
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """env's arguments and options."""
+    p.add_argument(
+        "prefix",
+        metavar="PREFIX",
+        nargs="?",
+        default=None,
+        help=f"the environment's prefix (default: this Python's, {sys.prefix})",
+    )
+    p.add_argument(
+        "-p",
+        "--package",
+        dest="packages",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help="check only this distribution or conda package (repeatable)",
+    )
+    p.add_argument(
+        "-a",
+        "--algorithm",
+        metavar="ALGO",
+        type=algorithm_arg,
+        default=None,
+        help="check only digests of this algorithm (others: not checked)",
+    )
+    p.add_argument(
+        "--extra",
+        action="store_true",
+        help="also fail for every file under PREFIX that no record lists",
+    )
+    report_options(p)
+    common_options(p)
+
+
+def run(args: argparse.Namespace, io: Out) -> int:
+    """Run ``checksig env``; return the exit status."""
+    progress = ProgressLine(progress_enabled(args.progress), label="env")
+    prefix = args.prefix if args.prefix is not None else sys.prefix
+    return run_report(
+        io,
+        args,
+        progress,
+        lambda: _ecosystems.verify_environment(
+            prefix,
+            packages=args.packages,
+            algorithm=args.algorithm,
+            workers=args.jobs,
+            extra=args.extra,
+            progress=progress,
+        ),
+    )
