@@ -319,7 +319,14 @@ class Report:
             name = status_name(statuses[i])
             counts[name] = counts.get(name, 0) + 1
         groups = len(set(values))
-        shown = [(v if v is not None else "(none)", c) for v, c in failing.items()]
+        order = {name: k for k, name in enumerate(STATUSES)}  # the usual order of statuses
+        shown = [
+            (
+                v if v is not None else "(none)",
+                dict(sorted(c.items(), key=lambda kv: order.get(kv[0], 99))),
+            )
+            for v, c in failing.items()
+        ]
         return label, shown, groups - len(failing)
 
     def _name(self) -> str:
