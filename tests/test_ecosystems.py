@@ -230,19 +230,21 @@ def conda_prefix(tmp_path: Path) -> Path:
     (prefix / "lib" / "libz.so").symlink_to("libz.so.1.3")
     (prefix / "share" / "empty").mkdir(parents=True)
     packaged_tool = b"#!/opt/anaconda1anaconda2anaconda3/bin/python\nprint('hi')\n"
+    placeholder = "/opt/anaconda1anaconda2anaconda3"
+    libz = sha(files["lib/libz.so.1.3"])
+    pyc = "lib/python3.12/site-packages/z/__pycache__/a.cpython-312.pyc"
     paths = [
-        {"_path": "lib/libz.so.1.3", "path_type": "hardlink", "sha256": sha(files["lib/libz.so.1.3"]),
-         "sha256_in_prefix": sha(files["lib/libz.so.1.3"]), "size_in_bytes": 9},
-        {"_path": "lib/libz.so", "path_type": "softlink", "sha256": sha(files["lib/libz.so.1.3"]),
-         "size_in_bytes": 9},
+        {"_path": "lib/libz.so.1.3", "path_type": "hardlink", "sha256": libz,
+         "sha256_in_prefix": libz, "size_in_bytes": 9},
+        {"_path": "lib/libz.so", "path_type": "softlink", "sha256": libz, "size_in_bytes": 9},
         {"_path": "bin/tool", "path_type": "hardlink", "sha256": sha(packaged_tool),
-         "sha256_in_prefix": sha(files["bin/tool"]), "prefix_placeholder": "/opt/anaconda1anaconda2anaconda3",
+         "sha256_in_prefix": sha(files["bin/tool"]), "prefix_placeholder": placeholder,
          "file_mode": "text", "size_in_bytes": len(packaged_tool)},
         {"_path": "bin/old", "path_type": "hardlink", "sha256": sha(b"packaged"),
-         "prefix_placeholder": "/opt/anaconda1anaconda2anaconda3", "file_mode": "text"},
+         "prefix_placeholder": placeholder, "file_mode": "text"},
         {"_path": "share/doc/readme", "sha256": sha(files["share/doc/readme"]), "size_in_bytes": 7},
         {"_path": "share/empty", "path_type": "directory"},
-        {"_path": "lib/python3.12/site-packages/z/__pycache__/a.cpython-312.pyc", "path_type": "pyc_file"},
+        {"_path": pyc, "path_type": "pyc_file"},
     ]  # fmt: skip
     meta = prefix / "conda-meta"
     meta.mkdir()
@@ -349,10 +351,11 @@ def test_verify_reads_paths_json(tmp_path: Path) -> None:
     (pkg / "info").mkdir(parents=True)
     (pkg / "bin").mkdir()
     (pkg / "bin" / "tool").write_bytes(b"#!/opt/anaconda1anaconda2anaconda3/bin/sh\n")
+    tool = sha((pkg / "bin" / "tool").read_bytes())
     paths = {
         "paths_version": 1,
         "paths": [
-            {"_path": "bin/tool", "path_type": "hardlink", "sha256": sha((pkg / "bin" / "tool").read_bytes()),
+            {"_path": "bin/tool", "path_type": "hardlink", "sha256": tool,
              "prefix_placeholder": "/opt/anaconda1anaconda2anaconda3", "file_mode": "text"},
         ],
     }  # fmt: skip
