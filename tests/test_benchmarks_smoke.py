@@ -61,3 +61,33 @@ def test_benchmark_harness_smoke(tmp_path):
         big = [t for t in data["targets"] if t["goal"] == ">= 90%"]
         assert len(big) == 3 and all(t["paired_openssl"] > 0 for t in big), big
     assert data["machine"]["nproc"] >= 1
+
+
+def test_ecosystems_benchmark_smoke(tmp_path):
+    # benchmarks/ecosystems.py (issue 19): every tool gets a row and agrees on
+    # the failures; no timing is asserted.
+    pytest.importorskip("bagit")
+    out = tmp_path / "eco.json"
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "ecosystems.py"),
+        "--smoke",
+        "--prefix",
+        sys.prefix,
+        "--json",
+        str(out),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(out.read_text())["results"]
+    tools = {(x["benchmark"], x["tool"].split("(")[0]): x for x in rows}
+    assert set(tools) == {
+        ("environment", "checksig"),
+        ("environment", "serial"),
+        ("environment", "threads"),
+        ("bag", "checksig"),
+        ("bag", "bagit-python"),
+    }
+    env = [x["failures"] for (bench, _), x in tools.items() if bench == "environment"]
+    assert len(set(env)) == 1  # the peers agree with checksig on what fails
+    assert tools[("bag", "checksig")]["failures"] == tools[("bag", "bagit-python")]["failures"] == 0
