@@ -32,6 +32,7 @@ _jobs = _LazyModule("checksig._jobs")
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Callable
 
     from ._api import PathArg
     from ._jobs import Job
@@ -51,7 +52,9 @@ __all__ = [
 # --- BagIt ------------------------------------------------------------------------------------
 
 
-def _bag_plan(fast: bool):
+def _bag_plan(fast: bool) -> Callable[[bytes, VerifyOptions], Plan]:
+    """The plan maker of a bag (``_api._start_verify(..., plan=)``)."""
+
     def make(root: bytes, options: VerifyOptions) -> Plan:
         return _bagit.plan(os.path.abspath(root), options, fast=fast)
 
@@ -163,7 +166,10 @@ def _normalise(name: str) -> str:
     return text
 
 
-def _environment_plan(packages: Iterable[str] | None):
+def _environment_plan(packages: Iterable[str] | None) -> Callable[[bytes, VerifyOptions], Plan]:
+    """The plan maker of an environment: its conda records, then the RECORD
+    of each distribution conda did not install (FORMATS.md I6, I7, J)."""
+
     wanted = None if packages is None else {_normalise(p): p for p in packages}
     if isinstance(packages, str):
         raise TypeError("packages takes a list of names, not a single string")

@@ -9,7 +9,10 @@ subprocess puts a stand-in of the three names the plugin imports first on
 sys.path: ``conda.plugins.hookimpl`` (pluggy's marker for project "conda",
 as conda's own), ``conda.plugins.types.CondaHealthCheck`` and
 ``conda.base.constants``' marks. With a real conda (>= 24.x) the same test
-uses it.
+uses it. Checked by hand with a real conda: conda 26.5.0 built from its
+source (conda/conda at 0f64223fb, pip-installed with its PyPI dependencies
+but menuinst, which PyPI lacks) lists ``checksig-files`` in ``conda doctor
+--list`` and prints on this module's prefix what the test expects.
 """
 
 from __future__ import annotations
