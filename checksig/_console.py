@@ -107,7 +107,7 @@ def protect_std_fds() -> None:
     """Put /dev/null on whichever of descriptors 0, 1 and 2 is closed.
 
     Python then already knows the stream is closed (``sys.stdout is None``),
-    and checksig treats it as closed (:class:`Out`, :class:`StdIn`); what
+    and checksig treats it as closed (:class:`Out`, ``Out.stdin``); what
     this prevents is a file opened later (by the engine: a file being hashed,
     a manifest being written) landing on descriptor 1 or 2, where anything
     writing to "standard output" or "standard error" (the Go runtime's own

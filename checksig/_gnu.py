@@ -329,7 +329,10 @@ def malformed_lines(path: str, entry_lines: Iterable[int] = ()) -> list[int]:
 def malformed_lines_in(text: bytes, first_line: int, entry_lines: Iterable[int] = ()) -> list[int]:
     """:func:`malformed_lines` of manifest text whose first line is numbered
     ``first_line`` (a chunk of a stream, see _chunks)."""
-    return list(_malformed(text.splitlines(keepends=True), first_line, entry_lines))
+    lines = text.split(b"\n")  # not splitlines(): a lone CR is part of its line (A1)
+    if lines[-1] == b"":
+        lines.pop()
+    return list(_malformed(lines, first_line, entry_lines))
 
 
 def _capped_lines(readline: Callable[[int], bytes]) -> Iterator[bytes]:

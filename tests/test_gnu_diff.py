@@ -468,7 +468,8 @@ def test_warn_lists_every_malformed_line_beyond_a_thousand(
     # The engine keeps the first 1000 warnings of a job; --warn still names
     # every malformed line, in order among the reasons, as GNU does (E4).
     make_tree(tmp_path, [b"a", b"b"])
-    lines = [GARBAGE] * 1200 + [SHA_A + b"  a\n", SHA_A + b"  gone\n"] + [SHORT] * 300
+    cr = b"junk\rwith a lone CR\r\n"  # a CR inside a line: still one line (A1)
+    lines = [GARBAGE, cr] * 600 + [SHA_A + b"  a\n", SHA_A + b"  gone\n"] + [SHORT] * 300
     text = b"".join(lines) + SHA_B + b"  b\n"
     (tmp_path / MANIFEST).write_bytes(text)
     manifest = "-" if from_stdin else MANIFEST
