@@ -85,7 +85,7 @@ examples:
   checksig check dataset --extra     # also fail for files not listed
   checksig check bag -m bag/manifest-sha512.txt   # a BagIt bag
   checksig check -m SUMS --json | jq .summary
-  checksig check -z --quiet SUMS | xargs -0 -n1 printf '%s\\n'
+  checksig check -z --quiet SUMS | sed -z 's/: FAILED.*//' | xargs -0r ls -ld --
 
 """
     + EXIT_HELP

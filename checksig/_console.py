@@ -347,6 +347,8 @@ exit status:
        sha256sum -c
   2    usage error (bad option or argument)
   130  interrupted (Ctrl-C)
+  143  ended by SIGTERM (129: SIGHUP), as the shell reports it, once
+       nothing the run made is left behind
 """
 
 
