@@ -1,14 +1,17 @@
 """The checksig command line: ``checksig COMMAND ...``.
 
 This module is the frame: the top-level parser, the table of subcommands,
-and what every run shares (exit statuses for Ctrl-C, broken pipes and write
-errors). Each subcommand is a module of its own (``_cmd_check``,
-``_cmd_make``, ``_cmd_digest``, ``_cmd_bag``, ``_cmd_env``) with
+and what every run shares (exit statuses for Ctrl-C, SIGTERM and SIGHUP,
+broken pipes, write errors and closed standard streams). Each subcommand is
+a module of its own (``_cmd_check``, ``_cmd_make``, ``_cmd_digest``,
+``_cmd_bag``, ``_cmd_env``) with
 
 * ``NAME``, ``HELP``, ``DESCRIPTION``, ``EPILOG``: its name and help texts;
 * ``add_arguments(parser)``: its arguments and options;
 * ``run(args, io) -> int``: the run, writing through a ``_console.Out``;
 * optionally ``validate(parser, args)``: usage errors argparse cannot see;
+* optionally ``INTERMIXED``: the dest of a ``nargs="*"`` positional whose
+  operands may come between options (see :func:`_parse`);
 
 and a new one is that module plus its line in :data:`COMMANDS`. What they
 share lives in ``_console``; GNU's rules (names, quoting, lines, verdicts)
@@ -22,16 +25,20 @@ import sys
 
 from . import _cmd_bag, _cmd_check, _cmd_digest, _cmd_env, _cmd_make
 from ._console import (
+    BAD_FD,
     EXIT_FAILED,
     EXIT_HELP,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_USAGE,
     PROG,
     HelpFormatter,
     Out,
     Parser,
+    Terminated,
     WriteError,
     stdout_to_devnull,
+    terminate_cleanly,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
@@ -63,6 +70,8 @@ class _Version(argparse._VersionAction):
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
         from . import __version__
 
+        if sys.stdout is None:
+            raise WriteError(BAD_FD)
         self.version = f"{PROG} {__version__}"
         super().__call__(parser, namespace, values, option_string)
 
@@ -89,32 +98,84 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit status of a run ended by a signal it caught (SIGTERM: 143), as
+#: shells report one; the console script then dies of the signal itself.
+EXIT_SIGNAL_BASE = 128
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    command = _BY_NAME[args.command]
-    validate = getattr(command, "validate", None)
-    if validate is not None:
-        validate(parser, args)
-    io = Out(sys.stdout.buffer, sys.stderr.buffer)
+    """Run the command line; return the exit status.
+
+    Whatever happens to the standard streams (closed, /dev/full, a reader
+    gone) or to the process (Ctrl-C, SIGTERM, SIGHUP), the answer is a
+    message and an exit status, never a traceback; a signal unwinds the run
+    first, so that nothing it made is left behind.
+    """
+    io = Out.standard()
     try:
-        status = command.run(args, io)
-        io.flush()
-        return status
+        with terminate_cleanly():
+            status = _run(argv, io)
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        status = EXIT_INTERRUPTED
+    except Terminated as exc:
+        status = EXIT_SIGNAL_BASE + exc.signum
     except WriteError as exc:
         # As GNU's tools: say so and fail. What was written is lost; stdout
         # goes to /dev/null so that nothing tries to flush it again.
         stdout_to_devnull()
         io.err(f"write error: {exc}")
-        return EXIT_FAILED
+        status = EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (checksig check | head): exit quietly, as GNU does
         # on SIGPIPE, without Python's "Exception ignored" noise at exit.
         stdout_to_devnull()
-        return EXIT_FAILED
+        status = EXIT_FAILED
+    return io.finish(status)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """parser.parse_args(argv), with operands and options in any order, as
+    GNU's getopt takes them (``checksig check A --quiet B``).
+
+    argparse fills a ``nargs="*"`` positional once, from the operands before
+    the first option, and calls the others unrecognized. A command that names
+    such a positional in ``INTERMIXED`` gets them appended to it, in order;
+    anything else unrecognized (an unknown option) is a usage error still.
+    """
+    args, extras = parser.parse_known_args(argv)
+    command = _BY_NAME.get(args.command)
+    dest = getattr(command, "INTERMIXED", None)
+    if extras and dest is not None:
+        operands = argv[argv.index("--") + 1 :] if "--" in argv else []
+        if all(a == "-" or not a.startswith("-") or a in operands for a in extras):
+            setattr(args, dest, [*getattr(args, dest), *extras])
+            extras = []
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
+def _run(argv: list[str] | None, io: Out) -> int:
+    parser = build_parser()
+    try:
+        args = _parse(parser, sys.argv[1:] if argv is None else argv)
+        command = _BY_NAME.get(args.command)
+        validate = getattr(command, "validate", None)
+        if validate is not None:
+            validate(parser, args)
+    except SystemExit as exc:  # --help and --version (0), usage errors (2)
+        if sys.stdout is not None:
+            try:
+                sys.stdout.flush()  # the help or version text: a full disk says so now
+            except BrokenPipeError:
+                raise
+            except OSError as err:
+                raise WriteError(err.strerror or str(err)) from err
+        return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else 1
+    if command is None:
+        if sys.stderr is not None:
+            parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    status = command.run(args, io)
+    io.flush()
+    return status

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from . import _api, _gnu
 from ._console import (
@@ -28,17 +27,22 @@ EPILOG = (
     """\
 Prints one line per FILE exactly as sha256sum (or md5sum, ...) does; with no
 FILE, or when FILE is -, reads standard input. Names holding a backslash,
-newline or carriage return are escaped as GNU escapes them; on a terminal,
-names holding other control characters are escaped too (\\xHH).
+newline or carriage return are escaped as GNU escapes them (not with -z); on
+a terminal, names holding other control characters are escaped too (\\xHH).
 
 examples:
   checksig digest *.tar.gz
   checksig digest -a md5 --tag big.iso
   cat file | checksig digest -
+  checksig digest -z -- * | xargs -0 ...     # NUL-ended lines, names as they are
 
 """
     + EXIT_HELP
 )
+
+
+#: Operands may come between options, as GNU's: digest A --tag B (see _cli._parse).
+INTERMIXED = "files"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,16 +50,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", metavar="FILE", nargs="*", help="files to hash (- for stdin)")
     algorithm_option(p)
     p.add_argument("--tag", action="store_true", help="print BSD-style lines: SHA256 (name) = HEX")
+    p.add_argument(
+        "-z",
+        "--zero",
+        action="store_true",
+        help="end each output line with NUL, not newline, and disable file name escaping "
+        "(as sha256sum -z)",
+    )
     common_options(p)
 
 
-def _digest_stdin(algorithm: str) -> str:
+def _digest_stdin(algorithm: str, io: Out) -> str | OSError:
+    """Standard input's digest, or the OSError reading it raised (closed: EBADF)."""
     import hashlib
 
     h = hashlib.new(algorithm)
-    stream = sys.stdin.buffer
-    for block in iter(lambda: stream.read(1 << 20), b""):
-        h.update(block)
+    stream = io.stdin
+    try:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            h.update(block)
+    except OSError as exc:
+        return exc
     return h.hexdigest()
 
 
@@ -92,10 +107,13 @@ def run(args: argparse.Namespace, io: Out) -> int:
     status = EXIT_OK
     for i, f in enumerate(files):
         raw = os.fsencode(f)
-        result = _digest_stdin(args.algorithm) if f == "-" else results[i]
+        result = _digest_stdin(args.algorithm, io) if f == "-" else results[i]
         if isinstance(result, OSError):
             io.err(_gnu.quotef(raw) + b": " + os.fsencode(result.strerror or str(result)))
             status = EXIT_FAILED
             continue
-        io.out(_gnu.manifest_line(raw, result, args.algorithm, tag=args.tag, safe=safe))
+        line = _gnu.manifest_line(
+            raw, result, args.algorithm, tag=args.tag, safe=safe, zero=args.zero
+        )
+        io.out(line)
     return status

@@ -8,6 +8,7 @@ decoded for output (see _gnu.py for how they are shown).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from ._lazy import _LazyModule
 from ._words import human_bytes
 
 shutil = _LazyModule("shutil")
+signal = _LazyModule("signal")
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
     from typing import IO, Any
@@ -29,6 +31,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+#: What a closed standard stream answers (GNU's words: strerror(EBADF)).
+BAD_FD = os.strerror(errno.EBADF)
+
+#: GNU's name for standard input in messages (quoted by quotef where GNU quotes it).
+STDIN_NAME = "standard input"
+
 #: Seconds a run must last before the progress bar appears (FORMATS.md E11).
 PROGRESS_DELAY = 1.0
 
@@ -37,20 +45,127 @@ PROGRESS_DELAY = 1.0
 
 
 class WriteError(Exception):
-    """Standard output could not be written (a full disk, /dev/full, ...)."""
+    """Standard output could not be written (a full disk, /dev/full, a closed
+    descriptor, ...)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (every ``finally`` runs,
+    engine jobs are cancelled and released), then die of the signal.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception``
+    on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals that end a run cleanly (Ctrl-C's SIGINT is Python's own
+#: KeyboardInterrupt): what `timeout`, `kill` and a closed terminal send.
+TERMINATING_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+class terminate_cleanly:
+    """``with terminate_cleanly():`` turns SIGTERM and SIGHUP into
+    :class:`Terminated` inside the block, so that a run killed by `timeout`
+    or a closed terminal removes what it made (issue 15); outside the block
+    the previous handlers are back. Does nothing off the main thread, where
+    Python cannot set handlers."""
+
+    def __enter__(self) -> None:
+        self._previous: list[tuple[int, Any]] = []
+        for name in TERMINATING_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:  # pragma: no cover - not on POSIX
+                continue
+            try:
+                self._previous.append((signum, signal.signal(signum, _raise_terminated)))
+            except ValueError:  # not the main thread
+                return
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous:
+            signal.signal(signum, handler)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def die_of(signum: int) -> None:
+    """End the process by signum with its default action, as if the signal
+    had never been caught: the parent (a shell, `timeout`) sees a death by
+    that signal. Called once everything is cleaned up."""
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    os.kill(os.getpid(), signum)
+
+
+def protect_std_fds() -> None:
+    """Put /dev/null on whichever of descriptors 0, 1 and 2 is closed.
+
+    Python then already knows the stream is closed (``sys.stdout is None``),
+    and checksig treats it as closed (:class:`Out`, ``Out.stdin``); what
+    this prevents is a file opened later (by the engine: a file being hashed,
+    a manifest being written) landing on descriptor 1 or 2, where anything
+    writing to "standard output" or "standard error" (the Go runtime's own
+    fatal messages included) would write into it. Call it first thing in a
+    process, before anything is opened.
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, mode)
+            if opened != fd:  # pragma: no cover - a lower descriptor was free
+                os.close(opened)
+
+
+class _Closed:
+    """A standard stream that was closed when the program started: reading
+    or writing it fails with EBADF, as read(2) and write(2) on it would."""
+
+    def _fail(self, *args: object) -> Any:
+        raise OSError(errno.EBADF, BAD_FD)
+
+    read = read1 = readline = write = _fail
+
+    def flush(self) -> None:
+        pass
 
 
 class Out:
-    """stdout and stderr as bytes; stdout is flushed before every stderr line
-    so that the two interleave on a terminal as GNU's do. A failed write to
-    stdout raises WriteError (BrokenPipeError stays itself: a reader that
-    went away is not an error to report)."""
+    """stdout and stderr as bytes (and standard input, for the subcommands
+    that read it); stdout is flushed before every stderr line so that the two
+    interleave on a terminal as GNU's do.
 
-    def __init__(self, stdout: IO[bytes], stderr: IO[bytes]) -> None:
+    A failed write to stdout raises WriteError (BrokenPipeError stays itself:
+    a reader that went away is not an error to report); a closed stdout
+    (``None``) fails its first write with ``Bad file descriptor``, as GNU's
+    ``write error`` says. A message that cannot be written to stderr (closed,
+    /dev/full) is lost, as GNU's are, and :meth:`finish` makes the exit
+    status 1 for it, as GNU's close_stdout does.
+    """
+
+    def __init__(
+        self, stdout: IO[bytes] | None, stderr: IO[bytes] | None, stdin: IO[bytes] | None = None
+    ) -> None:
         self.stdout = stdout
         self.stderr = stderr
+        self._stdin = stdin
+        self.stderr_failed = False
+        self.stdin_used = False
+
+    @classmethod
+    def standard(cls) -> Out:
+        """The process's standard streams; each ``None`` if it was closed."""
+        return cls(*(getattr(s, "buffer", None) for s in (sys.stdout, sys.stderr, sys.stdin)))
 
     def out(self, line: bytes) -> None:
+        if self.stdout is None:
+            raise WriteError(BAD_FD)
         try:
             self.stdout.write(line)
         except BrokenPipeError:
@@ -59,6 +174,8 @@ class Out:
             raise WriteError(exc.strerror or str(exc)) from exc
 
     def flush(self) -> None:
+        if self.stdout is None:
+            return
         try:
             self.stdout.flush()
         except BrokenPipeError:
@@ -70,8 +187,34 @@ class Out:
         if isinstance(message, str):
             message = os.fsencode(message)
         self.flush()
-        self.stderr.write(PROG.encode() + b": " + message + b"\n")
-        self.stderr.flush()
+        if self.stderr is None:
+            self.stderr_failed = True
+            return
+        try:
+            self.stderr.write(PROG.encode() + b": " + message + b"\n")
+            self.stderr.flush()
+        except OSError:
+            self.stderr_failed = True
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        """Standard input as bytes (a closed one fails every read with EBADF)."""
+        self.stdin_used = True
+        return self._stdin if self._stdin is not None else _Closed()  # type: ignore[return-value]
+
+    def finish(self, status: int) -> int:
+        """The run's exit status, after GNU's last words on the standard streams.
+
+        As GNU's ``*sum`` at exit: standard input that was read but is closed
+        gets ``standard input: Bad file descriptor`` (its fclose fails), and
+        a message that could not reach stderr makes the status 1.
+        """
+        if self.stdin_used and self._stdin is None:
+            self.err(f"{STDIN_NAME}: {BAD_FD}")
+            status = status or EXIT_FAILED
+        if self.stderr_failed:
+            status = status or EXIT_FAILED
+        return status
 
 
 class Writer:
@@ -82,8 +225,14 @@ class Writer:
 
 
 def stdout_to_devnull() -> None:
+    """Point descriptor 1 at /dev/null, so that nothing tries to write (or
+    flush) what could not be written again; a closed stdout stays closed."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # closed, or not a descriptor (tests)
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, fd)
     os.close(devnull)
 
 
@@ -109,32 +258,57 @@ def _counter(p: Any, name: str) -> int | None:
 class ProgressLine(Listener):
     """The callable passed as progress=: records the engine's counters, and
     draws a one-line bar on stderr when enabled and the run has lasted
-    PROGRESS_DELAY seconds. close() erases the bar before any result line."""
+    PROGRESS_DELAY seconds. close() erases the bar before any result line.
 
-    def __init__(self, enabled: bool, stream: IO[str] | None = None, label: str = "") -> None:
-        self.enabled = enabled
+    One line can follow several jobs in turn (a manifest read from a pipe is
+    verified a chunk at a time): :meth:`next_job` carries the files and bytes
+    done so far, and a ``streaming`` line shows running totals without a
+    percentage, since a stream's end is not known.
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        stream: IO[str] | None = None,
+        label: str = "",
+        *,
+        streaming: bool = False,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and self.stream is not None
         self.label = label
+        self.streaming = streaming
         self.warnings = 0  # malformed manifest lines, all of them (the report lists 1000)
         self._start = time.monotonic()
         self._drawn = 0.0
         self._visible = False
+        self._files = self._bytes = 0  # done by the jobs before this one
+        self._last = (0, 0)  # this job's files and bytes done, as last seen
+
+    def next_job(self) -> None:
+        """Count the job just finished as done and follow the next one."""
+        self._files += self._last[0]
+        self._bytes += self._last[1]
+        self._last = (0, 0)
 
     def __call__(self, p: Any) -> None:
         self.warnings = _counter(p, "warnings") or 0
+        self._last = (_counter(p, "files_done") or 0, _counter(p, "bytes_done") or 0)
         if not self.enabled:
             return
         now = time.monotonic()
         if now - self._start < PROGRESS_DELAY or now - self._drawn < 0.1:
             return
         self._drawn = now
-        total, done = _counter(p, "bytes_total"), _counter(p, "bytes_done") or 0
-        files, nfiles = _counter(p, "files_done") or 0, _counter(p, "files_total")
-        if total is None or nfiles is None:
+        files, done = self._files + self._last[0], self._bytes + self._last[1]
+        total, nfiles = _counter(p, "bytes_total"), _counter(p, "files_total")
+        rate = done / max(now - self._start, 1e-9)
+        if self.streaming:
+            text = f"{self.label}: {files} files  {human_bytes(done)}  {human_bytes(rate)}/s"
+        elif total is None or nfiles is None:
             text = f"{self.label}: reading the list of files..."
         else:
             pct = 100.0 * done / total if total else 100.0
-            rate = done / max(now - self._start, 1e-9)
             text = (
                 f"{self.label}: {pct:5.1f}%  {files}/{nfiles} files  "
                 f"{human_bytes(done)}/{human_bytes(total)}  {human_bytes(rate)}/s"
@@ -143,14 +317,19 @@ class ProgressLine(Listener):
         # Visible before the write: a Ctrl-C landing during or just after it
         # must still make close() erase the line.
         self._visible = True
-        self.stream.write("\r" + text[:width] + "\x1b[K")
-        self.stream.flush()
+        self._write("\r" + text[:width] + "\x1b[K")
 
     def close(self) -> None:
         if self._visible:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
             self._visible = False
+            self._write("\r\x1b[K")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr went away: no bar then
+            self.enabled = self._visible = False
 
 
 def progress_enabled(choice: bool | None) -> bool:
@@ -168,6 +347,8 @@ exit status:
        sha256sum -c
   2    usage error (bad option or argument)
   130  interrupted (Ctrl-C)
+  143  ended by SIGTERM (129: SIGHUP), as the shell reports it, once
+       nothing the run made is left behind
 """
 
 
@@ -207,9 +388,33 @@ _COLUMNS: int | None = None
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse's parser, with GNU's answers when a standard stream is closed
+    or full: help and version text that cannot be written is a write error
+    (exit 1, as ``sha256sum --help >&-``), never text sent elsewhere."""
+
     def error(self, message: str) -> None:  # argparse's own format; exit 2
-        self.print_usage(sys.stderr)
+        if sys.stderr is not None:  # else argparse would print the usage on stdout
+            self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if not message:
+            return
+        if file is None or file is sys.stderr:
+            # argparse's own rule for stderr: a message it cannot write is lost.
+            super()._print_message(message, file)
+            return
+        try:
+            file.write(message)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(exc.strerror or str(exc)) from exc
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        if file is None and sys.stdout is None:
+            raise WriteError(BAD_FD)
+        super().print_help(file)
 
 
 def workers_arg(text: str) -> int:

@@ -23,6 +23,10 @@ from . import _algorithms
 from ._lazy import _LazyModule
 from ._words import plural
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
 # Imported on first use: the command line has them anyway (argparse imports
 # re), but a program that only asks a kind for its name should not pay.
 re = _LazyModule("re")
@@ -31,14 +35,18 @@ unicodedata = _LazyModule("unicodedata")
 __all__ = [
     "MAX_LINE",
     "NAME",
+    "NAME_STYLES",
     "NO_LINES",
+    "READ_ERROR",
     "algorithm_from_name",
+    "check_name",
     "detect",
     "display_name",
     "exit_ok",
     "improper_line",
     "is_skipped_line",
     "malformed_lines",
+    "malformed_lines_in",
     "manifest_line",
     "manifest_name",
     "parse_own_line",
@@ -111,17 +119,40 @@ def display_name(raw: bytes) -> tuple[bytes, bool]:
     return raw, False
 
 
-def manifest_name(raw: bytes, *, safe: bool) -> tuple[bytes, bool]:
+#: How ``check`` shows names on stdout (FORMATS.md E9, E14, E15): GNU 9.1's
+#: escaping made terminal-safe (the default), GNU 9.11's shell quoting
+#: (``--shell-quote``), or the bytes as they are (``-z`` off a terminal).
+NAME_STYLES = ("escape", "shell", "raw")
+
+
+def check_name(raw: bytes, style: str = "escape") -> bytes:
+    """A name as ``check`` writes it before ``: OK``, in one of NAME_STYLES.
+
+    ``escape``: :func:`display_name`'s text after GNU's leading backslash when
+    it was escaped (``\\new\\nline``); ``shell``: :func:`quotef`, which is how
+    GNU coreutils 9.11 and later show them (``'new'$'\\n''line'``); ``raw``:
+    unchanged, for NUL-ended lines (``-z``).
+    """
+    if style == "shell":
+        return quotef(raw)
+    if style == "raw":
+        return raw
+    name, escaped = display_name(raw)
+    return b"\\" + name if escaped else name
+
+
+def manifest_name(raw: bytes, *, safe: bool, zero: bool = False) -> tuple[bytes, bool]:
     """How ``make``/``digest`` write a name in a manifest line: (text, escaped).
 
     Exactly GNU's rule: a name holding a backslash, newline or carriage
-    return is escaped and its line starts with a backslash. With ``safe``
-    (stdout is a terminal), names holding other control characters are
-    escaped too, with ``\\xHH``, as ``ls`` hides them on a terminal.
+    return is escaped and its line starts with a backslash; with ``zero``
+    (``-z``: lines end with NUL) no name is escaped. With ``safe`` (stdout is
+    a terminal), names holding other control characters are escaped too,
+    with ``\\xHH``, as ``ls`` hides them on a terminal (FORMATS.md D5).
     """
     if safe and _has_unsafe(raw):
         return _escape(raw), True
-    if any(c in raw for c in b"\\\n\r"):
+    if not zero and any(c in raw for c in b"\\\n\r"):
         return _escape(raw, hex_unsafe=False), True
     return raw, False
 
@@ -211,18 +242,23 @@ def quotef(raw: bytes) -> bytes:
     return bytes(out)
 
 
-def manifest_line(raw: bytes, hexdigest: str, algorithm: str, *, tag: bool, safe: bool) -> bytes:
-    """One manifest line as GNU's ``sha256sum [--tag]`` writes it."""
-    name, escaped = manifest_name(raw, safe=safe)
+def manifest_line(
+    raw: bytes, hexdigest: str, algorithm: str, *, tag: bool, safe: bool, zero: bool = False
+) -> bytes:
+    """One manifest line as GNU's ``sha256sum [--tag] [-z]`` writes it (-z:
+    ended by NUL instead of a newline, the name never escaped)."""
+    name, escaped = manifest_name(raw, safe=safe, zero=zero)
     prefix = b"\\" if escaped else b""
+    end = b"\0" if zero else b"\n"
     if tag:
         return (
             prefix
             + f"{_algorithms.tag(algorithm)} (".encode()
             + name
-            + f") = {hexdigest}\n".encode()
+            + f") = {hexdigest}".encode()
+            + end
         )
-    return prefix + hexdigest.encode() + b"  " + name + b"\n"
+    return prefix + hexdigest.encode() + b"  " + name + end
 
 
 def parse_own_line(line: bytes, algorithm: str, tag: bool) -> tuple[bytes, str]:
@@ -273,21 +309,56 @@ def is_skipped_line(line: bytes) -> bool:
     return not line or line.startswith(b"#")
 
 
-def malformed_lines(path: str) -> list[int]:
-    """The lines of a manifest with no usable line at all: every line the
-    engine does not skip was malformed. Used to print GNU's --warn lines when
-    the engine raised instead of returning a report."""
-    lines = []
+def malformed_lines(path: str, entry_lines: Iterable[int] = ()) -> list[int]:
+    """The malformed lines of a manifest file: every line the engine does not
+    skip (A2) and that is not among ``entry_lines`` (the ascending line
+    numbers of its entries; none for a manifest without a usable line).
+
+    Used to print GNU's --warn lines when the engine did not list them all:
+    it raised instead of returning a report, or the report keeps the first
+    1000 of more. Lines are read at most MAX_LINE bytes at a time, so a
+    huge one costs no memory.
+    """
     try:
         with open(path, "rb") as f:
-            for number, line in enumerate(f, 1):
-                line = line[:-1] if line.endswith(b"\n") else line
-                line = line[:-1] if line.endswith(b"\r") else line
-                if not is_skipped_line(line):
-                    lines.append(number)
+            return list(_malformed(_capped_lines(f.readline), 1, entry_lines))
     except OSError:
         return []
-    return lines
+
+
+def malformed_lines_in(text: bytes, first_line: int, entry_lines: Iterable[int] = ()) -> list[int]:
+    """:func:`malformed_lines` of manifest text whose first line is numbered
+    ``first_line`` (a chunk of a stream, see _chunks)."""
+    lines = text.split(b"\n")  # not splitlines(): a lone CR is part of its line (A1)
+    if lines[-1] == b"":
+        lines.pop()
+    return list(_malformed(lines, first_line, entry_lines))
+
+
+def _capped_lines(readline: Callable[[int], bytes]) -> Iterator[bytes]:
+    """The lines readline gives, each cut to its first MAX_LINE + 1 bytes."""
+    while True:
+        line = readline(MAX_LINE + 2)
+        if not line:
+            return
+        if not line.endswith(b"\n"):
+            while (rest := readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def _malformed(lines: Iterable[bytes], first: int, entry_lines: Iterable[int]) -> Iterator[int]:
+    entries = iter(entry_lines)
+    entry = next(entries, None)
+    for number, line in enumerate(lines, first):
+        while entry is not None and entry < number:
+            entry = next(entries, None)
+        if entry == number:
+            continue
+        line = line[:-1] if line.endswith(b"\n") else line
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not is_skipped_line(line):
+            yield number
 
 
 #: The longest manifest line the engine reads (keep in sync with MaxLineLen
@@ -300,6 +371,10 @@ MAX_LINE = 64 << 10
 #: What check says of a manifest without a single usable line (A11, E6).
 NO_LINES = "no properly formatted checksum lines found"
 
+#: What check says of a manifest it could not read to its end (E13): GNU's
+#: words whatever the OS said (EBADF for a closed stdin, EISDIR, EIO).
+READ_ERROR = "read error"
+
 
 def improper_line(shown: bytes, line: int, algo_word: str) -> bytes:
     """E4's ``MANIFEST: N: improperly formatted SHA256 checksum line``."""
@@ -307,8 +382,15 @@ def improper_line(shown: bytes, line: int, algo_word: str) -> bytes:
     return shown + f": {line}: improperly formatted {word}checksum line".encode()
 
 
-def summary_warnings(n_malformed: int, n_unread: int, n_mismatch: int, n_extra: int) -> list[str]:
-    """E6's ``WARNING: ...`` lines, in their order, each only when its count is not zero."""
+def summary_warnings(
+    n_malformed: int,
+    n_unread: int,
+    n_mismatch: int,
+    n_extra: int,
+    listed_in: str = "the manifest",
+) -> list[str]:
+    """E6's ``WARNING: ...`` lines, in their order, each only when its count is
+    not zero (``listed_in``: "any manifest" when several were checked, E13)."""
     lines = []
     if n_malformed:
         lines.append(plural(n_malformed, "line is", "lines are") + " improperly formatted")
@@ -319,7 +401,7 @@ def summary_warnings(n_malformed: int, n_unread: int, n_mismatch: int, n_extra: 
             plural(n_mismatch, "computed checksum", "computed checksums") + " did NOT match"
         )
     if n_extra:
-        lines.append(plural(n_extra, "file is", "files are") + " not listed in the manifest")
+        lines.append(plural(n_extra, "file is", "files are") + f" not listed in {listed_in}")
     return ["WARNING: " + line for line in lines]
 
 

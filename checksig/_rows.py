@@ -216,15 +216,15 @@ class Rows:
                 raw = paths[starts[k] : ends[k]].tobytes()
                 yield i, raw, status_name(codes[k]), errnums[k], lines[k], algs[k], sizes[k]
 
-    def entries(self) -> Iterator[dict[str, Any]]:
+    def entries(self, index: list[int] | None = None) -> Iterator[dict[str, Any]]:
         """The ``checksig.report/1`` entries (FORMATS.md E12), one dict per row
-        in order: what ``Report.to_dict`` lists and ``checksig check --json``
-        writes as it goes."""
+        in order (of the rows in ``index``, as :meth:`raw`): what
+        ``Report.to_dict`` lists and ``checksig check --json`` writes as it goes."""
         c = self.columns
         stride = c.width
         expected, actual = c["expected"], c["actual"]
         has_expected, reason, labels = self.has_expected, _words.reason, self.labels
-        for i, raw, status, errnum, line, alg, size in self.raw():
+        for i, raw, status, errnum, line, alg, size in self.raw(index):
             try:
                 entry: dict[str, Any] = {"path": raw.decode("utf-8")}
             except UnicodeDecodeError:

@@ -166,6 +166,23 @@ def run_gnu_check(tool: str, manifest: str, cwd: Path, options: list[str]) -> Re
     return normalize(Result(proc.stdout, proc.stderr, proc.returncode), prog)
 
 
+def run_gnu(tool: str, args: list[str], cwd: Path, stdin: bytes = b"") -> Result:
+    """GNU's ``tool ARGS`` (tool: an algorithm or "cksum") in cwd, stdin given, normalised."""
+    path = gnu_tool(tool)
+    assert path, f"no GNU {tool}"
+    prog = "cksum" if tool == "cksum" else f"{tool}sum"
+    proc = subprocess.run(
+        [prog, *args],
+        executable=path,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=GNU_ENV,
+    )
+    return normalize(Result(proc.stdout, proc.stderr, proc.returncode), prog)
+
+
 def run_checksig(args: list[str], cwd: Path, stdin: bytes = b"") -> Result:
     """Run ``checksig ARGS`` in this process (checksig._cli.main) in cwd.
 

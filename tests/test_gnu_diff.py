@@ -32,6 +32,7 @@ from gnu_trees import (
     needs_gnu,
     run_checksig,
     run_checksig_subprocess,
+    run_gnu,
     run_gnu_check,
 )
 
@@ -343,6 +344,196 @@ def test_real_console_entry_point_agrees(tmp_path: Path) -> None:
         assert_same(gnu, ours)
 
 
+# --- several manifests, standard input among them (FORMATS.md E13) ----------------------------
+
+
+def several_tree(root: Path) -> dict[str, bytes]:
+    """A tree and the manifests the several-manifest cases name: GNU-written
+    good ones, a damaged one (malformed lines, a mismatch, a missing file),
+    one of junk only and an empty one. Returns them by name (not yet written)."""
+    names = [b"a", b"b", b"with space", b"new\nline", b"sub/c"]
+    make_tree(root, names)
+    good = gnu_sum("sha256", names[:3], root)
+    other = gnu_sum("sha256", names[3:], root)
+    bad = GARBAGE + gnu_sum("sha256", [b"a", b"b"], root) + SHA_A + b"  gone\n" + SHORT
+    return {"good": good, "other": other, "bad": bad, "junk": GARBAGE + SHORT, "empty": b""}
+
+
+SEVERAL = {
+    # (manifests in order, what standard input holds)
+    "two_empty": (["empty", "empty"], b""),
+    "two_missing": (["gone-1", "gone-2"], b""),
+    "good_bad_other": (["good", "bad", "other"], b""),
+    "junk_then_good": (["junk", "good"], b""),
+    "missing_between": (["good", "gone", "other"], b""),
+    "stdin_between": (["bad", "-", "other"], "good"),
+    "stdin_first_junk": (["-", "good"], "junk"),
+    "stdin_twice": (["-", "-"], "good"),
+    "stdin_bad": (["-"], "bad"),
+    "stdin_empty_then_file": (["-", "other"], "empty"),
+    "same_twice": (["bad", "bad"], b""),
+}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quiet"], ["--status"], ["--warn"], ["--strict"], ["--ignore-missing"]],
+    ids=lambda o: " ".join(o) or "default",
+)
+@pytest.mark.parametrize("case", sorted(SEVERAL))
+def test_several_manifests_like_gnu(tmp_path: Path, case: str, options: list[str]) -> None:
+    # `sha256sum -c A B -`: each manifest in turn, its lines, its warnings, its
+    # summary; standard input read where `-` stands; one exit status.
+    manifests, stdin = SEVERAL[case]
+    texts = several_tree(tmp_path)
+    (tmp_path / "b").write_bytes(b"changed")
+    for name, text in texts.items():
+        (tmp_path / name).write_bytes(text)
+    given = texts[stdin] if isinstance(stdin, str) else stdin
+    gnu = run_gnu("sha256", ["-c", *options, *manifests], tmp_path, stdin=given)
+    ours = run_checksig(["check", "-a", "sha256", *options, *manifests], tmp_path, stdin=given)
+    assert_same(gnu, ours)
+    # The same manifests through -m (ROOT the current directory) answer the same.
+    dash_m = [arg for m in manifests for arg in ("-m", m)]
+    again = run_checksig(["check", "-a", "sha256", *options, *dash_m], tmp_path, stdin=given)
+    assert again == ours
+
+
+def test_several_manifests_options_anywhere_like_gnu(tmp_path: Path) -> None:
+    # getopt takes options between operands: so does checksig.
+    for name, text in several_tree(tmp_path).items():
+        (tmp_path / name).write_bytes(text)
+    args = ["good", "--quiet", "bad", "--warn", "-", "other"]
+    gnu = run_gnu("sha256", ["-c", *args], tmp_path, stdin=(tmp_path / "bad").read_bytes())
+    ours = run_checksig(
+        ["check", "-a", "sha256", *args], tmp_path, stdin=(tmp_path / "bad").read_bytes()
+    )
+    assert_same(gnu, ours)
+    assert gnu.status == 1 and gnu.stderr.count(b"improperly formatted SHA256") == 4
+
+
+def test_several_manifests_of_several_algorithms_like_cksum(tmp_path: Path) -> None:
+    # Tagged manifests of different algorithms, one after the other: cksum -c
+    # reads each line by its tag, as checksig does (B1).
+    names = [b"a", b"with space", b"new\nline"]
+    make_tree(tmp_path, names)
+    (tmp_path / "MD5.tags").write_bytes(gnu_sum("md5", names, tmp_path, tag=True))
+    (tmp_path / "SHA1.tags").write_bytes(gnu_sum("sha1", names[:2], tmp_path, tag=True) + GARBAGE)
+    (tmp_path / "a").write_bytes(b"changed")
+    for options in ([], ["--warn"], ["--quiet", "--strict"]):
+        args = [*options, "MD5.tags", "-", "SHA1.tags"]
+        stdin = gnu_sum("sha512", names, tmp_path, tag=True)
+        gnu = run_gnu("cksum", ["-c", *args], tmp_path, stdin=stdin)
+        ours = run_checksig(["check", *args], tmp_path, stdin=stdin)
+        assert_same(gnu, ours)
+
+
+def test_a_manifest_from_standard_input_in_chunks_like_gnu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Standard input is verified a chunk of whole lines at a time: whatever the
+    # cut (down to one line a chunk), the answer is GNU's for the whole stream,
+    # the one-space form decided by the first line included (A5).
+    from checksig import _chunks
+
+    names = [b"a", b" lead", b"*star", b"new\nline", b"b"]
+    make_tree(tmp_path, names)
+    lines = gnu_sum("sha256", names, tmp_path).splitlines(keepends=True)
+    one_space = [line.replace(b"  ", b" ", 1) if b"  " in line else line for line in lines]
+    whole = _chunks.manifest_chunks
+    for text in (
+        b"".join([GARBAGE, *lines[:2], b"# note\n", SHORT, *lines[2:], SHA_A + b"  gone"]),
+        b"".join([*one_space[:1], GARBAGE, *lines[1:]]),  # later "HEX  x" names " x"
+    ):
+        gnu = run_gnu("sha256", ["-c", "--warn", "-"], tmp_path, stdin=text)
+        unended = int(not text.endswith(b"\n"))  # a last line without newline: a chunk of its own
+        for size, jobs in ((1, text.count(b"\n") + unended), (7, None), (1 << 20, 1 + unended)):
+            cut: list[bytes] = []
+
+            def chunks(read, size=size, cut=cut):  # type: ignore[no-untyped-def]
+                for chunk in whole(read, size):
+                    cut.append(chunk)
+                    yield chunk
+
+            monkeypatch.setattr(_chunks, "manifest_chunks", chunks)
+            ours = run_checksig(["check", "-a", "sha256", "--warn", "-"], tmp_path, stdin=text)
+            assert_same(gnu, ours)
+            assert b"".join(cut) == text and len(cut) == (jobs or len(cut)) > 0
+
+
+@pytest.mark.parametrize("from_stdin", [False, True], ids=["file", "stdin"])
+def test_warn_lists_every_malformed_line_beyond_a_thousand(
+    tmp_path: Path, from_stdin: bool
+) -> None:
+    # The engine keeps the first 1000 warnings of a job; --warn still names
+    # every malformed line, in order among the reasons, as GNU does (E4).
+    make_tree(tmp_path, [b"a", b"b"])
+    cr = b"junk\rwith a lone CR\r\n"  # a CR inside a line: still one line (A1)
+    lines = [GARBAGE, cr] * 600 + [SHA_A + b"  a\n", SHA_A + b"  gone\n"] + [SHORT] * 300
+    text = b"".join(lines) + SHA_B + b"  b\n"
+    (tmp_path / MANIFEST).write_bytes(text)
+    manifest = "-" if from_stdin else MANIFEST
+    stdin = text if from_stdin else b""
+    gnu = run_gnu("sha256", ["-c", "--warn", manifest], tmp_path, stdin=stdin)
+    ours = run_checksig(["check", "-a", "sha256", "--warn", manifest], tmp_path, stdin=stdin)
+    assert_same(gnu, ours)
+    assert gnu.stderr.count(b"improperly formatted SHA256 checksum line") == 1500
+
+
+def run_with_closed_stdin(command: list[str], cwd: Path) -> Result:
+    """command run with descriptor 0 closed (the shell's <&-)."""
+    import subprocess
+
+    from gnu_trees import GNU_ENV, TIMEOUT
+
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *command],
+        cwd=cwd,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=GNU_ENV,
+    )
+    return Result(proc.stdout, proc.stderr, proc.returncode)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-c", "-"], ["-c", "good", "-", "good"], ["-c", "--status", "-"], ["-"], [], ["a", "-"]],
+    ids=lambda a: " ".join(a) or "no FILE",
+)
+def test_closed_standard_input_like_gnu(tmp_path: Path, args: list[str]) -> None:
+    # GNU: "'standard input': read error" (check) or "-: Bad file descriptor"
+    # (digest), then "standard input: Bad file descriptor" as it closes it; exit 1.
+    import sys
+
+    from gnu_trees import normalize
+
+    for name, text in several_tree(tmp_path).items():
+        (tmp_path / name).write_bytes(text)
+    tool = gnu_tool("sha256")
+    assert tool
+    gnu = normalize(run_with_closed_stdin([tool, *args], tmp_path), tool)  # argv[0]: the path
+    if args and args[0] == "-c":
+        ours_args = ["check", "-a", "sha256", *args[1:]]
+    else:
+        ours_args = ["digest", *args]
+    ours = run_with_closed_stdin([sys.executable, "-m", "checksig", *ours_args], tmp_path)
+    assert_same(gnu, ours)
+    assert gnu.status == 1 and b"Bad file descriptor" in gnu.stderr
+
+
+@pytest.mark.parametrize("tag", [False, True], ids=["untagged", "tag"])
+def test_digest_zero_like_gnu(tmp_path: Path, tag: bool) -> None:
+    # -z: each line ended by NUL, names written as they are (no escaping).
+    make_tree(tmp_path, AWKWARD_NAMES)
+    files = [os.fsdecode(n) for n in AWKWARD_NAMES] + ["no such file"]
+    opts = ["-z"] + (["--tag"] if tag else [])
+    gnu = run_gnu("sha256", [*opts, "--", *files], tmp_path)
+    ours = run_checksig(["digest", *opts, "--", *files], tmp_path)
+    assert_same(gnu, ours)
+    assert gnu.stdout.count(b"\0") == len(AWKWARD_NAMES) and b"new\nline" in gnu.stdout
+
+
 # --- intentional differences (FORMATS.md part F) ---------------------------------------------
 
 
@@ -454,6 +645,59 @@ def test_f9_an_entry_named_dash_is_a_file(tmp_path: Path) -> None:
     )
     ours = run_checksig(["check", "-m", MANIFEST], tmp_path, stdin=b"ignored")
     assert ours == Result(b"-: OK\n", b"", 0)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_f10_a_write_error_ends_the_run_at_once(tmp_path: Path) -> None:
+    # GNU 9.1 buffers stdout and reports the failed write at exit, after its
+    # summary; checksig stops at the first failed write. Both exit 1.
+    import subprocess
+    import sys
+
+    from gnu_trees import GNU_ENV, TIMEOUT, normalize
+
+    root = build(tmp_path, "sha256", "untagged", missing=True, changed=True, malformed=True)
+    tool = gnu_tool("sha256")
+    assert tool
+    results = []
+    for cmd in ([tool, "-c", MANIFEST], [sys.executable, "-m", "checksig", "check", MANIFEST]):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run(
+                cmd, cwd=root, stdout=full, stderr=subprocess.PIPE, timeout=TIMEOUT, env=GNU_ENV
+            )
+        results.append(normalize(Result(b"", proc.stderr, proc.returncode), tool))
+    gnu, ours = results
+    assert gnu.status == ours.status == 1
+    assert gnu.stderr.endswith(b"did NOT match\nchecksig: write error\n")
+    assert ours.stderr == b"checksig: write error: No space left on device\n"
+
+
+def test_f11_standard_input_that_is_a_directory(tmp_path: Path) -> None:
+    # GNU: "'standard input': read error". CPython refuses to start with a
+    # directory on descriptor 0, before checksig runs: no answer of checksig's.
+    import subprocess
+    import sys
+
+    from gnu_trees import GNU_ENV, TIMEOUT
+
+    tool = gnu_tool("sha256")
+    assert tool
+    here = os.open(tmp_path, os.O_RDONLY)  # a directory, open for reading
+    try:
+        gnu = subprocess.run(
+            [tool, "-c", "-"], stdin=here, capture_output=True, timeout=TIMEOUT, env=GNU_ENV
+        )
+        ours = subprocess.run(
+            [sys.executable, "-m", "checksig", "check", "-"],
+            stdin=here,
+            capture_output=True,
+            timeout=TIMEOUT,
+            env=GNU_ENV,
+        )
+    finally:
+        os.close(here)
+    assert gnu.returncode == 1 and gnu.stderr.endswith(b": 'standard input': read error\n")
+    assert ours.returncode == 1 and b"init_sys_streams" in ours.stderr
 
 
 # --- known engine differences (FORMATS.md part G): reported, not yet fixed -------------------
