@@ -5,4 +5,15 @@ module github.com/checksig/checksig/go
 // (tests/test_recipe.py, tests/test_build.py). conda-forge's go-cgo pins no
 // version and conda sets GOTOOLCHAIN=local, so this line must name a Go that
 // conda-forge has: 1.24 is the first with os.Root, which confinement needs.
-go 1.24
+go 1.24.0
+
+require (
+	github.com/zeebo/blake3 v0.2.4
+	golang.org/x/crypto v0.48.0
+	lukechampine.com/blake3 v1.4.1
+)
+
+require (
+	github.com/klauspost/cpuid/v2 v2.0.12 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+)
