@@ -58,6 +58,7 @@ type Request struct {
 	Algorithm Algorithm
 	Strict    bool // verify: the first malformed line fails the job
 	Tag       bool // make: write BSD tag lines
+	Base64    bool // make: write digests in base64, as cksum --base64 does
 	// Extra (verify) adds a row with StatusExtra for every regular file
 	// under the root that the manifest does not list.
 	Extra bool
@@ -137,8 +138,11 @@ type row struct {
 	n      uint32
 	alg    Algorithm
 	preset Status // StatusExtra for rows that are listed, not hashed
-	line   int64
-	size   int64 // from the walk (make, extra); -1 unknown
+	// inferred: the algorithm came from the manifest's name or the
+	// digest's length, not from a tag or the caller (see Inference)
+	inferred bool
+	line     int64
+	size     int64 // from the walk (make, extra); -1 unknown
 }
 
 // Job is one run of the engine. Start it, Poll it, Attach columns when it
@@ -175,6 +179,8 @@ type Job struct {
 	nextQueued   atomic.Int64
 	wg           sync.WaitGroup // every goroutine the job started
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
+	untagged     Source         // verify: what chose the untagged lines' algorithm
+	inference    Inference      // verify: set by finish (under mu)
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -235,6 +241,9 @@ func Start(req Request) (*Job, error) {
 		if !req.Algorithm.Valid() {
 			return nil, ErrUnknownAlgorithm
 		}
+		if req.Kind == KindMake && req.Tag && req.Algorithm.Tag() == "" {
+			return nil, fmt.Errorf("%w: no tool writes %s in tag lines: write untagged lines", ErrInvalid, req.Algorithm)
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown job kind %d", ErrInvalid, req.Kind)
 	}
@@ -244,7 +253,7 @@ func Start(req Request) (*Job, error) {
 	if req.Workers == 0 {
 		req.Workers = runtime.NumCPU()
 	}
-	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{})}
+	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{}), inference: Inference{Probed: -1}}
 	j.bytesTotal.Store(-1)
 	switch req.Kind {
 	case KindVerify, KindMake:
@@ -403,11 +412,10 @@ func (j *Job) parseManifest() error {
 	}
 	j.rows = make([]row, 0, maxRows)
 	r := NewReader(f, j.req.Manifest)
-	r.Algorithm = j.req.Algorithm
-	if r.Algorithm != None {
-		r.AlgorithmSource = "as requested"
-	} else if a := AlgorithmFromName(j.req.Manifest); a != None {
-		r.Algorithm, r.AlgorithmSource = a, "from the manifest's name"
+	r.Algorithm, r.Source = j.req.Algorithm, SourceRequest
+	if r.Algorithm == None {
+		r.Algorithm, r.Family = AlgorithmFromName(j.req.Manifest)
+		r.Source = SourceName
 	}
 	var digests []byte
 	for {
@@ -429,7 +437,7 @@ func (j *Job) parseManifest() error {
 			}
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
-		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1})
+		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source >= SourceName})
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
@@ -445,6 +453,7 @@ func (j *Job) parseManifest() error {
 		return &ManifestError{Path: j.req.Manifest, Msg: msg}
 	}
 	j.digests = digests
+	j.untagged = r.untaggedSource()
 	return nil
 }
 
@@ -655,12 +664,19 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	return StatusOK, 0, n
 }
 
-// finish runs after the workers: a make job writes its manifest.
+// finish runs after the workers: a make job writes its manifest, a verify
+// job looks at the algorithms it inferred (infer.go).
 func (j *Job) finish() error {
-	if j.cancelled.Load() || j.req.Kind != KindMake {
+	if j.cancelled.Load() {
 		return nil
 	}
-	return j.writeManifest()
+	switch j.req.Kind {
+	case KindMake:
+		return j.writeManifest()
+	case KindVerify:
+		j.infer()
+	}
+	return nil
 }
 
 // Cancel asks the job to stop. It returns at once; Poll reports PhaseDone
