@@ -195,14 +195,19 @@ def run(ctx, data_dir: Path, scale: str, algs: list[str], repeat: int, limit_sec
     it: ctx.py (the measured interpreter), ctx.spawn, ctx.api_src, ctx.nproc,
     ctx.api_why_not (None when the checksig API imports).
     """
-    threads_ok = {
-        alg: subprocess.run(
-            [ctx.py, "-c", "import blake3" if alg == "blake3" else "import hashlib"],
-            capture_output=True,
-        ).returncode
-        == 0
-        for alg in algs
-    }
+    # The thread pool's interpreter: the measured one, or for blake3 (PyPI's
+    # blake3 is not in the venv the harness makes) the one running the harness.
+    threads_py: dict[str, str | None] = {}
+    for alg in algs:
+        need = "import blake3" if alg == "blake3" else "import hashlib"
+        threads_py[alg] = next(
+            (
+                exe
+                for exe in dict.fromkeys([ctx.py, sys.executable])
+                if subprocess.run([exe, "-c", need], capture_output=True).returncode == 0
+            ),
+            None,
+        )
     rows: list[AlgRow] = []
     limits: dict[str, dict] = {}
     for dname in DATASETS:
@@ -232,14 +237,14 @@ def run(ctx, data_dir: Path, scale: str, algs: list[str], repeat: int, limit_sec
                         row.status = f"unavailable: no {peer[0]} on PATH"
                     here[tool] = (row, [([*peer, str(man)], ds.root)])
                 else:
-                    if not threads_ok[alg]:
-                        row.status = "unavailable: pip install blake3 (in the measured Python)"
+                    if threads_py[alg] is None:
+                        row.status = "unavailable: pip install blake3"
                     here[tool] = (
                         row,
                         [
                             (
                                 [
-                                    ctx.py,
+                                    threads_py[alg] or ctx.py,
                                     "-c",
                                     THREADS_SRC,
                                     str(ds.root),

@@ -437,7 +437,7 @@ func (j *Job) parseManifest() error {
 			}
 			return fmt.Errorf("reading %s: %w", j.req.Manifest, err)
 		}
-		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source >= SourceName})
+		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source == SourceName || e.Source == SourceLength})
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
