@@ -83,6 +83,9 @@ def _algorithm_table() -> tuple[tuple[str, ...], tuple[int, ...]]:
 #: DIGEST_SIZES: the digest size in bytes by the same index (0: none).
 ALGORITHMS, DIGEST_SIZES = _algorithm_table()
 
+#: Families of algorithms told apart by digest length (Request.family, verify only).
+FAMILY_NONE, FAMILY_SHA2, FAMILY_SHA3, FAMILY_BLAKE2B = 0, 1, 2, 3
+
 #: What decided a manifest line's algorithm, by CHECKSIG_SRC_* index.
 SOURCES = ("", "tag", "request", "name", "length")
 SRC_NONE, SRC_TAG, SRC_REQUEST, SRC_NAME, SRC_LENGTH = 0, 1, 2, 3, 4
@@ -187,6 +190,7 @@ class Request(ctypes.Structure):
         ("workers", c_int32),
         ("flags", c_uint32),
         ("algorithm", c_int32),
+        ("family", c_int32),
         ("root", _u8p),
         ("root_len", c_int64),
         ("manifest", _u8p),
@@ -682,6 +686,7 @@ class _Job:
         kind: int,
         *,
         algorithm: int = ALG_NONE,
+        family: int = FAMILY_NONE,
         workers: int = 0,
         flags: int = 0,
         root: bytes = b"",
@@ -700,7 +705,7 @@ class _Job:
         #: time.monotonic() when the columns were attached (hashing started).
         self.attached_at: float | None = None
 
-        req = Request(kind=kind, workers=workers, flags=flags, algorithm=algorithm)
+        req = Request(kind=kind, workers=workers, flags=flags, algorithm=algorithm, family=family)
         keep: list[Any] = []
         if root:
             buf = _c_bytes(root)

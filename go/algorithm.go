@@ -321,6 +321,8 @@ func (f Family) members() []Algorithm {
 	return nil
 }
 
+// String returns the family's name in messages: "SHA-2", "SHA-3",
+// "BLAKE2b"; "" for FamilyNone.
 func (f Family) String() string {
 	switch f {
 	case FamilySHA2:

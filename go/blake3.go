@@ -18,13 +18,18 @@ import (
 // value (CV). checksig hashes BLAKE3 two ways and picks per file:
 //
 //   - sequentially, with github.com/zeebo/blake3: the fastest per core here
-//     (AVX2; 4.0 GB/s on 64 MiB against 2.9 for the tree code below, and 6x
-//     faster on 4 KiB files), but it only hashes whole inputs;
+//     (AVX2; in CPU time 3.0 GB/s on 64 MiB and 3.9 on 1 MiB, against 2.0
+//     and 3.2 for the tree code below, and 1.8 against 0.2 on 4 KiB), but it
+//     only hashes whole inputs;
 //   - as a tree (treeHasher), when the file is big and cores are idle: the
 //     subtrees of each write are hashed by several goroutines with
 //     lukechampine.com/blake3/guts, whose exported compression functions
 //     take a chunk counter (zeebo's do not: they are internal), and their
-//     CVs merged here, as the BLAKE3 paper's incremental hasher does.
+//     CVs merged here, as the BLAKE3 paper's incremental hasher does. Two
+//     cores hash ~1.3x as fast as zeebo on one, for ~1.5x its CPU time.
+//
+// Neither matches b3sum per core (the BLAKE3 team's AVX-512 assembly,
+// ~4.4 GB/s here): see benchmarks/README.md, "Per algorithm".
 //
 // Both give the digest b3sum prints (TestBLAKE3Vectors, the official
 // vectors; tests/test_algorithms.py, b3sum itself).

@@ -2,6 +2,7 @@ package checksig
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,4 +188,31 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestFamilyRequested: a verify job asked for a family (cksum -a sha3 -c
+// without -l) reads each untagged line at its own length within it; a
+// family and an algorithm at once are refused.
+func TestFamilyRequested(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a"), "x")
+	var m strings.Builder
+	for _, a := range []Algorithm{SHA3_512, SHA3_224} {
+		m.WriteString(line(a, "a", "x"))
+	}
+	m.WriteString(line(SHA256, "a", "x")) // a SHA-2 length that SHA-3 also has: read as SHA3-256
+	write(t, filepath.Join(root, "list"), m.String())
+	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "list"), Family: FamilySHA3})
+	defer j.Close()
+	for j.Poll(time.Second).Phase != PhaseDone {
+	}
+	if got := fmt.Sprint(statuses(j.cols)); got != "[ok ok mismatch]" {
+		t.Errorf("statuses %s", got)
+	}
+	if Algorithm(j.cols.Algorithm[2]) != SHA3_256 || j.Inference().Algorithm != None {
+		t.Errorf("row 3 read as %v, inference %+v", Algorithm(j.cols.Algorithm[2]), j.Inference())
+	}
+	if _, err := Start(Request{Kind: KindVerify, Root: root, Manifest: "x", Family: FamilySHA2, Algorithm: SHA256}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("family and algorithm: %v", err)
+	}
 }

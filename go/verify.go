@@ -56,9 +56,13 @@ type Request struct {
 	// fixes the algorithm of untagged lines; None infers it from the
 	// manifest's name or, failing that, from each digest's length.
 	Algorithm Algorithm
-	Strict    bool // verify: the first malformed line fails the job
-	Tag       bool // make: write BSD tag lines
-	Base64    bool // make: write digests in base64, as cksum --base64 does
+	// Family (verify, with Algorithm None) is the family of the untagged
+	// lines, each line's length picking the member: what GNU's cksum -a sha3
+	// -c reads without -l.
+	Family Family
+	Strict bool // verify: the first malformed line fails the job
+	Tag    bool // make: write BSD tag lines
+	Base64 bool // make: write digests in base64, as cksum --base64 does
 	// Extra (verify) adds a row with StatusExtra for every regular file
 	// under the root that the manifest does not list.
 	Extra bool
@@ -237,6 +241,9 @@ func Start(req Request) (*Job, error) {
 		if req.Algorithm != None && !req.Algorithm.Valid() {
 			return nil, ErrUnknownAlgorithm
 		}
+		if req.Family > FamilyBLAKE2b || req.Family != FamilyNone && req.Algorithm != None {
+			return nil, fmt.Errorf("%w: family %d with algorithm %s (one or the other)", ErrInvalid, req.Family, req.Algorithm)
+		}
 	case KindDigest, KindMake:
 		if !req.Algorithm.Valid() {
 			return nil, ErrUnknownAlgorithm
@@ -412,8 +419,8 @@ func (j *Job) parseManifest() error {
 	}
 	j.rows = make([]row, 0, maxRows)
 	r := NewReader(f, j.req.Manifest)
-	r.Algorithm, r.Source = j.req.Algorithm, SourceRequest
-	if r.Algorithm == None {
+	r.Algorithm, r.Family, r.Source = j.req.Algorithm, j.req.Family, SourceRequest
+	if r.Algorithm == None && r.Family == FamilyNone {
 		r.Algorithm, r.Family = AlgorithmFromName(j.req.Manifest)
 		r.Source = SourceName
 	}

@@ -289,6 +289,42 @@ def test_new_cksum_both_ways(tmp_path: Path, alg: str, args: list[str], style: s
     assert r.returncode == 0, (r.stdout, r.stderr)
 
 
+@pytest.mark.parametrize(
+    "family,spelling,lengths",
+    [
+        (_native.FAMILY_SHA2, "sha2", [224, 384, 512]),
+        (_native.FAMILY_SHA3, "sha3", [256, 512]),
+        (_native.FAMILY_BLAKE2B, "blake2b", [8, 160, 512]),
+    ],
+)
+def test_new_cksum_families_without_a_length(
+    tmp_path: Path, family: int, spelling: str, lengths: list[int]
+) -> None:
+    # `cksum -a sha3 -c` without -l reads untagged lines of every length of the
+    # family (hex and base64); so does a verify job given the family.
+    cksum = _new_cksum()
+    (tmp_path / "f").write_bytes(b"family")
+    text = b"".join(
+        _tool_output(
+            [cksum, "-a", spelling, "-l", str(n), "--untagged", *(["--base64"] if i % 2 else [])],
+            tmp_path,
+            [b"f"],
+        )
+        for i, n in enumerate(lengths)
+    )
+    (tmp_path / "list").write_bytes(text)
+    r = subprocess.run([cksum, "-a", spelling, "-c", "list"], cwd=tmp_path, capture_output=True)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    cols, _ = _run_job(
+        _native.JOB_VERIFY,
+        root=os.fsencode(tmp_path),
+        manifest=os.fsencode(tmp_path / "list"),
+        family=family,
+    )
+    assert cols["status"].tolist() == [_native.ST_OK] * len(lengths)
+    assert [_native.DIGEST_SIZES[a] * 8 for a in cols["algorithm"].tolist()] == lengths
+
+
 def test_new_cksum_reads_sha2_tags_as_we_do(tmp_path: Path) -> None:
     cksum = _new_cksum()
     root = tmp_path

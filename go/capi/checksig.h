@@ -70,6 +70,13 @@
 #define CHECKSIG_ALG_BLAKE2B  127  /* BLAKE2b-512: hashlib's blake2b, b2sum's default */
 #define CHECKSIG_ALG_COUNT    128  /* every index is below this */
 
+/* Families of algorithms told apart by digest length (checksig_request.family):
+ * what `cksum -a sha2 -c`, `-a sha3` and `-a blake2b` read without -l. */
+#define CHECKSIG_FAMILY_NONE    0
+#define CHECKSIG_FAMILY_SHA2    1  /* sha224, sha256, sha384, sha512 */
+#define CHECKSIG_FAMILY_SHA3    2  /* sha3_224 to sha3_512 */
+#define CHECKSIG_FAMILY_BLAKE2B 3  /* blake2b-8 to blake2b (512) */
+
 /* What decided a manifest line's algorithm (checksig_job_inference). */
 #define CHECKSIG_SRC_NONE    0
 #define CHECKSIG_SRC_TAG     1  /* the line's BSD tag */
@@ -148,6 +155,9 @@ typedef struct {
     int32_t workers;          /* 0: number of CPUs */
     uint32_t flags;           /* CHECKSIG_F_* */
     int32_t algorithm;        /* CHECKSIG_ALG_*; NONE: infer (verify) */
+    int32_t family;           /* verify, with algorithm NONE: CHECKSIG_FAMILY_*, the
+                                 family of untagged lines, each line's length picking
+                                 the member; NONE: infer */
     const uint8_t *root;      /* verify, make: the directory entries are relative to */
     int64_t root_len;
     const uint8_t *manifest;  /* verify: manifest to read; make: manifest to write */

@@ -213,6 +213,10 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 	if req.algorithm < 0 || req.algorithm > 255 {
 		return fill(e, fmt.Errorf("%w %d", checksig.ErrUnknownAlgorithm, req.algorithm))
 	}
+	if req.family < 0 || req.family > 255 {
+		return fill(e, fmt.Errorf("%w: family %d", checksig.ErrUnknownAlgorithm, req.family))
+	}
+	r.Family = checksig.Family(req.family)
 	var err error
 	if r.Root, err = goString(req.root, req.root_len, "root"); err != nil {
 		return fill(e, err)
