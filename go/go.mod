@@ -4,7 +4,11 @@ module github.com/checksig/checksig/go
 // _build/backend.py and environment.yml read or are checked against it
 // (tests/test_recipe.py, tests/test_build.py). conda-forge's go-cgo pins no
 // version and conda sets GOTOOLCHAIN=local, so this line must name a Go that
-// conda-forge has: 1.24 is the first with os.Root, which confinement needs.
+// conda-forge has: 1.24 is the first with os.Root, which confinement needs,
+// and crypto/sha3. It reads 1.24.0 because golang.org/x/crypto v0.48.0 (the
+// newest whose own go line is within the floor; v0.49.0 needs 1.25) says so.
+// The required modules are vendored (go/vendor, `go mod vendor`): builds use
+// them, never the network.
 go 1.24.0
 
 require (
