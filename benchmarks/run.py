@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import algorithms  # noqa: E402
 import datasets  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -793,6 +794,12 @@ def main(argv=None) -> int:
         help=f"comma-separated, from {','.join(datasets.ALL)}",
     )
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
+    ap.add_argument(
+        "--algorithms",
+        default=",".join(algorithms.ALGORITHMS),
+        help="per-algorithm rows (benchmarks/algorithms.py), comma-separated from "
+        f"{','.join(algorithms.ALGORITHMS)}; '' for none",
+    )
     ap.add_argument("--repeat", type=int, default=None, help="repetitions (default 5; smoke 1)")
     ap.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("TMPDIR") or "/tmp") / "checksig-bench"
@@ -826,6 +833,10 @@ def main(argv=None) -> int:
     for t in tool_names:
         if t not in TOOLS:
             ap.error(f"unknown tool {t!r}")
+    alg_names = [x for x in a.algorithms.split(",") if x]
+    for x in alg_names:
+        if x not in algorithms.ALGORITHMS:
+            ap.error(f"unknown algorithm {x!r}")
     data_dir = a.data_dir.resolve()
     if data_dir == REPO or REPO in data_dir.parents:
         ap.error("--data-dir must be outside the repository")
@@ -886,6 +897,10 @@ def main(argv=None) -> int:
         rows, limits[n] = run_dataset(ds, tools, tool_names, repeat, limit_secs, log, go_exe)
         all_rows.extend(rows)
 
+    alg_rows, alg_limits = run_algorithms(
+        data_dir, scale, alg_names, tools, repeat, limit_secs, log
+    )
+
     start = pf = sc = {}
     if not a.no_extras:
         tiny = _tiny(data_dir, log)
@@ -919,6 +934,9 @@ def main(argv=None) -> int:
             + ", ".join(f"{k} {v:.1f}" for k, v in busy.items())
             + "); other work competed for the cores, so ratios are noisy."
         )
+    if alg_rows:
+        print("\nper algorithm (issue 18; benchmarks/algorithms.py):")
+        print(algorithms.table(alg_rows, alg_limits, fmt))
     if start:
         print("\nstart-up (fresh process, median):")
         for k, v in start.items():
@@ -957,6 +975,12 @@ def main(argv=None) -> int:
         if x["paired_openssl"] is not None:
             paired = f"; paired with the OpenSSL probe before each run: {x['paired_openssl']}"
         print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']}{paired})")
+    alg_tg = algorithms.targets(alg_rows) if alg_rows else []
+    if alg_tg:
+        print("\ntargets (issue 18):")
+        for x in alg_tg:
+            mark = {True: "met", False: "MISSED", None: "not measured"}[x["met"]]
+            print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']})")
     print(f"\n({time.time() - t_start:.0f} s)")
 
     if a.json:
@@ -977,13 +1001,34 @@ def main(argv=None) -> int:
                     "startup": start,
                     "per_file": pf,
                     "scaling": sc,
-                    "targets": tg,
+                    "targets": tg + alg_tg,
+                    "algorithms": {
+                        "results": [asdict(r) for r in alg_rows],
+                        "limits": alg_limits,
+                    },
                 },
                 indent=1,
             )
             + "\n"
         )
     return 0
+
+
+def run_algorithms(data_dir, scale, names, tools, repeat, limit_secs, log):
+    """The per-algorithm rows (issue 18): benchmarks/algorithms.py, given the
+    pieces of this harness it needs."""
+    if not names:
+        return [], {}
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(
+        py=PY,
+        spawn=spawn,
+        api_src=API_SRC,
+        nproc=NPROC,
+        api_why_not=tools.why_not.get("checksig-api"),
+    )
+    return algorithms.run(ctx, data_dir, scale, names, repeat, limit_secs, log)
 
 
 def user_venv(data_dir: Path, log) -> str:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 OK = 0
 E_INVALID = 1
@@ -58,10 +58,37 @@ E_HANDLE = 9
 E_PANIC = 10
 
 ALG_NONE = 0
-#: Algorithm names (hashlib's) by CHECKSIG_ALG_* index; index 0 is "none".
-ALGORITHMS = ("", "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
-#: Digest size in bytes by CHECKSIG_ALG_* index.
-DIGEST_SIZES = (0, 16, 20, 28, 32, 48, 64)
+ALG_MD5, ALG_SHA1, ALG_SHA224, ALG_SHA256, ALG_SHA384, ALG_SHA512 = 1, 2, 3, 4, 5, 6
+ALG_SHA3_224, ALG_SHA3_256, ALG_SHA3_384, ALG_SHA3_512 = 7, 8, 9, 10
+ALG_BLAKE2S, ALG_BLAKE3, ALG_GIT_SHA1 = 11, 12, 13
+#: BLAKE2b with an N-bit digest is ALG_BLAKE2B_BASE + N // 8 (N = 8, 16, ..., 512).
+ALG_BLAKE2B_BASE = 63
+ALG_BLAKE2B = 127  # BLAKE2b-512, hashlib's blake2b
+ALG_COUNT = 128
+
+
+def _algorithm_table() -> tuple[tuple[str, ...], tuple[int, ...]]:
+    names = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
+    names += ["sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2s", "blake3", "git-sha1"]
+    sizes = [16, 20, 28, 32, 48, 64, 28, 32, 48, 64, 32, 32, 20]
+    table = [("", 0)] + list(zip(names, sizes))
+    table += [("", 0)] * (ALG_BLAKE2B_BASE + 1 - len(table))  # 14..63: unused
+    table += [(f"blake2b-{8 * n}", n) for n in range(1, 64)] + [("blake2b", 64)]
+    return tuple(n for n, _ in table), tuple(s for _, s in table)
+
+
+#: Algorithm names by CHECKSIG_ALG_* index: hashlib's where hashlib has one
+#: ("sha3_256", "blake2b", "blake2s"), else "blake2b-N", "blake3", "git-sha1";
+#: "" for index 0 and for the unused indices 14 to 63.
+#: DIGEST_SIZES: the digest size in bytes by the same index (0: none).
+ALGORITHMS, DIGEST_SIZES = _algorithm_table()
+
+#: Families of algorithms told apart by digest length (Request.family, verify only).
+FAMILY_NONE, FAMILY_SHA2, FAMILY_SHA3, FAMILY_BLAKE2B = 0, 1, 2, 3
+
+#: What decided a manifest line's algorithm, by CHECKSIG_SRC_* index.
+SOURCES = ("", "tag", "request", "name", "length")
+SRC_NONE, SRC_TAG, SRC_REQUEST, SRC_NAME, SRC_LENGTH = 0, 1, 2, 3, 4
 
 #: Row status names by CHECKSIG_ST_* index.
 STATUSES = (
@@ -106,6 +133,7 @@ F_ENTRIES = 0x10  # set by _Job for entries=
 F_TEXT = 0x20  # set by _Job for manifest_data=
 F_PARSE_ONLY = 0x40
 F_ALLOW_EMPTY = 0x80
+F_BASE64 = 0x100
 
 #: Untagged line forms (checksig_job_parse_state; _Job(form=...)).
 FORM_UNDECIDED = 0
@@ -167,7 +195,11 @@ INITIAL_COUNTERS = tuple(
     {P_PHASE: PH_ENUMERATING, P_FILES_TOTAL: -1, P_BYTES_TOTAL: -1}.get(i, 0) for i in range(P_LEN)
 )
 
-#: checksig_file_digest needs an output buffer of at least this many bytes.
+#: Names of the CHECKSIG_I_* values checksig_job_inference fills, in index order.
+INFERENCE_FIELDS = ("algorithm", "source", "rows", "ok", "mismatch", "probed", "match")
+I_LEN = len(INFERENCE_FIELDS)
+
+#: The largest digest of any algorithm (BLAKE3's longer outputs aside), in bytes.
 MAX_DIGEST_SIZE = 64
 
 #: How long one checksig_job_poll may block. Python handles signals (Ctrl-C)
@@ -204,6 +236,7 @@ class Request(ctypes.Structure):
         ("workers", c_int32),
         ("flags", c_uint32),
         ("algorithm", c_int32),
+        ("family", c_int32),
         ("root", _u8p),
         ("root_len", c_int64),
         ("manifest", _u8p),
@@ -252,13 +285,23 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
         c_int32,
         # The path goes in as c_char_p: ctypes passes the bytes object's own
         # buffer (read-only use, no copy), which matters on the per-file hot path.
-        [ctypes.c_char_p, c_int64, c_int32, ctypes.c_char_p, c_int64, _i64p, POINTER(Error)],
+        [
+            ctypes.c_char_p,
+            c_int64,
+            c_int32,
+            c_int64,
+            ctypes.c_char_p,
+            c_int64,
+            _i64p,
+            POINTER(Error),
+        ],
     ),
     ("checksig_job_start", c_int32, [POINTER(Request), POINTER(c_uint64), POINTER(Error)]),
     ("checksig_job_poll", c_int32, [c_uint64, c_int32, _i64p, c_int64, POINTER(Error)]),
     ("checksig_job_attach", c_int32, [c_uint64, POINTER(Columns), POINTER(Error)]),
     ("checksig_job_cancel", c_int32, [c_uint64]),
     ("checksig_job_result", c_int32, [c_uint64, POINTER(Error)]),
+    ("checksig_job_inference", c_int32, [c_uint64, _i64p, c_int64, POINTER(Error)]),
     (
         "checksig_job_warnings",
         c_int32,
@@ -766,18 +809,23 @@ def _int_array(values: Any, dtype: Any, what: str) -> Any:
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
-def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
-    """Hash one file synchronously: (digest, bytes hashed). Raises on failure."""
+def file_digest(path: bytes, algorithm: int, length: int = 0) -> tuple[bytes, int]:
+    """Hash one file synchronously: (digest, bytes hashed). Raises on failure.
+
+    ``length`` is the digest's length in bytes: 0 for the algorithm's own;
+    BLAKE3 takes any positive length (its extendable output, as ``b3sum -l``).
+    """
     cdll = lib()
-    out = ctypes.create_string_buffer(MAX_DIGEST_SIZE)
+    n = length or (DIGEST_SIZES[algorithm] if 0 <= algorithm < len(DIGEST_SIZES) else 0)
+    out = ctypes.create_string_buffer(max(n, 1))
     nbytes = c_int64(-1)
     err = Error()
     code = cdll.checksig_file_digest(
-        path, len(path), algorithm, out, MAX_DIGEST_SIZE, ctypes.byref(nbytes), ctypes.byref(err)
+        path, len(path), algorithm, length, out, n, ctypes.byref(nbytes), ctypes.byref(err)
     )
     if code != OK:
         raise_error(code, err)
-    return out.raw[: DIGEST_SIZES[algorithm]], nbytes.value
+    return out.raw[:n], nbytes.value
 
 
 def debug_counters() -> dict[str, int]:
@@ -823,6 +871,7 @@ class _Job:
         kind: int,
         *,
         algorithm: int = ALG_NONE,
+        family: int = FAMILY_NONE,
         workers: int = 0,
         flags: int = 0,
         root: bytes = b"",
@@ -867,6 +916,7 @@ class _Job:
             algorithm=algorithm,
             first_line=first_line,
             form=form,
+            family=family,
         )
         keep: list[Any] = []
         if manifest_data is not None:
@@ -1079,6 +1129,29 @@ class _Job:
         if code != OK:
             raise_error(code, err)
         return line.value, form.value
+
+    def inference(self) -> dict[str, Any]:
+        """How a finished verify job chose the algorithm of the lines no tag and
+        no request decided, and how they fared (CHECKSIG_I_*): a dict of
+        INFERENCE_FIELDS, with ``algorithm`` and ``match`` as names ("" for
+        none), ``source`` as a SOURCES word and ``probed`` a row index or -1.
+
+        ``rows > 0 and ok == 0 and mismatch > 0`` is the hazard of issue 18: a
+        manifest read with the wrong algorithm (a b3sum manifest read as
+        sha256); ``match`` then names the algorithm that gave the probed file
+        its listed digest, if one did.
+        """
+        handle = self._check()
+        buf = (c_int64 * I_LEN)()
+        err = Error()
+        code = self._lib.checksig_job_inference(handle, buf, I_LEN, ctypes.byref(err))
+        if code != OK:
+            raise_error(code, err)
+        d: dict[str, Any] = dict(zip(INFERENCE_FIELDS, buf))
+        for key in ("algorithm", "match"):
+            d[key] = ALGORITHMS[d[key]] if 0 <= d[key] < len(ALGORITHMS) else f"unknown({d[key]})"
+        d["source"] = SOURCES[d["source"]] if 0 <= d["source"] < len(SOURCES) else ""
+        return d
 
     def warnings(self) -> list[tuple[int, str]]:
         """Malformed manifest lines skipped: a list of (line, message)."""

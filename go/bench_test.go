@@ -55,7 +55,7 @@ func BenchmarkFileDigest(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := FileDigest(p, SHA1, out[:]); err != nil {
+				if _, err := FileDigest(p, SHA1, out[:SHA1.Size()]); err != nil {
 					b.Fatal(err)
 				}
 			}

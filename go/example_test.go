@@ -55,17 +55,25 @@ func ExampleAppendLine() {
 	// \SHA256 (two\nlines) = 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824
 }
 
-// The algorithm of untagged lines can come from the manifest's name.
+// The algorithm of untagged lines can come from the manifest's name; a name
+// that says only a family (B2SUMS) leaves the digest's length to pick its
+// member.
 func ExampleAlgorithmFromName() {
-	for _, name := range []string{"SHA256SUMS", "data/md5sum.txt", "manifest-sha512.txt", "notes.txt"} {
-		a := checksig.AlgorithmFromName(name)
-		fmt.Printf("%s: %q (%d bytes)\n", name, a, a.Size())
+	for _, name := range []string{"SHA256SUMS", "data/md5sum.txt", "manifest-sha512.txt", "b3sums.txt", "B2SUMS", "notes.txt"} {
+		a, family := checksig.AlgorithmFromName(name)
+		if a == checksig.None && family != checksig.FamilyNone {
+			fmt.Printf("%s: the %s family\n", name, family)
+			continue
+		}
+		fmt.Printf("%s: %s (%d bytes)\n", name, a, a.Size())
 	}
 	// Output:
-	// SHA256SUMS: "sha256" (32 bytes)
-	// data/md5sum.txt: "md5" (16 bytes)
-	// manifest-sha512.txt: "sha512" (64 bytes)
-	// notes.txt: "" (0 bytes)
+	// SHA256SUMS: sha256 (32 bytes)
+	// data/md5sum.txt: md5 (16 bytes)
+	// manifest-sha512.txt: sha512 (64 bytes)
+	// b3sums.txt: blake3 (32 bytes)
+	// B2SUMS: the BLAKE2b family
+	// notes.txt: unknown (0 bytes)
 }
 
 func ExampleFileDigest() {
@@ -79,7 +87,7 @@ func ExampleFileDigest() {
 		log.Fatal(err)
 	}
 	a, _ := checksig.ParseAlgorithm("SHA256")
-	out := make([]byte, checksig.MaxSize)
+	out := make([]byte, a.Size())
 	n, err := checksig.FileDigest(path, a, out)
 	if err != nil {
 		log.Fatal(err)

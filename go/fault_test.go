@@ -252,7 +252,7 @@ func TestMappedFileChanges(t *testing.T) {
 
 			reset()
 			var out [MaxSize]byte
-			if _, err := FileDigest(path, SHA1, out[:]); !errors.Is(err, errChanged) || !strings.Contains(err.Error(), path) {
+			if _, err := FileDigest(path, SHA1, out[:SHA1.Size()]); !errors.Is(err, errChanged) || !strings.Contains(err.Error(), path) {
 				t.Errorf("FileDigest: err = %v, want errChanged", err)
 			}
 			if _, files, _ := DebugCounters(); files != 0 {

@@ -2,6 +2,7 @@ package checksig
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	zeebo "github.com/zeebo/blake3"
 )
 
 func addGoldenSeeds(f *testing.F) {
@@ -189,4 +192,94 @@ func fstat(t *testing.T, f readCloser) syscall.Stat_t {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// FuzzReaderGiven is FuzzReader with the untagged lines' algorithm given,
+// by the caller or a manifest's name (one algorithm, BLAKE2b's every
+// length, or a family): the paths that read base64 digests and pick an
+// algorithm by length within a set. Entries are well formed, their
+// algorithm is one the reader may use, and writing an entry back, in hex or
+// base64 as it came, reads back to the same entry.
+func FuzzReaderGiven(f *testing.F) {
+	files, _ := filepath.Glob("testdata/manifests/*")
+	for i, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			a, fam := AlgorithmFromName(p)
+			f.Add(b, uint8(a), uint8(fam))
+			f.Add(b, uint8(i*7), uint8(i))
+		}
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	f.Add([]byte(b64(digestOf(SHA256, "a"))+"  a\nSHA3-256 (b) = "+b64(digestOf(SHA3_256, "b"))+"\n"), uint8(SHA256), uint8(0))
+	f.Add([]byte(b64(digestOf(BLAKE2bN(200), "a"))+" *a\n"), uint8(BLAKE2b), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, alg, fam uint8) {
+		r := NewReader(bytes.NewReader(data), "fuzz")
+		if a := Algorithm(alg); a.Valid() {
+			r.Algorithm = a
+		} else {
+			r.Family = Family(fam % 4)
+		}
+		set := r.sizes()
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			var me *ManifestError
+			if errors.As(err, &me) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if !e.Algorithm.Valid() || len(e.Digest) != e.Algorithm.Size() || bytes.IndexByte([]byte(e.Name), 0) >= 0 {
+				t.Fatalf("bad entry %+v", e)
+			}
+			if !e.Tagged && set[e.Algorithm.Size()] != e.Algorithm {
+				t.Fatalf("untagged entry read as %v, which the reader may not use", e.Algorithm)
+			}
+			if e.Base64 && !e.Tagged && !r.given() {
+				t.Fatalf("untagged base64 read without the algorithm given: %+v", e)
+			}
+			line := appendLine(nil, e.Algorithm, e.Name, e.Digest, e.Tagged, e.Base64)
+			again := Reader{Name: "again", reversed: -1, Algorithm: r.Algorithm, Family: r.Family}
+			e2, err := again.parseLine(bytes.TrimSuffix(line, []byte{'\n'}))
+			if err != nil {
+				if e.Tagged {
+					t.Fatalf("tagged entry %q did not survive a round trip: %v", line, err)
+				}
+				continue // GNU's untagged form cannot hold every name
+			}
+			if e2.Algorithm != e.Algorithm || !bytes.Equal(e2.Digest, e.Digest) || e2.Base64 != e.Base64 || (e.Tagged && e2.Name != e.Name) {
+				t.Fatalf("round trip %+v -> %q -> %+v", e, line, e2)
+			}
+		}
+	})
+}
+
+// FuzzBLAKE3Tree: the tree hasher, fed any input in writes of any sizes,
+// gives the digest of zeebo's sequential hasher, extended output included.
+func FuzzBLAKE3Tree(f *testing.F) {
+	f.Add([]byte("abc"), uint16(1), uint16(0))
+	f.Add(bytes.Repeat([]byte{7}, 5000), uint16(1024), uint16(3))
+	f.Add(bytes.Repeat([]byte{1}, 40000), uint16(999), uint16(17))
+	f.Fuzz(func(t *testing.T, data []byte, step, grow uint16) {
+		// Inputs up to ~1 MiB: the data repeated, so short fuzz inputs still
+		// reach subtrees of many chunks; at most 4096 writes.
+		in := bytes.Repeat(data, 1+int(grow)%(1+(1<<20)/max(len(data), 1)))
+		s := max(int(step), 1, len(in)/4096)
+		var tr treeHasher
+		for p := in; len(p) > 0; p = p[min(s, len(p)):] {
+			tr.write(p[:min(s, len(p))])
+		}
+		got := make([]byte, 100)
+		tr.xof(got)
+		want := make([]byte, 100)
+		h := zeebo.New()
+		h.Write(in)
+		h.Digest().Read(want)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes in writes of %d: %x, want %x", len(in), s, got, want)
+		}
+	})
 }

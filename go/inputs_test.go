@@ -373,7 +373,7 @@ func TestEntriesErrors(t *testing.T) {
 		{Entries{Names: bytes.Repeat([]byte("x"), MaxLineLen+1), Offsets: []int64{0, MaxLineLen + 1}, Digests: d1, Width: 20}, SHA1, "entries[0]: name of 65537 bytes, longer than 65536"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20}, SHA256, "entries[0]: a sha256 digest is 32 bytes, the digest width only 20"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d256, Width: 32}, SHA1, "entries[0]: the 12 bytes after its 20-byte sha1 digest are not zero"},
-		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{99}}, None, "entries[0]: unknown algorithm 99"},
+		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{40}}, None, "entries[0]: unknown algorithm 40"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{0}}, None, "entries[0]: a digest without an algorithm"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{SHA1, SHA1}}, None, "2 algorithms for 1 entries"},
 		{Entries{Names: []byte("a"), Offsets: []int64{0, 1}, Digests: d1, Width: 20, Algorithms: []Algorithm{SHA1}}, SHA1, "one algorithm for every entry or one per entry, not both"},

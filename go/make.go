@@ -134,7 +134,7 @@ func (j *Job) writeManifest() error {
 	}()
 	for i := range j.rows {
 		r := &j.rows[i]
-		buf = AppendLine(buf, r.alg, j.nameOf(r), c.Actual[i*w:i*w+r.alg.Size()], j.req.Tag)
+		buf = appendLine(buf, r.alg, j.nameOf(r), c.Actual[i*w:i*w+r.alg.Size()], j.req.Tag, j.req.Base64)
 		if len(buf) >= 1<<20-8192 {
 			if _, err := tmp.Write(buf); err != nil {
 				return err

@@ -3,11 +3,12 @@ package checksig
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -21,25 +22,65 @@ type Entry struct {
 	Line      int64     // 1-based line number
 	Name      string    // the file name, unescaped, exactly as listed
 	Algorithm Algorithm // from the BSD tag, the reader's algorithm, or the digest length
+	Source    Source    // what decided Algorithm
 	Digest    []byte    // raw digest; valid until the next call to Next
 	Tagged    bool      // BSD tag form: ALGO (name) = HEX
 	Binary    bool      // untagged "HEX *name"
+	Base64    bool      // the digest was written in base64 (cksum --base64)
 }
 
-// Reader reads manifest entries in the formats GNU coreutils' *sum -c
-// reads: "HEX  name", "HEX *name", "ALGO (name) = HEX", with a leading
-// backslash marking an escaped name. Blank lines and lines starting with
-// '#' are skipped.
+// Source says what decided a manifest line's algorithm. Its values are part
+// of the C ABI (CHECKSIG_SRC_* in capi/checksig.h).
+type Source uint8
+
+// Sources, in the order FORMATS.md B1-B2 tries them.
+const (
+	SourceNone    Source = iota
+	SourceTag            // the line's BSD tag
+	SourceRequest        // the caller named the algorithm (-a, algorithm=)
+	SourceName           // the manifest's file name (SHA256SUMS, b3sums.txt)
+	SourceLength         // the digest's length alone (FORMATS.md B2.3)
+)
+
+// String returns the words error messages use: "as requested", "from the
+// manifest's name", ...
+func (s Source) String() string {
+	switch s {
+	case SourceTag:
+		return "from the line's tag"
+	case SourceRequest:
+		return "as requested"
+	case SourceName:
+		return "from the manifest's name"
+	case SourceLength:
+		return "from the digest's length"
+	}
+	return ""
+}
+
+// Reader reads manifest entries in the formats GNU coreutils' *sum -c,
+// cksum -c and b3sum --check read: "HEX  name", "HEX *name",
+// "ALGO (name) = HEX", with a leading backslash marking an escaped name,
+// and base64 digests where cksum -c reads them. Blank lines and lines
+// starting with '#' are skipped.
+//
+// Set the exported fields before the first call to Next.
 type Reader struct {
 	// Name is the manifest's name, used in error messages.
 	Name string
 	// Algorithm, when valid, is the algorithm of every untagged line; a line
-	// whose digest has another length is malformed. When None, each untagged
-	// line's algorithm is inferred from its digest length.
+	// whose digest has another length is malformed. BLAKE2b (b2sum's
+	// default) reads BLAKE2b digests of every length, the length picking it,
+	// as b2sum -c does.
 	Algorithm Algorithm
-	// AlgorithmSource says where Algorithm came from, for error messages
-	// (e.g. "from the manifest's name").
-	AlgorithmSource string
+	// Family, when Algorithm is None, is the family of the untagged lines
+	// (a manifest named SHA3SUMS): each digest's length picks its member.
+	// With neither, the length picks among md5, sha1, sha224, sha256, sha384
+	// and sha512 (FORMATS.md B2.3).
+	Family Family
+	// Source says where Algorithm or Family came from (SourceRequest,
+	// SourceName), for messages and Entry.Source; when unset, SourceRequest.
+	Source Source
 
 	r    *bufio.Reader
 	line int64
@@ -47,6 +88,43 @@ type Reader struct {
 	// single-space "HEX name" form: -1 undecided, 0 standard, 1 single space.
 	reversed int
 	digest   [MaxSize]byte
+	table    *bySize // untagged lines' algorithms by digest size, from sizes
+}
+
+// defaultSizes is lengthDefaults by size.
+var defaultSizes = sizeTable(lengthDefaults)
+
+// sizes returns the algorithms untagged lines may use, by digest size.
+func (r *Reader) sizes() *bySize {
+	if r.table == nil {
+		switch {
+		case r.Algorithm == BLAKE2b:
+			r.table = sizeTable(FamilyBLAKE2b.members())
+		case r.Algorithm.Valid():
+			r.table = sizeTable([]Algorithm{r.Algorithm})
+		case r.Family != FamilyNone:
+			r.table = sizeTable(r.Family.members())
+		default:
+			r.table = defaultSizes
+		}
+	}
+	return r.table
+}
+
+// given reports whether the untagged lines' algorithm was given (by the
+// caller or the manifest's name), not left to the digest's length: only
+// then may their digests be base64, as for GNU (cksum -a ALGO --untagged).
+func (r *Reader) given() bool { return r.Algorithm.Valid() || r.Family != FamilyNone }
+
+// untaggedSource is the Source of an untagged line's algorithm.
+func (r *Reader) untaggedSource() Source {
+	switch {
+	case !r.given():
+		return SourceLength
+	case r.Source == SourceNone:
+		return SourceRequest
+	}
+	return r.Source
 }
 
 // NewReader returns a Reader reading from r; name is used in errors.
@@ -208,7 +286,7 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	if ok {
 		a := tagAlgorithm(tag)
 		if a == None {
-			return e, nil, fmt.Errorf("unknown algorithm tag %q (expected one of MD5, SHA1, SHA224, SHA256, SHA384, SHA512)", tag)
+			return e, nil, unknownTag(tag)
 		}
 		// GNU's rule: the name runs to the last ')' (BSD tools do not
 		// escape names), then blanks, '=', blanks and the digest.
@@ -220,24 +298,20 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 		if len(rest) == 0 || rest[0] != '=' {
 			return e, nil, errors.New(`expected "ALGO (name) = HEX"`)
 		}
-		hexDigest := bytes.TrimLeft(rest[1:], " \t")
-		if len(hexDigest) != a.Size()*2 || scanHex(r.digest[:], hexDigest) != len(hexDigest) {
-			return e, nil, fmt.Errorf("expected %d hex digits for %s, found %s", a.Size()*2, tag, describeDigest(hexDigest))
-		}
-		e.Algorithm, e.Tagged = a, true
-	} else {
-		n := hexRun
-		a := r.Algorithm
+		d := bytes.TrimLeft(rest[1:], " \t")
 		switch {
-		case n == 0:
-			return e, nil, errors.New(`expected "HEX  name", "HEX *name" or "ALGO (name) = HEX"`)
-		case a.Valid() && n != a.Size()*2:
-			return e, nil, fmt.Errorf("expected %d hex digits (%s%s), found %d", a.Size()*2, a, r.source(), n)
-		case !a.Valid():
-			a = algorithmForHexLen(n)
-			if a == None {
-				return e, nil, fmt.Errorf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, found %d", n)
-			}
+		case len(d) == a.Size()*2 && scanHex(r.digest[:], d) == len(d):
+		case len(d) == base64Len(a.Size()) && decodeBase64(r.digest[:], d) == a.Size():
+			e.Base64 = true
+		default:
+			return e, nil, fmt.Errorf("expected %d hex digits or %d base64 characters for %s, found %s",
+				a.Size()*2, base64Len(a.Size()), tag, describeDigest(d))
+		}
+		e.Algorithm, e.Source, e.Tagged = a, SourceTag, true
+	} else {
+		a, n, b64 := r.untaggedDigest(s, hexRun)
+		if a == None {
+			return e, nil, r.untaggedError(s, hexRun)
 		}
 		s = s[n:]
 		if len(s) == 0 || !isBlank(s[0]) {
@@ -260,7 +334,7 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 			s = s[1:]
 		}
 		name = s
-		e.Algorithm = a
+		e.Algorithm, e.Source, e.Base64 = a, r.untaggedSource(), b64
 		if len(name) == 0 {
 			return e, nil, errors.New("missing file name")
 		}
@@ -280,11 +354,166 @@ func (r *Reader) parse(s []byte) (Entry, []byte, error) {
 	return e, name, nil
 }
 
+// untaggedDigest reads the digest that starts the untagged line s, whose
+// first hexRun bytes are hex digits (decoded into r.digest): its algorithm
+// (None if s starts with no digest this reader accepts), its length in
+// bytes of s, and whether it is base64.
+func (r *Reader) untaggedDigest(s []byte, hexRun int) (a Algorithm, n int, b64 bool) {
+	t := r.sizes()
+	if hexRun%2 == 0 && hexRun/2 <= MaxSize {
+		a = t[hexRun/2] // t[0] is None
+	}
+	if a != None && (hexRun == len(s) || isBlank(s[hexRun])) {
+		return a, hexRun, false
+	}
+	if r.given() {
+		// Hex first, as GNU: a base64 digest of only hex digits is read as
+		// hex when a hex digest of its length fits (never with one
+		// algorithm: no size has as many base64 as hex characters).
+		tok := s[:tokenLen(s)]
+		var d [MaxSize]byte
+		if m := decodeBase64(d[:], tok); m > 0 && t[m] != None {
+			copy(r.digest[:], d[:m])
+			return t[m], len(tok), true
+		}
+	}
+	if a != None {
+		return a, hexRun, false // "expected a space" follows
+	}
+	return None, 0, false
+}
+
+// untaggedError explains why the untagged line s starts with no digest
+// this reader accepts.
+func (r *Reader) untaggedError(s []byte, hexRun int) error {
+	tok := s[:tokenLen(s)]
+	// Base64 is worth naming only when tok decodes to the size of an
+	// algorithm's own digest (BLAKE2b's shorter -l lengths aside, which
+	// make every size from 1 byte): "junk" is four base64 characters, and
+	// no digest.
+	m := 0
+	if !allHex(tok) {
+		m = decodeBase64(make([]byte, MaxSize), tok)
+	}
+	b64 := m > 0 && anySize(m)
+	found := fmt.Sprintf("found %d", hexRun)
+	if b64 {
+		found = fmt.Sprintf("found %d base64 characters", len(tok))
+	}
+	switch a := r.Algorithm; {
+	case hexRun == 0 && !b64:
+		return errors.New(`expected "HEX  name", "HEX *name" or "ALGO (name) = HEX"`)
+	case a.Valid() && a != BLAKE2b:
+		if b64 {
+			return fmt.Errorf("expected %d hex digits or %d base64 characters (%s%s), %s", a.Size()*2, base64Len(a.Size()), a, r.source(), found)
+		}
+		return fmt.Errorf("expected %d hex digits (%s%s), %s", a.Size()*2, a, r.source(), found)
+	case a == BLAKE2b || r.Family != FamilyNone:
+		f := r.Family
+		if a == BLAKE2b {
+			f = FamilyBLAKE2b
+		}
+		return fmt.Errorf("expected a %s digest (%s%s), %s", f, describeLengths(f.members()), r.source(), found)
+	case b64:
+		return fmt.Errorf(`expected a hex digest, %s: base64 digests in untagged lines need the algorithm named (-a, algorithm=) or a tagged line ("SHA256 (name) = ...")`, found)
+	}
+	msg := fmt.Sprintf("expected a digest of 32, 40, 56, 64, 96 or 128 hex digits, %s", found)
+	if hexRun%2 == 0 && hexRun/2 <= MaxSize {
+		var fits []string
+		for b := Algorithm(1); int(b) < numAlgorithms; b++ {
+			if b.Size() == hexRun/2 {
+				fits = append(fits, b.String())
+			}
+		}
+		if len(fits) > 0 {
+			msg += fmt.Sprintf(" (%s makes %d: name the algorithm to read it)", strings.Join(fits, ", "), hexRun)
+		}
+	}
+	return errors.New(msg)
+}
+
+// anySize reports whether some algorithm makes digests of n bytes at its
+// own length (not counting BLAKE2b's shorter -l lengths).
+func anySize(n int) bool {
+	for a := Algorithm(1); int(a) < numAlgorithms; a++ {
+		if a > blake2bBase && a < BLAKE2b {
+			continue
+		}
+		if a.Valid() && a.Size() == n {
+			return true
+		}
+	}
+	return false
+}
+
+// describeLengths says which hex lengths the algorithms of f make.
+func describeLengths(f []Algorithm) string {
+	if len(f) > 8 {
+		return fmt.Sprintf("an even number of hex digits from %d to %d", 2*f[0].Size(), 2*f[len(f)-1].Size())
+	}
+	var l []string
+	for _, a := range f {
+		l = append(l, strconv.Itoa(2*a.Size()))
+	}
+	return strings.Join(l[:len(l)-1], ", ") + " or " + l[len(l)-1] + " hex digits"
+}
+
+// unknownTag explains a tag no algorithm has.
+func unknownTag(tag string) error {
+	if strings.HasPrefix(tag, "BLAKE2b-") {
+		return fmt.Errorf("unknown algorithm tag %q (BLAKE2b-N takes N a multiple of 8 from 8 to 512, in decimal)", tag)
+	}
+	return fmt.Errorf("unknown algorithm tag %q (expected MD5, SHA1, SHA224, SHA256, SHA384, SHA512, SHA2-N, SHA3-N, BLAKE2b, BLAKE2b-N, BLAKE2s or BLAKE3)", tag)
+}
+
+// tokenLen returns the length of the run of non-blank bytes s starts with.
+func tokenLen(s []byte) int {
+	n := 0
+	for n < len(s) && !isBlank(s[n]) {
+		n++
+	}
+	return n
+}
+
+// base64Len is the length of n bytes in padded standard base64.
+func base64Len(n int) int { return (n + 2) / 3 * 4 }
+
+// decodeBase64 decodes tok, padded standard base64 as cksum --base64
+// writes it, into dst and returns the number of bytes; 0 when tok is not
+// such base64 or decodes to more than len(dst) bytes. Line breaks are not
+// skipped, and the unused bits of the last character must be zero: the
+// encoding is the one cksum writes (GNU compares the text with the
+// encoding of the file's digest, so another spelling of the same bytes
+// never matches there either).
+func decodeBase64(dst, tok []byte) int {
+	if len(tok) == 0 || len(tok)%4 != 0 {
+		return 0
+	}
+	pad := 0
+	for pad < 2 && tok[len(tok)-1-pad] == '=' {
+		pad++
+	}
+	n := len(tok)/4*3 - pad
+	if n > len(dst) {
+		return 0
+	}
+	for _, c := range tok[:len(tok)-pad] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return 0
+		}
+	}
+	m, err := base64.StdEncoding.Strict().Decode(dst, tok)
+	if err != nil || m != n {
+		return 0
+	}
+	return n
+}
+
 func (r *Reader) source() string {
-	if r.AlgorithmSource == "" {
+	if r.Source == SourceNone {
 		return ""
 	}
-	return ", " + r.AlgorithmSource
+	return ", " + r.Source.String()
 }
 
 func allHex(b []byte) bool {
@@ -330,15 +559,6 @@ func cutTag(s []byte) (tag string, rest []byte, ok bool) {
 		return "", nil, false
 	}
 	return string(s[:i]), s[j+1:], true
-}
-
-func tagAlgorithm(tag string) Algorithm {
-	for a := MD5; a < numAlgorithms; a++ {
-		if bsdTags[a] == tag {
-			return a
-		}
-	}
-	return None
 }
 
 // unescape undoes GNU's escaping of file names: \\ is a backslash, \n a
@@ -392,19 +612,33 @@ func escapeName(dst []byte, name string) []byte {
 }
 
 // AppendLine appends the manifest line for name with digest d, exactly as
-// GNU coreutils' *sum writes it: "HEX  name\n", or with tag
-// "ALGO (name) = HEX\n"; a name holding a backslash, newline or carriage
-// return is escaped and the line starts with a backslash.
+// the matching tool writes it: GNU coreutils' *sum, b2sum and cksum -a
+// ALGO, or b3sum. Untagged: "HEX  name\n"; tagged (--tag):
+// "TAG (name) = HEX\n", TAG being a.Tag() (an algorithm without one, such
+// as git-sha1, is written untagged). A name holding a backslash, newline or
+// carriage return is escaped and the line starts with a backslash.
 func AppendLine(dst []byte, a Algorithm, name string, d []byte, tag bool) []byte {
+	return appendLine(dst, a, name, d, tag, false)
+}
+
+// AppendLineBase64 is AppendLine with the digest in padded standard base64,
+// as cksum --base64 (GNU 9.2+) writes it: "TAG (name) = B64\n" tagged,
+// "B64  name\n" with --untagged.
+func AppendLineBase64(dst []byte, a Algorithm, name string, d []byte, tag bool) []byte {
+	return appendLine(dst, a, name, d, tag, true)
+}
+
+func appendLine(dst []byte, a Algorithm, name string, d []byte, tag, b64 bool) []byte {
+	tag = tag && a.Tag() != ""
 	esc := needsEscape(name)
 	if esc {
 		dst = append(dst, '\\')
 	}
 	if tag {
-		dst = append(dst, bsdTags[a]...)
+		dst = append(dst, a.Tag()...)
 		dst = append(dst, " ("...)
 	} else {
-		dst = hex.AppendEncode(dst, d)
+		dst = appendDigest(dst, d, b64)
 		dst = append(dst, "  "...)
 	}
 	if esc {
@@ -414,28 +648,14 @@ func AppendLine(dst []byte, a Algorithm, name string, d []byte, tag bool) []byte
 	}
 	if tag {
 		dst = append(dst, ") = "...)
-		dst = hex.AppendEncode(dst, d)
+		dst = appendDigest(dst, d, b64)
 	}
 	return append(dst, '\n')
 }
 
-// AlgorithmFromName infers the algorithm of a manifest from its file name,
-// as the naming conventions of GNU and BagIt imply: sha1sum.txt,
-// SHA256SUMS, MD5SUMS, data.sha256, manifest-sha512.txt. It returns None
-// when the name says nothing.
-func AlgorithmFromName(path string) Algorithm {
-	base := strings.ToLower(filepath.Base(path))
-	found := None
-	for _, tok := range strings.FieldsFunc(base, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	}) {
-		tok = strings.TrimSuffix(strings.TrimSuffix(tok, "sums"), "sum")
-		if a, err := ParseAlgorithm(tok); err == nil {
-			if found != None && found != a {
-				return None // two algorithms named: ambiguous
-			}
-			found = a
-		}
+func appendDigest(dst, d []byte, b64 bool) []byte {
+	if b64 {
+		return base64.StdEncoding.AppendEncode(dst, d)
 	}
-	return found
+	return hex.AppendEncode(dst, d)
 }

@@ -2,6 +2,8 @@ package checksig
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -33,6 +35,21 @@ func readAll(t *testing.T, name string, data []byte, a Algorithm) ([]Entry, []*M
 	t.Helper()
 	r := NewReader(bytes.NewReader(data), name)
 	r.Algorithm = a
+	return readEntries(t, r)
+}
+
+// readNamed reads data as the engine reads a manifest called name: the
+// untagged lines' algorithm inferred from the name.
+func readNamed(t *testing.T, name string, data []byte) ([]Entry, []*ManifestError) {
+	t.Helper()
+	r := NewReader(bytes.NewReader(data), name)
+	r.Algorithm, r.Family = AlgorithmFromName(name)
+	r.Source = SourceName
+	return readEntries(t, r)
+}
+
+func readEntries(t *testing.T, r *Reader) ([]Entry, []*ManifestError) {
+	t.Helper()
 	var es []Entry
 	var bad []*ManifestError
 	for {
@@ -67,7 +84,7 @@ func TestGNUGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			es, bad := readAll(t, path, data, AlgorithmFromName(path))
+			es, bad := readNamed(t, path, data)
 			if len(bad) > 0 {
 				t.Fatalf("GNU-written manifest rejected: %v", bad[0])
 			}
@@ -83,7 +100,7 @@ func TestGNUGolden(t *testing.T) {
 				if got := digestOf(e.Algorithm, want); !bytes.Equal(got, e.Digest) {
 					t.Errorf("line %d %q: digest %x, want %x", e.Line, e.Name, e.Digest, got)
 				}
-				rewritten = AppendLine(rewritten, e.Algorithm, e.Name, e.Digest, e.Tagged)
+				rewritten = appendLine(rewritten, e.Algorithm, e.Name, e.Digest, e.Tagged, e.Base64)
 			}
 			base := filepath.Base(path)
 			if base == "binary-mode.sha256" || base == "crlf.sha256" || base == "comment-blank.sha1" {
@@ -120,8 +137,8 @@ func TestReaderLines(t *testing.T) {
 		{"no name", d1 + " ", None, "", None, "missing file name"},
 		{"no space", d1 + "x", None, "", None, ""},
 		{"bad escape", `\` + d1 + `  a\tb`, None, "", None, `unknown escape "\t"`},
-		{"unknown tag", "BLAKE3 (x) = " + d1, None, "", None, "unknown algorithm tag"},
-		{"short tag digest", "SHA1 (x) = abc", None, "", None, "expected 40 hex digits for SHA1, found 3"},
+		{"unknown tag", "BLAKE9 (x) = " + d1, None, "", None, "unknown algorithm tag"},
+		{"short tag digest", "SHA1 (x) = abc", None, "", None, "expected 40 hex digits or 28 base64 characters for SHA1, found 3"},
 		{"junk", "not a checksum line", None, "", None, "expected"},
 		{"nul", d1 + "  a\x00b", None, "", None, "NUL"},
 	}
@@ -218,9 +235,22 @@ func TestAlgorithmFromName(t *testing.T) {
 		"sha1sum.txt": SHA1, "SHA256SUMS": SHA256, "MD5SUMS": MD5, "data.sha256": SHA256,
 		"/x/manifest-sha512.txt": SHA512, "sha384sums": SHA384, "SHA224SUM": SHA224,
 		"checksums.txt": None, "md5-and-sha1.txt": None, "sha1sum.txt.bak": SHA1,
+		// b3sum, SHA-3 and BLAKE2b by name (issue 18)
+		"b3sums.txt": BLAKE3, "B3SUMS": BLAKE3, "files.b3": BLAKE3, "blake3sums.txt": BLAKE3,
+		"part-b3.txt": None, "SHA3-256SUMS": SHA3_256, "sha3_512sums": SHA3_512,
+		"manifest-sha3-384.txt": SHA3_384, "blake2b-256sums": BLAKE2bN(256), "sha2-256sums": SHA256,
+		"blake2s.sums": BLAKE2s, "b3sums.sha256": None,
 	} {
-		if got := AlgorithmFromName(name); got != want {
-			t.Errorf("AlgorithmFromName(%q) = %v, want %v", name, got, want)
+		if got, f := AlgorithmFromName(name); got != want || f != FamilyNone {
+			t.Errorf("AlgorithmFromName(%q) = %v, %v; want %v", name, got, f, want)
+		}
+	}
+	for name, want := range map[string]Family{
+		"B2SUMS": FamilyBLAKE2b, "b2sums.txt": FamilyBLAKE2b, "list.b2": FamilyBLAKE2b,
+		"SHA3SUMS": FamilySHA3, "sha2sums": FamilySHA2, "BLAKE2bSUMS": FamilyBLAKE2b,
+	} {
+		if got, f := AlgorithmFromName(name); got != None || f != want {
+			t.Errorf("AlgorithmFromName(%q) = %v, %v; want family %v", name, got, f, want)
 		}
 	}
 }
@@ -236,4 +266,141 @@ func TestAppendLineEscapes(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 
+}
+
+// TestReaderNewAlgorithms: the tag lines today's tools write (issue 18) and
+// the base64 digests cksum -c reads (GNU 9.2+ tagged, 9.9+ untagged with
+// the algorithm given), with the errors that name what was expected.
+func TestReaderNewAlgorithms(t *testing.T) {
+	hexOf := func(a Algorithm) string { return hex.EncodeToString(digestOf(a, "x")) }
+	b64Of := func(a Algorithm) string { return base64.StdEncoding.EncodeToString(digestOf(a, "x")) }
+	b256 := BLAKE2bN(256)
+	tests := []struct {
+		name, line string
+		alg        Algorithm
+		fam        Family
+		wantAlg    Algorithm // None: malformed
+		errPart    string
+	}{
+		{"SHA3-256 tag", "SHA3-256 (x) = " + hexOf(SHA3_256), None, 0, SHA3_256, ""},
+		{"SHA3-512 tag", "SHA3-512 (x) = " + hexOf(SHA3_512), None, 0, SHA3_512, ""},
+		{"SHA2-256 tag (GNU 9.8+, OpenSSL 3)", "SHA2-256 (x) = " + hexOf(SHA256), None, 0, SHA256, ""},
+		{"OpenSSL spacing", "SHA2-384(x)= " + hexOf(SHA384), None, 0, SHA384, ""},
+		{"BLAKE2b tag", "BLAKE2b (x) = " + hexOf(BLAKE2b), None, 0, BLAKE2b, ""},
+		{"BLAKE2b-256 tag", "BLAKE2b-256 (x) = " + hexOf(b256), None, 0, b256, ""},
+		{"BLAKE2b-8 tag", "BLAKE2b-8 (x) = " + hexOf(BLAKE2bN(8)), None, 0, BLAKE2bN(8), ""},
+		{"OpenSSL BLAKE2B-512", "BLAKE2B-512(x)= " + hexOf(BLAKE2b), None, 0, BLAKE2b, ""},
+		{"BLAKE3 tag (b3sum --tag)", "BLAKE3 (x) = " + hexOf(BLAKE3), None, 0, BLAKE3, ""},
+		{"BLAKE2s tag", "BLAKE2s (x) = " + hexOf(BLAKE2s), None, 0, BLAKE2s, ""},
+		// b2sum's rule: BLAKE2b without a length is 512 bits.
+		{"BLAKE2b tag, short digest", "BLAKE2b (x) = " + hexOf(b256), None, 0, None, "expected 128 hex digits or 88 base64 characters for BLAKE2b, found 64"},
+		{"BLAKE2b-12 tag", "BLAKE2b-12 (x) = ab", None, 0, None, "multiple of 8"},
+		{"lower-case tag", "sha3-256 (x) = " + hexOf(SHA3_256), None, 0, None, "unknown algorithm tag"},
+		// Base64 in tagged lines, for every algorithm (cksum --base64).
+		{"base64 SHA256 tag", "SHA256 (x) = " + b64Of(SHA256), None, 0, SHA256, ""},
+		{"base64 MD5 tag", "MD5 (x) = " + b64Of(MD5), None, 0, MD5, ""},
+		{"base64 BLAKE2b-8 tag", "BLAKE2b-8 (x) = " + b64Of(BLAKE2bN(8)), None, 0, BLAKE2bN(8), ""},
+		{"base64 SHA3-384 tag", "SHA3-384 (x) = " + b64Of(SHA3_384), None, 0, SHA3_384, ""},
+		{"base64 unpadded", "SHA256 (x) = " + strings.TrimRight(b64Of(SHA256), "="), None, 0, None, "expected 64 hex digits or 44 base64 characters"},
+		{"base64 url alphabet", "SHA256 (x) = " + strings.NewReplacer("+", "-", "/", "_").Replace(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 16))), None, 0, None, "base64"},
+		// Untagged lines: the name and the request pick the algorithm.
+		{"b3sum line, as requested", hexOf(BLAKE3) + "  x", BLAKE3, 0, BLAKE3, ""},
+		{"sha3 family by length", hexOf(SHA3_384) + "  x", None, FamilySHA3, SHA3_384, ""},
+		{"blake2b family by length (b2sum -c)", hexOf(BLAKE2bN(96)) + "  x", BLAKE2b, 0, BLAKE2bN(96), ""},
+		{"blake2b-256 fixes the length", hexOf(BLAKE2b) + "  x", b256, 0, None, "expected 64 hex digits (blake2b-256), found 128"},
+		{"sha3 family, odd length", hexOf(SHA3_256)[:62] + "  x", None, FamilySHA3, None, "expected a SHA-3 digest (56, 64, 96 or 128 hex digits), found 62"},
+		{"blake2b family, too long", strings.Repeat("ab", 65) + "  x", None, FamilyBLAKE2b, None, "an even number of hex digits from 2 to 128"},
+		// Untagged base64 (GNU 9.9+): only with the algorithm given.
+		{"untagged base64, requested", b64Of(SHA256) + "  x", SHA256, 0, SHA256, ""},
+		{"untagged base64, family", b64Of(SHA3_512) + " *x", None, FamilySHA3, SHA3_512, ""},
+		{"untagged base64, blake2b by padding", b64Of(BLAKE2bN(248)) + "  x", BLAKE2b, 0, BLAKE2bN(248), ""},
+		{"untagged base64, not given", b64Of(SHA256) + "  x", None, 0, None, "base64 digests in untagged lines need the algorithm named"},
+		{"untagged base64, wrong size", b64Of(SHA1) + "  x", SHA256, 0, None, "expected 64 hex digits or 44 base64 characters (sha256), found 28 base64 characters"},
+		// Digest lengths no default algorithm has: the error names who fits.
+		{"length only blake2b makes", strings.Repeat("ab", 24) + "  x", None, 0, None, "blake2b-192 makes 48: name the algorithm to read it"},
+		{"sha256 length stays sha256", hexOf(SHA256) + "  x", None, 0, SHA256, ""},
+		{"git-sha1 only when asked", hexOf(GitSHA1) + "  x", GitSHA1, 0, GitSHA1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(tt.line+"\n"), "SUMS")
+			r.Algorithm, r.Family = tt.alg, tt.fam
+			es, bad := readEntries(t, r)
+			if tt.wantAlg == None {
+				if len(bad) != 1 || len(es) != 0 {
+					t.Fatalf("got entries %+v, errors %v; want one error", es, bad)
+				}
+				if !strings.Contains(bad[0].Error(), tt.errPart) {
+					t.Fatalf("error %q, want it to contain %q", bad[0], tt.errPart)
+				}
+				return
+			}
+			if len(bad) != 0 || len(es) != 1 {
+				t.Fatalf("got entries %+v, errors %v; want one entry", es, bad)
+			}
+			e := es[0]
+			if e.Name != "x" || e.Algorithm != tt.wantAlg || !bytes.Equal(e.Digest, digestOf(tt.wantAlg, "x")) {
+				t.Fatalf("got %q %v %x, want \"x\" %v %x", e.Name, e.Algorithm, e.Digest, tt.wantAlg, digestOf(tt.wantAlg, "x"))
+			}
+		})
+	}
+}
+
+// TestReaderSources: each entry says what decided its algorithm, which the
+// engine's Inference reports (FORMATS.md B1-B2).
+func TestReaderSources(t *testing.T) {
+	d := hex.EncodeToString(digestOf(SHA256, "x"))
+	in := "SHA256 (a) = " + d + "\n" + d + "  b\n"
+	for _, tt := range []struct {
+		alg       Algorithm
+		fam       Family
+		src, want Source
+	}{
+		{None, 0, SourceNone, SourceLength},
+		{None, 0, SourceName, SourceLength}, // a name that said nothing
+		{SHA256, 0, SourceName, SourceName},
+		{None, FamilySHA2, SourceName, SourceName},
+		{SHA256, 0, SourceRequest, SourceRequest},
+		{SHA256, 0, SourceNone, SourceRequest},
+	} {
+		r := NewReader(strings.NewReader(in), "m")
+		r.Algorithm, r.Family, r.Source = tt.alg, tt.fam, tt.src
+		es, bad := readEntries(t, r)
+		if len(bad) != 0 || len(es) != 2 || es[0].Source != SourceTag || es[1].Source != tt.want {
+			t.Errorf("%v/%v/%v: entries %+v errors %v, want sources tag, %v", tt.alg, tt.fam, tt.src, es, bad, tt.want)
+		}
+	}
+}
+
+// TestRoundTripEveryAlgorithm: for every algorithm, AppendLine and
+// AppendLineBase64, tagged and not, give lines the Reader reads back to the
+// same name, algorithm and digest (untagged ones with the algorithm given,
+// as GNU needs it too), with awkward names.
+func TestRoundTripEveryAlgorithm(t *testing.T) {
+	names := []string{"plain", "sp ace", "new\nline", `back\slash`, "(paren) = x", "cr\r"}
+	for i := 1; i < numAlgorithms; i++ {
+		a := Algorithm(i)
+		if !a.Valid() {
+			continue
+		}
+		for _, name := range names {
+			d := digestOf(a, name)
+			for _, tag := range []bool{false, true} {
+				for _, b64 := range []bool{false, true} {
+					line := appendLine(nil, a, name, d, tag, b64)
+					r := NewReader(bytes.NewReader(line), "m")
+					r.Algorithm = a
+					es, bad := readEntries(t, r)
+					if len(bad) != 0 || len(es) != 1 {
+						t.Fatalf("%v tag=%v base64=%v %q: %q read as %+v, %v", a, tag, b64, name, line, es, bad)
+					}
+					e := es[0]
+					wantTag := tag && a.Tag() != ""
+					if e.Name != name || e.Algorithm != a || !bytes.Equal(e.Digest, d) || e.Tagged != wantTag || e.Base64 != b64 {
+						t.Errorf("%v tag=%v base64=%v: %q read as %+v", a, tag, b64, line, e)
+					}
+				}
+			}
+		}
+	}
 }

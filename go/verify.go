@@ -57,8 +57,13 @@ type Request struct {
 	// fixes the algorithm of untagged lines; None infers it from the
 	// manifest's name or, failing that, from each digest's length.
 	Algorithm Algorithm
-	Strict    bool // verify: the first malformed line fails the job
-	Tag       bool // make: write BSD tag lines
+	// Family (verify, with Algorithm None) is the family of the untagged
+	// lines, each line's length picking the member: what GNU's cksum -a sha3
+	// -c reads without -l.
+	Family Family
+	Strict bool // verify: the first malformed line fails the job
+	Tag    bool // make: write BSD tag lines
+	Base64 bool // make: write digests in base64, as cksum --base64 does
 	// Extra (verify) adds a row with StatusExtra for every regular file
 	// under the root that the manifest does not list.
 	Extra bool
@@ -162,8 +167,11 @@ type row struct {
 	n      uint32
 	alg    Algorithm
 	preset Status // StatusExtra, StatusNotChecked: rows that are listed, not hashed
-	line   int64
-	size   int64 // from the walk (make, extra); -1 unknown
+	// inferred: the algorithm came from the manifest's name or the
+	// digest's length, not from a tag or the caller (see Inference)
+	inferred bool
+	line     int64
+	size     int64 // from the walk (make, extra); -1 unknown
 }
 
 // Job is one run of the engine. Start it, Poll it, Attach columns when it
@@ -202,6 +210,8 @@ type Job struct {
 	nextQueued   atomic.Int64
 	wg           sync.WaitGroup // every goroutine the job started
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
+	untagged     Source         // verify: what chose the untagged lines' algorithm
+	inference    Inference      // verify: set by finish (under mu)
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -258,9 +268,15 @@ func Start(req Request) (*Job, error) {
 		if req.Algorithm != None && !req.Algorithm.Valid() {
 			return nil, ErrUnknownAlgorithm
 		}
+		if req.Family > FamilyBLAKE2b || req.Family != FamilyNone && req.Algorithm != None {
+			return nil, fmt.Errorf("%w: family %d with algorithm %s (one or the other)", ErrInvalid, req.Family, req.Algorithm)
+		}
 	case KindDigest, KindMake:
 		if !req.Algorithm.Valid() {
 			return nil, ErrUnknownAlgorithm
+		}
+		if req.Kind == KindMake && req.Tag && req.Algorithm.Tag() == "" {
+			return nil, fmt.Errorf("%w: no tool writes %s in tag lines: write untagged lines", ErrInvalid, req.Algorithm)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown job kind %d", ErrInvalid, req.Kind)
@@ -274,7 +290,7 @@ func Start(req Request) (*Job, error) {
 	if req.Workers == 0 {
 		req.Workers = runtime.NumCPU()
 	}
-	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{})}
+	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{}), inference: Inference{Probed: -1}}
 	j.bytesTotal.Store(-1)
 	if req.Entries != nil {
 		// Copied now: the caller's slices (C memory, through the C ABI) are
@@ -458,11 +474,10 @@ func (j *Job) parseManifest() error {
 	}
 	j.rows = make([]row, 0, maxRows)
 	r := NewReader(src, name)
-	r.Algorithm = j.req.Algorithm
-	if r.Algorithm != None {
-		r.AlgorithmSource = "as requested"
-	} else if a := AlgorithmFromName(name); a != None {
-		r.Algorithm, r.AlgorithmSource = a, "from the manifest's name"
+	r.Algorithm, r.Family, r.Source = j.req.Algorithm, j.req.Family, SourceRequest
+	if r.Algorithm == None && r.Family == FamilyNone {
+		r.Algorithm, r.Family = AlgorithmFromName(name)
+		r.Source = SourceName
 	}
 	// A later chunk of a stream goes on where the one before stopped.
 	r.line = max(j.req.Resume.Line, 1) - 1
@@ -488,7 +503,7 @@ func (j *Job) parseManifest() error {
 			}
 			return fmt.Errorf("reading %s: %w", r.Name, err)
 		}
-		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1})
+		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source == SourceName || e.Source == SourceLength})
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
@@ -507,6 +522,7 @@ func (j *Job) parseManifest() error {
 		return &ManifestError{Path: r.Name, Msg: msg}
 	}
 	j.digests = digests
+	j.untagged = r.untaggedSource()
 	return nil
 }
 
@@ -720,12 +736,19 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	return StatusOK, 0, n
 }
 
-// finish runs after the workers: a make job writes its manifest.
+// finish runs after the workers: a make job writes its manifest, a verify
+// job looks at the algorithms it inferred (infer.go).
 func (j *Job) finish() error {
-	if j.cancelled.Load() || j.req.Kind != KindMake {
+	if j.cancelled.Load() {
 		return nil
 	}
-	return j.writeManifest()
+	switch j.req.Kind {
+	case KindMake:
+		return j.writeManifest()
+	case KindVerify:
+		j.infer()
+	}
+	return nil
 }
 
 // Cancel asks the job to stop. It returns at once; Poll reports PhaseDone

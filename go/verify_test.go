@@ -281,13 +281,13 @@ func TestFileDigestRefusesSpecialFiles(t *testing.T) {
 	fifo := filepath.Join(dir, "fifo")
 	syscall.Mkfifo(fifo, 0o644)
 	var out [MaxSize]byte
-	if _, err := FileDigest(fifo, SHA1, out[:]); !errors.Is(err, ErrNotRegular) {
+	if _, err := FileDigest(fifo, SHA1, out[:SHA1.Size()]); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("fifo: %v", err)
 	}
-	if _, err := FileDigest(dir, SHA1, out[:]); !errors.Is(err, syscall.EISDIR) {
+	if _, err := FileDigest(dir, SHA1, out[:SHA1.Size()]); !errors.Is(err, syscall.EISDIR) {
 		t.Errorf("dir: %v", err)
 	}
-	if _, err := FileDigest("/dev/zero", SHA1, out[:]); !errors.Is(err, ErrNotRegular) {
+	if _, err := FileDigest("/dev/zero", SHA1, out[:SHA1.Size()]); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("/dev/zero: %v", err)
 	}
 }
@@ -305,7 +305,7 @@ func TestVectors(t *testing.T) {
 		}
 		p := filepath.Join(dir, "f")
 		os.WriteFile(p, v.data(), 0o644)
-		n, err := FileDigest(p, a, out[:])
+		n, err := FileDigest(p, a, out[:a.Size()])
 		if err != nil || n != int64(len(v.data())) {
 			t.Fatal(err, n)
 		}
@@ -447,7 +447,7 @@ func TestDotAndSocketAreNotRegular(t *testing.T) {
 		}
 	}
 	var out [MaxSize]byte
-	if _, err := FileDigest(sock, SHA1, out[:]); !errors.Is(err, ErrNotRegular) {
+	if _, err := FileDigest(sock, SHA1, out[:SHA1.Size()]); !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("FileDigest(socket) = %v", err)
 	}
 }
@@ -504,7 +504,7 @@ func TestProgressCountsEveryFile(t *testing.T) {
 	var sum [MaxSize]byte
 	for _, size := range []int{5000, 3 << 19} {
 		write(t, filepath.Join(root, "other"), strings.Repeat("z", size))
-		if _, err := FileDigest(filepath.Join(root, "other"), SHA1, sum[:]); err != nil {
+		if _, err := FileDigest(filepath.Join(root, "other"), SHA1, sum[:SHA1.Size()]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -415,7 +415,10 @@ def test_manifest_without_usable_lines(tmp_path: Path, text: str) -> None:
 
 
 def _vectors() -> list[dict]:
-    return json.loads((TESTS / "vectors.json").read_text(encoding="utf-8"))["vectors"]
+    # The file also holds the engine's newer algorithms (issue 18), which the
+    # public API does not expose yet: tests/test_algorithms.py checks those.
+    vectors = json.loads((TESTS / "vectors.json").read_text(encoding="utf-8"))["vectors"]
+    return [v for v in vectors if v["algorithm"] in ALGS]
 
 
 def test_vectors_are_hashlibs() -> None:

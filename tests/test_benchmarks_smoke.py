@@ -61,6 +61,24 @@ def test_benchmark_harness_smoke(tmp_path):
         big = [t for t in data["targets"] if t["goal"] == ">= 90%"]
         assert len(big) == 3 and all(t["paired_openssl"] > 0 for t in big), big
     assert data["machine"]["nproc"] >= 1
+    # The per-algorithm rows (issue 18): one per dataset, algorithm and tool; a tool
+    # may be missing here (b3sum), none may fail.
+    alg_rows = data["algorithms"]["results"]
+    peers = {"sha256": "sha256sum", "blake2b": "b2sum", "blake3": "b3sum"}
+    for ds in ("large", "big1"):
+        for alg, peer in peers.items():
+            for tool in ("checksig-api", peer, "py-threads"):
+                row = [
+                    x
+                    for x in alg_rows
+                    if (x["dataset"], x["algorithm"], x["tool"]) == (ds, alg, tool)
+                ]
+                assert len(row) == 1, (ds, alg, tool)
+                assert not row[0]["status"].startswith("failed"), (ds, alg, tool, row[0]["status"])
+    assert {t["target"] for t in data["targets"]} >= {
+        "blake3, one big file: >= b3sum --check's speed",
+        "blake3, 1,000 x 1 MiB: >= b3sum --check's speed",
+    }
 
 
 def test_ecosystems_benchmark_smoke(tmp_path):

@@ -41,9 +41,21 @@ def test_constants_match_header() -> None:
     values = {k: int(v, 0) for k, v in defines.items()}
     assert values.pop("ABI_VERSION") == _native.ABI_VERSION
     for name, value in values.items():
-        if name.startswith("ALG_"):
+        if name in ("ALG_BLAKE2B_BASE", "ALG_COUNT"):
+            assert getattr(_native, name) == value, name
+        elif name.startswith("ALG_"):
+            # CHECKSIG_ALG_SHA3_256 is "sha3_256", CHECKSIG_ALG_GIT_SHA1 "git-sha1".
             alg = name[4:].lower()
-            assert _native.ALGORITHMS[value] == ("" if alg == "none" else alg), name
+            want = {"none": "", "git_sha1": "git-sha1"}.get(alg, alg)
+            assert _native.ALGORITHMS[value] == want, name
+            assert getattr(_native, name) == value, name
+        elif name.startswith("SRC_"):
+            assert _native.SOURCES[value] == ("" if name == "SRC_NONE" else name[4:].lower())
+            assert getattr(_native, name) == value, name
+        elif name == "I_LEN":
+            assert value == _native.I_LEN == len(_native.INFERENCE_FIELDS)
+        elif name.startswith("I_"):
+            assert _native.INFERENCE_FIELDS[value] == name[2:].lower(), name
         elif name.startswith("ST_"):
             assert _native.STATUSES[value] == name[3:].lower(), name
         elif name == "P_LEN":
@@ -76,13 +88,28 @@ def test_the_engine_fills_each_progress_counter_by_its_name() -> None:
 def test_digest_sizes_match_header() -> None:
     m = re.search(r"Digest sizes in bytes:\s*\*?\s*(.*?)\*/", header_text(), re.S)
     assert m
-    sizes = dict(re.findall(r"(\w+) (\d+)", m.group(1)))
-    for i, alg in enumerate(_native.ALGORITHMS[1:], 1):
-        assert (
-            int(sizes[alg])
-            == _native.DIGEST_SIZES[i]
-            == ctypes.sizeof(ctypes.c_uint8) * len(__import__("hashlib").new(alg).digest())
-        )
+    sizes = dict(re.findall(r"([\w-]+) (\d+)", m.group(1)))
+    assert "blake2b-N N/8" in " ".join(m.group(1).split())
+    import hashlib
+
+    assert len(_native.ALGORITHMS) == len(_native.DIGEST_SIZES) == _native.ALG_COUNT
+    named = 0
+    for i, alg in enumerate(_native.ALGORITHMS):
+        size = _native.DIGEST_SIZES[i]
+        if not alg:
+            assert size == 0 and (i == 0 or 14 <= i < 64), i
+            continue
+        named += 1
+        if alg.startswith("blake2b"):
+            bits = int(alg.partition("-")[2] or 512)
+            assert i == _native.ALG_BLAKE2B_BASE + bits // 8 and size == bits // 8
+            assert len(hashlib.blake2b(digest_size=size).digest()) == size
+            continue
+        assert int(sizes.pop(alg)) == size, alg
+        if alg in hashlib.algorithms_available:
+            assert len(hashlib.new(alg).digest()) == size, alg
+    assert not sizes, f"the header lists sizes of unknown algorithms: {sizes}"
+    assert named == 13 + 64
 
 
 def _prototypes() -> dict[str, tuple[str, list[str]]]:
@@ -195,7 +222,7 @@ def test_struct_layouts_match_the_c_compiler(tmp_path: Path) -> None:
 
 def test_abi_version_and_lazy_load() -> None:
     lib = _native.lib()
-    assert lib.checksig_abi_version() == _native.ABI_VERSION == 3
+    assert lib.checksig_abi_version() == _native.ABI_VERSION == 4
     assert _native.is_loaded()
     assert os.path.basename(_native.library_path()).startswith("_checksig")
 

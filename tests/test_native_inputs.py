@@ -329,9 +329,9 @@ def test_entries_errors_name_the_entry(tmp_path: Path) -> None:
             r"entries\[0\]: the 12 bytes after its 20-byte sha1 digest are not zero",
         ),
         (
-            dict(names=b"a", offsets=[0, 1], digests=d1, width=20, algorithms=[77]),
+            dict(names=b"a", offsets=[0, 1], digests=d1, width=20, algorithms=[40]),
             0,
-            r"entries\[0\]: unknown algorithm 77",
+            r"entries\[0\]: unknown algorithm 40",
         ),
         (
             dict(names=b"a", offsets=[0, 1], digests=d1, width=20, lines=[-2]),
@@ -464,7 +464,7 @@ def test_requests_that_do_not_go_together_are_refused(tmp_path: Path) -> None:
     root = os.fsencode(tmp_path)
     entries = _native.Entries(b"a", [0, 1], hashlib.sha1(b"a").digest(), width=20)
     for kwargs, message in [
-        (dict(flags=0x100, manifest_data=b""), "unknown request flags 0x100"),
+        (dict(flags=0x8000, manifest_data=b""), "unknown request flags 0x8000"),
         (dict(entries=entries, manifest_data=b"", algorithm=ALG["sha1"]), "not both"),
         (
             dict(entries=entries, first_line=3, algorithm=ALG["sha1"]),

@@ -238,12 +238,44 @@ def test_engine_compiles_for_the_recipes_platforms(goos, goarch):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_go_module_is_standard_library_only():
-    # So the package needs no Go module downloads and no go-licenses step: its
-    # licence story is Go's own (DESIGN.md, "Boundaries that matter").
-    mod = (REPO / "go" / "go.mod").read_text()
-    assert not re.search(r"(?m)^\s*require\b", mod)
-    assert not (REPO / "go" / "go.sum").exists() or not (REPO / "go" / "go.sum").read_text().strip()
+def _vendored_modules() -> list[str]:
+    """The module paths go/vendor/modules.txt lists (go mod vendor's record)."""
+    text = (REPO / "go" / "vendor" / "modules.txt").read_text()
+    return re.findall(r"(?m)^# (\S+) v\S+$", text)
+
+
+def test_go_modules_are_vendored_and_build_offline(tmp_path):
+    # The engine uses the standard library plus a few vendored modules (DESIGN.md,
+    # "Boundaries that matter"): pip and conda builds must need no download. Build
+    # the package and the c-shared library as build.sh does, with no proxy and an
+    # empty module cache: only go/vendor can provide the modules.
+    go = _need_go()
+    mods = _vendored_modules()
+    required = re.findall(
+        r"(?m)^\s+(\S+) v\S+(?: // indirect)?$", (REPO / "go" / "go.mod").read_text()
+    )
+    assert mods and sorted(mods) == sorted(required), "go.mod and go/vendor disagree: go mod vendor"
+    env = {**os.environ, "GOFLAGS": "-mod=vendor -trimpath", "GOPROXY": "off"}
+    env.update(GOTOOLCHAIN="local", GOMODCACHE=str(tmp_path / "modcache"))
+    for args in (["build", "-o", os.devnull, "."], ["vet", "./..."]):
+        proc = subprocess.run(
+            [go, *args], cwd=REPO / "go", env=env, capture_output=True, text=True, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "modcache").exists() or not any((tmp_path / "modcache").iterdir())
+
+
+def test_every_vendored_modules_licence_ships():
+    # license-files/ goes into the wheel (pyproject's license-files) and the conda
+    # package (meta.yaml's license_file): one file per vendored module, the
+    # module's own LICENSE, byte for byte.
+    for mod in _vendored_modules():
+        own = REPO / "go" / "vendor" / mod / "LICENSE"
+        name = re.sub(r"/v\d+$", "", mod).replace("/", "-") + "-LICENSE"
+        shipped = REPO / "license-files" / name
+        assert shipped.is_file(), f"license-files/{name} missing for {mod}"
+        assert own.is_file() and filecmp.cmp(own, shipped, shallow=False), mod
+    assert set(pyproject()["project"]["license-files"]) >= {"LICENSE", "license-files/*"}
 
 
 def test_macos_floor_matches_go(rendered):

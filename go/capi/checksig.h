@@ -31,8 +31,10 @@
 
 #include <stdint.h>
 
-#define CHECKSIG_ABI_VERSION 3  /* 2: entries, manifest text, parse-only, parse state;
-                                   3: CHECKSIG_ST_NOT_CHECKED, entries of algorithm NONE */
+#define CHECKSIG_ABI_VERSION 4  /* 2: entries, manifest text, parse-only, parse state;
+                                   3: CHECKSIG_ST_NOT_CHECKED, entries of algorithm NONE;
+                                   4: sha3, blake2b-N, blake2s, blake3, git-sha1, family,
+                                      F_BASE64, checksig_job_inference, file_digest length */
 
 /* Status codes. Python maps each to an exception type. */
 #define CHECKSIG_OK             0
@@ -47,15 +49,44 @@
 #define CHECKSIG_E_HANDLE       9  /* unknown job handle or call in the wrong phase */
 #define CHECKSIG_E_PANIC       10  /* a bug in the engine: the panic text */
 
-/* Algorithms, by index. Names are hashlib's. Digest sizes in bytes:
- * md5 16, sha1 20, sha224 28, sha256 32, sha384 48, sha512 64. */
-#define CHECKSIG_ALG_NONE   0
-#define CHECKSIG_ALG_MD5    1
-#define CHECKSIG_ALG_SHA1   2
-#define CHECKSIG_ALG_SHA224 3
-#define CHECKSIG_ALG_SHA256 4
-#define CHECKSIG_ALG_SHA384 5
-#define CHECKSIG_ALG_SHA512 6
+/* Algorithms, by index. Names are hashlib's where hashlib has the algorithm.
+ * Indices are never reused; 14 to 63 are unused. Digest sizes in bytes:
+ * md5 16, sha1 20, sha224 28, sha256 32, sha384 48, sha512 64,
+ * sha3_224 28, sha3_256 32, sha3_384 48, sha3_512 64, blake2s 32,
+ * blake3 32, git-sha1 20, blake2b-N N/8. */
+#define CHECKSIG_ALG_NONE     0
+#define CHECKSIG_ALG_MD5      1
+#define CHECKSIG_ALG_SHA1     2
+#define CHECKSIG_ALG_SHA224   3
+#define CHECKSIG_ALG_SHA256   4
+#define CHECKSIG_ALG_SHA384   5
+#define CHECKSIG_ALG_SHA512   6
+#define CHECKSIG_ALG_SHA3_224 7
+#define CHECKSIG_ALG_SHA3_256 8
+#define CHECKSIG_ALG_SHA3_384 9
+#define CHECKSIG_ALG_SHA3_512 10
+#define CHECKSIG_ALG_BLAKE2S  11  /* BLAKE2s-256 */
+#define CHECKSIG_ALG_BLAKE3   12  /* 32 bytes; checksig_file_digest makes longer outputs */
+#define CHECKSIG_ALG_GIT_SHA1 13  /* git-sha1: SHA-1 of "blob SIZE\0" + content (git hash-object) */
+/* BLAKE2b with an N-bit digest, N a multiple of 8 from 8 to 512 (b2sum -l N,
+ * named blake2b-N): CHECKSIG_ALG_BLAKE2B_BASE + N/8, so 64 to 127. */
+#define CHECKSIG_ALG_BLAKE2B_BASE 63
+#define CHECKSIG_ALG_BLAKE2B  127  /* BLAKE2b-512: hashlib's blake2b, b2sum's default */
+#define CHECKSIG_ALG_COUNT    128  /* every index is below this */
+
+/* Families of algorithms told apart by digest length (checksig_request.family):
+ * what `cksum -a sha2 -c`, `-a sha3` and `-a blake2b` read without -l. */
+#define CHECKSIG_FAMILY_NONE    0
+#define CHECKSIG_FAMILY_SHA2    1  /* sha224, sha256, sha384, sha512 */
+#define CHECKSIG_FAMILY_SHA3    2  /* sha3_224 to sha3_512 */
+#define CHECKSIG_FAMILY_BLAKE2B 3  /* blake2b-8 to blake2b (512) */
+
+/* What decided a manifest line's algorithm (checksig_job_inference). */
+#define CHECKSIG_SRC_NONE    0
+#define CHECKSIG_SRC_TAG     1  /* the line's BSD tag */
+#define CHECKSIG_SRC_REQUEST 2  /* the request's algorithm */
+#define CHECKSIG_SRC_NAME    3  /* the manifest's file name (SHA256SUMS, b3sums.txt) */
+#define CHECKSIG_SRC_LENGTH  4  /* the digest's length alone */
 
 /* Row status, one per result row (the report's status column). */
 #define CHECKSIG_ST_PENDING      0  /* not reached (job cancelled or failed) */
@@ -89,6 +120,7 @@
                                        opened, listed rows stay PENDING with size -1 */
 #define CHECKSIG_F_ALLOW_EMPTY 0x80 /* verify: a manifest without an entry gives zero rows,
                                        not CHECKSIG_E_MANIFEST (a chunk of a stream) */
+#define CHECKSIG_F_BASE64     0x100 /* make: digests in base64, as cksum --base64 writes them */
 
 /* Untagged line forms (checksig_request.form, checksig_job_parse_state): the
  * first accepted untagged line decides the form of every later one, GNU's
@@ -124,6 +156,21 @@
 #define CHECKSIG_P_PATHS_LEN    7  /* bytes of the path blob, valid from PH_READY */
 #define CHECKSIG_P_WARNINGS     8  /* malformed manifest lines so far */
 #define CHECKSIG_P_LEN          9
+
+/* Indices into the array checksig_job_inference fills: how a verify job chose
+ * the algorithm of the lines no tag and no request decided, and how those
+ * lines fared. A b3sum manifest (64 hex digits a line) read as sha256 fails
+ * every line: ROWS > 0, OK == 0 and MISMATCH > 0 say so, and MATCH names the
+ * algorithm that matched when the engine hashed one such file again with
+ * every other algorithm of the same digest size. */
+#define CHECKSIG_I_ALGORITHM 0  /* CHECKSIG_ALG_* of most such lines; NONE if none */
+#define CHECKSIG_I_SOURCE    1  /* CHECKSIG_SRC_NAME or CHECKSIG_SRC_LENGTH */
+#define CHECKSIG_I_ROWS      2  /* such lines read with I_ALGORITHM */
+#define CHECKSIG_I_OK        3  /* of those, files that matched */
+#define CHECKSIG_I_MISMATCH  4  /* of those, files that did not */
+#define CHECKSIG_I_PROBED    5  /* the row hashed again (smallest mismatch, <= 64 MiB), -1 none */
+#define CHECKSIG_I_MATCH     6  /* CHECKSIG_ALG_* that gave it the listed digest; NONE if none */
+#define CHECKSIG_I_LEN       7
 
 typedef struct {
     int32_t code;      /* CHECKSIG_E_* */
@@ -169,6 +216,9 @@ typedef struct {
     int32_t workers;          /* 0: number of CPUs */
     uint32_t flags;           /* CHECKSIG_F_*; an unknown bit is CHECKSIG_E_INVALID */
     int32_t algorithm;        /* CHECKSIG_ALG_*; NONE: infer (verify) */
+    int32_t family;           /* verify, with algorithm NONE: CHECKSIG_FAMILY_*, the
+                                 family of untagged lines, each line's length picking
+                                 the member; NONE: infer */
     const uint8_t *root;      /* verify, make: the directory entries are relative to
                                  (F_PARSE_ONLY without F_EXTRA: may be empty) */
     int64_t root_len;
@@ -214,10 +264,13 @@ int32_t checksig_abi_version(void);
 void    checksig_free(void *p);
 void    checksig_error_clear(checksig_error *err);
 
-/* Hash one file synchronously into out (cap >= 64). For small files; large
- * ones go through a DIGEST job so they can be cancelled. */
+/* Hash one file synchronously into out. length is the digest's length in
+ * bytes: 0 for the algorithm's size; BLAKE3 takes any positive length (its
+ * extendable output, as b3sum -l; the first 32 bytes are its usual digest).
+ * out_cap >= that length. For small files; large ones go through a DIGEST job
+ * so they can be cancelled. */
 int32_t checksig_file_digest(uint8_t *path, int64_t path_len, int32_t algorithm,
-                             uint8_t *out, int64_t out_cap, int64_t *size,
+                             int64_t length, uint8_t *out, int64_t out_cap, int64_t *size,
                              checksig_error *err);
 
 int32_t checksig_job_start(checksig_request *req, uint64_t *job, checksig_error *err);
@@ -232,6 +285,9 @@ int32_t checksig_job_cancel(uint64_t job);
 /* In PH_DONE: CHECKSIG_OK, or why the job failed as a whole (cancelled,
  * manifest unusable, manifest could not be written, ...). */
 int32_t checksig_job_result(uint64_t job, checksig_error *err);
+/* In PH_DONE, verify jobs: fill out[0..n) with the CHECKSIG_I_* values
+ * (another kind of job: ALGORITHM NONE and PROBED -1). */
+int32_t checksig_job_inference(uint64_t job, int64_t *out, int64_t n, checksig_error *err);
 /* Malformed manifest lines: records "LINE\tMESSAGE\n", malloc'd. */
 int32_t checksig_job_warnings(uint64_t job, uint8_t **out, int64_t *out_len, checksig_error *err);
 /* From PH_READY on: the state the parse of the job's manifest ended in,

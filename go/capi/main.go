@@ -165,21 +165,27 @@ func checksig_error_clear(e *C.checksig_error) {
 }
 
 //export checksig_file_digest
-func checksig_file_digest(path *C.uint8_t, pathLen C.int64_t, alg C.int32_t,
+func checksig_file_digest(path *C.uint8_t, pathLen C.int64_t, alg C.int32_t, length C.int64_t,
 	out *C.uint8_t, outCap C.int64_t, size *C.int64_t, e *C.checksig_error) (code C.int32_t) {
 	defer guard(&code, e)
 	name, err := goString(path, pathLen, "path")
 	if err != nil {
 		return fill(e, err)
 	}
-	a := checksig.Algorithm(alg)
-	if !a.Valid() {
+	if alg < 0 || alg > 255 || !checksig.Algorithm(alg).Valid() {
 		return fill(e, fmt.Errorf("%w %d", checksig.ErrUnknownAlgorithm, alg))
 	}
-	if out == nil || int(outCap) < a.Size() {
+	a := checksig.Algorithm(alg)
+	if length == 0 {
+		length = C.int64_t(a.Size())
+	}
+	if length < 0 || (int(length) != a.Size() && a != checksig.BLAKE3) {
+		return fill(e, fmt.Errorf("%w: %s digests are %d bytes, not %d (only blake3 makes other lengths)", checksig.ErrInvalid, a, a.Size(), length))
+	}
+	if out == nil || outCap < length {
 		return fill(e, fmt.Errorf("%w: output buffer too small", checksig.ErrInvalid))
 	}
-	n, err := checksig.FileDigest(name, a, unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap)))
+	n, err := checksig.FileDigest(name, a, unsafe.Slice((*byte)(unsafe.Pointer(out)), int(length)))
 	if err != nil {
 		return fill(e, err)
 	}
@@ -209,10 +215,15 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 		ParseOnly:    req.flags&C.CHECKSIG_F_PARSE_ONLY != 0,
 		AllowEmpty:   req.flags&C.CHECKSIG_F_ALLOW_EMPTY != 0,
 		Resume:       checksig.ParseState{Line: int64(req.first_line), Form: checksig.Form(req.form)},
+		Base64:       req.flags&C.CHECKSIG_F_BASE64 != 0,
 	}
 	if req.algorithm < 0 || req.algorithm > 255 {
 		return fill(e, fmt.Errorf("%w %d", checksig.ErrUnknownAlgorithm, req.algorithm))
 	}
+	if req.family < 0 || req.family > 255 {
+		return fill(e, fmt.Errorf("%w: family %d", checksig.ErrUnknownAlgorithm, req.family))
+	}
+	r.Family = checksig.Family(req.family)
 	var err error
 	if r.Root, err = goString(req.root, req.root_len, "root"); err != nil {
 		return fill(e, err)
@@ -279,7 +290,8 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 
 // knownFlags are the CHECKSIG_F_* bits this library reads.
 const knownFlags = C.CHECKSIG_F_STRICT | C.CHECKSIG_F_TAG | C.CHECKSIG_F_EXTRA | C.CHECKSIG_F_ALLOW_OUTSIDE |
-	C.CHECKSIG_F_ENTRIES | C.CHECKSIG_F_TEXT | C.CHECKSIG_F_PARSE_ONLY | C.CHECKSIG_F_ALLOW_EMPTY
+	C.CHECKSIG_F_ENTRIES | C.CHECKSIG_F_TEXT | C.CHECKSIG_F_PARSE_ONLY | C.CHECKSIG_F_ALLOW_EMPTY |
+	C.CHECKSIG_F_BASE64
 
 // The header's CHECKSIG_MAX_LINE_LEN is the engine's MaxLineLen: a build
 // fails here (a constant overflows uint) if they part.
@@ -419,6 +431,26 @@ func checksig_job_result(h C.uint64_t, e *C.checksig_error) (code C.int32_t) {
 	}
 	if err := j.Result(); err != nil {
 		return fill(e, err)
+	}
+	return C.CHECKSIG_OK
+}
+
+//export checksig_job_inference
+func checksig_job_inference(h C.uint64_t, out *C.int64_t, n C.int64_t, e *C.checksig_error) (code C.int32_t) {
+	defer guard(&code, e)
+	j := lookup(h)
+	if j == nil {
+		return fill(e, errHandle)
+	}
+	if err := j.Result(); errors.Is(err, checksig.ErrJobState) {
+		return fill(e, err)
+	}
+	inf := j.Inference()
+	vals := [C.CHECKSIG_I_LEN]int64{
+		int64(inf.Algorithm), int64(inf.Source), inf.Rows, inf.OK, inf.Mismatch, inf.Probed, int64(inf.Match),
+	}
+	if out != nil && n > 0 {
+		copy(unsafe.Slice((*int64)(unsafe.Pointer(out)), int(n)), vals[:])
 	}
 	return C.CHECKSIG_OK
 }

@@ -1,0 +1,384 @@
+package checksig
+
+import (
+	"encoding/binary"
+	"hash"
+	"math/bits"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	zeebo "github.com/zeebo/blake3"
+	"lukechampine.com/blake3/guts"
+)
+
+// BLAKE3 is a tree hash: 1 KiB chunks are the leaves, and any aligned
+// subtree can be hashed apart from the rest and merged in by its chaining
+// value (CV). checksig hashes BLAKE3 two ways and picks per file:
+//
+//   - sequentially, with github.com/zeebo/blake3: the fastest per core here
+//     (AVX2; in CPU time 3.0 GB/s on 64 MiB and 3.9 on 1 MiB, against 2.0
+//     and 3.2 for the tree code below, and 1.8 against 0.2 on 4 KiB), but it
+//     only hashes whole inputs;
+//   - as a tree (treeHasher), when the file is big and cores are idle: the
+//     subtrees of each write are hashed by several goroutines with
+//     lukechampine.com/blake3/guts, whose exported compression functions
+//     take a chunk counter (zeebo's do not: they are internal), and their
+//     CVs merged here, as the BLAKE3 paper's incremental hasher does. Two
+//     cores hash ~1.3x as fast as zeebo on one, for ~1.5x its CPU time.
+//
+// Neither matches b3sum per core (the BLAKE3 team's AVX-512 assembly,
+// ~4.4 GB/s here): see benchmarks/README.md, "Per algorithm".
+//
+// Both give the digest b3sum prints (TestBLAKE3Vectors, the official
+// vectors; tests/test_algorithms.py, b3sum itself).
+
+// treeMinSize is the file size from which BLAKE3 may be hashed as a tree on
+// several cores: below it the goroutines' start and join cost more than
+// they save (a 4 MiB window takes ~1 ms per core). A variable so tests can
+// send small inputs down the tree path.
+var treeMinSize int64 = 16 << 20
+
+// treePiece is the size of the subtrees helpers take, one at a time, from
+// a write: 256 chunks, small enough to spread a 4 MiB mapped window over 16
+// goroutines, big enough that taking one costs nothing.
+const treePiece = 256 * guts.ChunkSize
+
+// blake3Busy counts the goroutines hashing BLAKE3 right now: workers inside
+// a write of at least busyMinWrite bytes, and tree helpers. A tree takes
+// helpers only while blake3Busy is below GOMAXPROCS, so a job that already
+// keeps every core busy with files of its own does not split them further.
+// Workers hashing other algorithms are not counted (a job has one
+// algorithm, almost always).
+var blake3Busy atomic.Int32
+
+// busyMinWrite is the smallest write counted in blake3Busy: a small file
+// is done before counting it would tell anyone anything, and the shared
+// counter would cost every small file a contended cache line.
+const busyMinWrite = 64 << 10
+
+// takeHelpers reserves up to want helper goroutines among the idle cores
+// and returns how many it got; the caller gives them back with
+// blake3Busy.Add(-n).
+func takeHelpers(want int) int {
+	procs := int32(runtime.GOMAXPROCS(0))
+	for {
+		busy := blake3Busy.Load()
+		n := min(int32(want), procs-busy)
+		if n <= 0 {
+			return 0
+		}
+		if blake3Busy.CompareAndSwap(busy, busy+n) {
+			return int(n)
+		}
+	}
+}
+
+// blake3Hash is the hash.Hash of BLAKE3: sequential or tree, chosen in
+// begin (hashFile declares the file's size); without begin, sequential.
+type blake3Hash struct {
+	seq  *zeebo.Hasher
+	tree *treeHasher // made on first use
+	// useTree says which of the two holds this input.
+	useTree bool
+}
+
+func newBLAKE3() *blake3Hash { return &blake3Hash{seq: zeebo.New()} }
+
+func (h *blake3Hash) begin(size int64) error {
+	h.Reset()
+	// The worker itself is not in blake3Busy between writes: one idle core
+	// besides its own is enough for a tree to pay.
+	if size >= treeMinSize && int(blake3Busy.Load())+1 < runtime.GOMAXPROCS(0) {
+		if h.tree == nil {
+			h.tree = new(treeHasher)
+		}
+		h.useTree = true
+	}
+	return nil
+}
+
+func (h *blake3Hash) Write(p []byte) (int, error) {
+	if len(p) >= busyMinWrite {
+		blake3Busy.Add(1)
+		defer blake3Busy.Add(-1)
+	}
+	if h.useTree {
+		h.tree.write(p)
+		return len(p), nil
+	}
+	return h.seq.Write(p)
+}
+
+func (h *blake3Hash) Sum(b []byte) []byte {
+	if h.useTree {
+		var out [32]byte
+		h.tree.xof(out[:])
+		return append(b, out[:]...)
+	}
+	return h.seq.Sum(b)
+}
+
+// xof fills out with the first len(out) bytes of the extendable output, of
+// which the usual digest is the first 32 (b3sum -l).
+func (h *blake3Hash) xof(out []byte) {
+	if h.useTree {
+		h.tree.xof(out)
+		return
+	}
+	h.seq.Digest().Read(out) // never fails: the output is 2^64 bytes long
+}
+
+func (h *blake3Hash) Reset() {
+	h.seq.Reset()
+	if h.tree != nil {
+		h.tree.reset()
+	}
+	h.useTree = false
+}
+
+func (h *blake3Hash) Size() int      { return 32 }
+func (h *blake3Hash) BlockSize() int { return 64 }
+
+// xofHash is a hash with an extendable output: BLAKE3.
+type xofHash interface{ xof(out []byte) }
+
+// sum writes d's digest into out: its Sum when out is d.Size() bytes, else
+// len(out) bytes of an extendable output (hashFile checks only BLAKE3 gets
+// other lengths).
+func sum(d hash.Hash, out []byte) {
+	if x, ok := d.(xofHash); ok && len(out) != d.Size() {
+		x.xof(out)
+		return
+	}
+	d.Sum(out[:0])
+}
+
+// validLength reports whether FileDigest can write n bytes of a's digest:
+// a.Size(), or for BLAKE3 any positive length (its extendable output).
+func validLength(a Algorithm, n int) bool {
+	return n == a.Size() || a == BLAKE3 && n > 0
+}
+
+// treeHasher is BLAKE3's incremental hasher over CVs, the algorithm of the
+// reference implementation's Hasher::update: whole aligned subtrees are
+// hashed straight from the input (in parallel, when helpers are free), the
+// last partial chunk is held back, and the CV stack is merged lazily, so
+// that the root node is only made by xof, with the ROOT flag.
+type treeHasher struct {
+	chunk   [guts.ChunkSize]byte // the current chunk's bytes
+	chunkN  int
+	counter uint64 // the current chunk's index: chunks before it are in stack
+	stack   [64][8]uint32
+	depth   int
+	scratch [guts.MaxSIMD * guts.ChunkSize]byte // for subtrees under 16 chunks
+}
+
+func (t *treeHasher) reset() {
+	t.chunkN, t.counter, t.depth = 0, 0, 0
+}
+
+// pushCV pushes the CV of the subtree starting at chunk index first, after
+// merging the CVs that the chunks before it complete.
+func (t *treeHasher) pushCV(cv [8]uint32, first uint64) {
+	t.mergeStack(first)
+	t.stack[t.depth] = cv
+	t.depth++
+}
+
+// mergeStack merges the stack down to one CV per set bit of total, the
+// number of chunks it covers: what is left are the roots of the complete
+// subtrees. The merge that would make the root is left to xof.
+func (t *treeHasher) mergeStack(total uint64) {
+	for t.depth > bits.OnesCount64(total) {
+		t.depth--
+		t.stack[t.depth-1] = parentCV(t.stack[t.depth-1], t.stack[t.depth])
+	}
+}
+
+func parentCV(left, right [8]uint32) [8]uint32 {
+	return guts.ChainingValue(guts.ParentNode(left, right, &guts.IV, 0))
+}
+
+func (t *treeHasher) write(p []byte) {
+	if t.chunkN > 0 {
+		n := copy(t.chunk[t.chunkN:], p)
+		t.chunkN += n
+		p = p[n:]
+		if len(p) == 0 {
+			return // the chunk may be the last: keep it
+		}
+		t.pushCV(guts.ChainingValue(guts.CompressChunk(t.chunk[:], &guts.IV, t.counter, 0)), t.counter)
+		t.counter++
+		t.chunkN = 0
+	}
+	for len(p) > guts.ChunkSize {
+		// The largest power-of-two subtree that fits in p and starts at a
+		// multiple of its own size, as BLAKE3's tree requires.
+		n := uint64(1) << (bits.Len(uint(len(p))) - 1)
+		for (n-1)&(t.counter*guts.ChunkSize) != 0 {
+			n /= 2
+		}
+		if n == guts.ChunkSize {
+			t.pushCV(guts.ChainingValue(guts.CompressChunk(p[:n], &guts.IV, t.counter, 0)), t.counter)
+		} else {
+			// Two halves, pushed apart: if they are the whole input, their
+			// parent is the root, which only xof may make.
+			half := n / 2
+			left, right := t.subtreeCVs(p[:n], half)
+			t.pushCV(left, t.counter)
+			t.pushCV(right, t.counter+half/guts.ChunkSize)
+		}
+		t.counter += n / guts.ChunkSize
+		p = p[n:]
+	}
+	if len(p) > 0 {
+		t.chunkN = copy(t.chunk[:], p)
+		t.mergeStack(t.counter)
+	}
+}
+
+// subtreeCVs returns the CVs of the two halves of the aligned subtree s,
+// whose first chunk is t.counter. Pieces of treePiece bytes are hashed by
+// this goroutine and by whatever helpers the idle cores allow; a fault in
+// a helper (the mapped file shrank) is raised again here, where hashMapped
+// recovers it.
+func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
+	if len(s) < 2*treePiece {
+		return t.cv(s[:half], t.counter), t.cv(s[half:], t.counter+half/guts.ChunkSize)
+	}
+	pieces := len(s) / treePiece
+	cvs := make([][8]uint32, pieces)
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= pieces {
+				return
+			}
+			cvs[i] = cvOf(s[i*treePiece:(i+1)*treePiece], t.counter+uint64(i*treePiece/guts.ChunkSize))
+		}
+	}
+	helpers := takeHelpers(pieces - 1)
+	var wg sync.WaitGroup
+	var fault atomic.Value
+	for range helpers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer blake3Busy.Add(-1)
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				if r := recover(); r != nil {
+					fault.CompareAndSwap(nil, faultValue{r})
+					next.Store(int64(pieces)) // stop the others
+				}
+			}()
+			work()
+		}()
+	}
+	func() {
+		// This goroutine's own share; a fault here is hashMapped's to catch,
+		// after the helpers stopped reading the mapping.
+		defer func() {
+			if r := recover(); r != nil {
+				next.Store(int64(pieces))
+				wg.Wait()
+				panic(r)
+			}
+		}()
+		work()
+	}()
+	wg.Wait()
+	if f := fault.Load(); f != nil {
+		panic(f.(faultValue).v)
+	}
+	return mergeCVs(cvs[:pieces/2]), mergeCVs(cvs[pieces/2:])
+}
+
+// faultValue boxes a recovered panic value for an atomic.Value, which
+// needs one concrete type.
+type faultValue struct{ v any }
+
+// mergeCVs merges the CVs of 2^k adjacent equal subtrees into their
+// parent's CV.
+func mergeCVs(cvs [][8]uint32) [8]uint32 {
+	for len(cvs) > 1 {
+		for i := 0; i < len(cvs)/2; i++ {
+			cvs[i] = parentCV(cvs[2*i], cvs[2*i+1])
+		}
+		cvs = cvs[:len(cvs)/2]
+	}
+	return cvs[0]
+}
+
+// cv returns the CV of the aligned subtree s (a power of two chunks, at
+// least one) whose first chunk is counter, using t's scratch space.
+func (t *treeHasher) cv(s []byte, counter uint64) [8]uint32 {
+	if len(s) >= len(t.scratch) {
+		return cvOf(s, counter)
+	}
+	// guts reads 16 chunks whatever it is given: never past s's end.
+	n := copy(t.scratch[:], s)
+	return guts.ChainingValue(guts.CompressBuffer(&t.scratch, n, &guts.IV, counter, 0))
+}
+
+// cvOf returns the CV of the aligned subtree s of 2^k chunks, 16 or more,
+// whose first chunk is counter: 16 chunks at a time (guts' SIMD width),
+// merged on a stack as they come.
+func cvOf(s []byte, counter uint64) [8]uint32 {
+	const step = guts.MaxSIMD * guts.ChunkSize
+	var stack [64][8]uint32
+	depth := 0
+	for i := 0; i < len(s); i += step {
+		cv := guts.ChainingValue(guts.CompressBuffer((*[step]byte)(s[i:i+step]), step, &guts.IV, counter+uint64(i/guts.ChunkSize), 0))
+		for done := uint64(i/step) + 1; done&1 == 0; done >>= 1 {
+			depth--
+			cv = parentCV(stack[depth], cv)
+		}
+		stack[depth] = cv
+		depth++
+	}
+	return stack[0]
+}
+
+// xof writes the first len(out) bytes of the root's extendable output. It
+// leaves the state as it was: more may be written and summed again.
+func (t *treeHasher) xof(out []byte) {
+	root := t.rootNode()
+	root.Flags |= guts.FlagRoot
+	for block := uint64(0); len(out) > 0; block++ {
+		root.Counter = block
+		words := guts.CompressNode(root)
+		var b [64]byte
+		for i, w := range words {
+			binary.LittleEndian.PutUint32(b[4*i:], w)
+		}
+		out = out[copy(out, b[:]):]
+	}
+}
+
+// rootNode returns the root of the tree over everything written, not yet
+// compressed: the chunk alone for an input of one chunk or less, else the
+// parent that the stack and the last chunk make.
+func (t *treeHasher) rootNode() guts.Node {
+	if t.depth == 0 {
+		return guts.CompressChunk(t.chunk[:t.chunkN], &guts.IV, t.counter, 0)
+	}
+	var node guts.Node
+	i := t.depth
+	if t.chunkN > 0 {
+		node = guts.CompressChunk(t.chunk[:t.chunkN], &guts.IV, t.counter, 0)
+	} else {
+		// The input ended on a subtree's boundary: the last two CVs
+		// (pushed apart for this reason) are the root's children.
+		i -= 2
+		node = guts.ParentNode(t.stack[i], t.stack[i+1], &guts.IV, 0)
+	}
+	for i > 0 {
+		i--
+		node = guts.ParentNode(t.stack[i], guts.ChainingValue(node), &guts.IV, 0)
+	}
+	return node
+}
