@@ -190,6 +190,7 @@ def _start_verify(
     extra: bool,
     allow_outside_root: bool,
     progress: ProgressArg,
+    client: Any = None,
 ) -> Job[Report]:
     alg = _algorithm(algorithm, allow_none=True)
     nworkers = _workers(workers)
@@ -220,14 +221,21 @@ def _start_verify(
 
     _native.lib()  # load first: elapsed times the job, not the loading
     started = time.monotonic()
-    native = _native._Job(
-        _native.JOB_VERIFY,
-        algorithm=alg,
-        workers=nworkers,
-        flags=flags,
-        root=root,
-        manifest=manifest_bytes,
-    )
+    if client is not None:  # issue 17: Dask is imported only then
+        from ._dask import ClusterRun
+
+        native: Any = ClusterRun(
+            client, algorithm=alg, workers=nworkers, flags=flags, root=root, manifest=manifest_bytes
+        )
+    else:
+        native = _native._Job(
+            _native.JOB_VERIFY,
+            algorithm=alg,
+            workers=nworkers,
+            flags=flags,
+            root=root,
+            manifest=manifest_bytes,
+        )
     kind = "check_signatures" if check else "verify"
     desc = os.path.basename(manifest_name)
     return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
@@ -244,6 +252,7 @@ def start_verify(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = False,
+    client: Any = None,
 ) -> Job[Report]:
     """Start :func:`verify` in the background and return its :class:`Job` at once.
 
@@ -264,6 +273,7 @@ def start_verify(
         extra=extra,
         allow_outside_root=allow_outside_root,
         progress=progress,
+        client=client,
     )
 
 
@@ -278,6 +288,7 @@ def start_check_signatures(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = False,
+    client: Any = None,
 ) -> Job[Report]:
     """Start :func:`check_signatures` in the background; return its :class:`Job`.
 
@@ -295,6 +306,7 @@ def start_check_signatures(
         extra=extra,
         allow_outside_root=allow_outside_root,
         progress=progress,
+        client=client,
     )
 
 
@@ -393,6 +405,7 @@ def verify(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = None,
+    client: Any = None,
 ) -> Report:
     """Check every entry of a manifest against the files under root_dir.
 
@@ -431,6 +444,13 @@ def verify(
             text on stderr; needs tqdm); ``False``: nothing; a callable:
             called with a :class:`checksig.Progress` snapshot each time the
             job is polled (every 50 ms while this call waits).
+        client: a ``distributed.Client``: verify on its Dask cluster (issue
+            17). The manifest is read here, once; its entries are verified by
+            the workers in shards, and the report is the one a local run
+            gives. Every worker must see root_dir (made absolute here) at the
+            same path: a shared file system. ``workers`` then counts the
+            engine's workers per shard (default: a node's CPUs shared by
+            its Dask threads). Needs ``pip install "checksig[dask]"``.
 
     Raises:
         FileNotFoundError: the manifest or root_dir does not exist.
@@ -451,6 +471,7 @@ def verify(
             extra=extra,
             allow_outside_root=allow_outside_root,
             progress=progress,
+            client=client,
         )
     return job.result()
 
@@ -466,6 +487,7 @@ def check_signatures(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = None,
+    client: Any = None,
 ) -> Report:
     """Verify root_dir against its manifest; raise if any entry fails.
 
@@ -496,6 +518,7 @@ def check_signatures(
             extra=extra,
             allow_outside_root=allow_outside_root,
             progress=progress,
+            client=client,
         )
     return job.result()
 
@@ -649,6 +672,7 @@ async def averify(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = None,
+    client: Any = None,
 ) -> Report:
     """:func:`verify` for asyncio: ``report = await checksig.averify(root)``.
 
@@ -666,6 +690,7 @@ async def averify(
         extra=extra,
         allow_outside_root=allow_outside_root,
         progress=progress,
+        client=client,
     )
 
 
@@ -680,6 +705,7 @@ async def acheck_signatures(
     extra: bool = False,
     allow_outside_root: bool = False,
     progress: ProgressArg = None,
+    client: Any = None,
 ) -> Report:
     """:func:`check_signatures` for asyncio (see :func:`averify`)."""
     return await start_check_signatures(
@@ -692,6 +718,7 @@ async def acheck_signatures(
         extra=extra,
         allow_outside_root=allow_outside_root,
         progress=progress,
+        client=client,
     )
 
 
