@@ -402,6 +402,20 @@ def _spool_stdin(path: str) -> None:
             out.write(line)
 
 
+def _dask_client(address: str | None) -> Any:
+    """A Dask client of --scheduler or $CHECKSIG_SCHEDULER (issue 17), or None."""
+    address = address or os.environ.get("CHECKSIG_SCHEDULER") or None
+    if address is None:
+        return None
+    try:
+        from ._dask import connect
+    except ImportError as exc:
+        raise ImportError(
+            f'--scheduler needs Dask\'s distributed: pip install "checksig[dask]" ({exc})'
+        ) from exc
+    return connect(address)
+
+
 class _CheckRun:
     """One ``checksig check``: the GNU-shaped rendering of a Report."""
 
@@ -437,6 +451,11 @@ class _CheckRun:
         self.shown = quotef(os.fsencode(shown))
         algo = args.algorithm or (None if spool else algorithm_from_name(manifest))
         self.algo_word = algo.upper() if algo else ""
+        try:
+            client = _dask_client(args.scheduler)  # issue 17: None without --scheduler
+        except (ImportError, OSError) as exc:
+            self.io.err(str(exc))
+            return EXIT_USAGE if isinstance(exc, ImportError) else EXIT_FAILED
         progress = _Progress(_progress_enabled(args.progress), label=os.path.basename(shown))
         try:
             report = checksig.verify(
@@ -448,6 +467,7 @@ class _CheckRun:
                 extra=args.extra,
                 allow_outside_root=args.allow_outside_root,
                 progress=progress,
+                client=client,
             )
         except (checksig.ManifestError, OSError) as exc:
             progress.close()  # erase the bar before any message
@@ -456,6 +476,8 @@ class _CheckRun:
             return self._os_error(exc, root, shown)
         finally:
             progress.close()
+            if client is not None:
+                client.close()
         if args.json:
             return self._json(report, progress.warnings, root, shown)
         return self._text(report, progress.warnings)
@@ -1073,6 +1095,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="follow names out of ROOT (.., absolute names, symlinks "
         "out): only for manifests you trust",
+    )
+    check.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="verify on the Dask cluster of this scheduler (tcp://host:8786; default: "
+        "$CHECKSIG_SCHEDULER, else here); every worker must see ROOT at the same path",
     )
     check.add_argument(
         "--json",

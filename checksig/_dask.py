@@ -341,8 +341,8 @@ def _parts(root: bytes, target: int) -> list[tuple[bytes, bool]]:
                     subs = _subdirs(root_fd, d)
                 except OSError:
                     subs = None  # its walk meets the error, as a local one would
-                if subs is None or not all(map(_utf8, subs)):
-                    kept.append(d)
+                if not subs or not all(map(_utf8, subs)):
+                    kept.append(d)  # walked whole
                 else:
                     expanded.append(d)
                     deeper += subs
@@ -357,6 +357,14 @@ def _parts(root: bytes, target: int) -> list[tuple[bytes, bool]]:
 
 
 # --- the client --------------------------------------------------------------------
+
+
+def connect(address: str) -> distributed.Client:
+    """A Client of the Dask scheduler at address (``checksig check --scheduler``)."""
+    try:
+        return distributed.Client(address, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
 
 def _on_event(event: tuple[float, Any]) -> None:
@@ -522,6 +530,12 @@ class ClusterRun:
     def freed(self) -> bool:
         return self._freed
 
+    def shards_running(self) -> dict[tuple[str, int], tuple[str, int, int]]:
+        """The shards that reported progress and have not finished:
+        {(phase, shard): (worker address, files done, bytes done)}."""
+        with self._lock:
+            return {k: (self.shard_workers[k], *v) for k, v in self._running.items()}
+
     # -- progress, from the client's event loop
 
     def _live(self, msg: list[Any]) -> None:
@@ -671,7 +685,9 @@ class ClusterRun:
             if kind == _SCAN and not scanning:
                 with self._lock:
                     self._bytes_total = sum(self._scan_totals)
-                self._submit_hash(futures, a, np.concatenate(deferred), threads)
+                # In manifest order (the scans end in any order): neighbours
+                # in a manifest are often neighbours on disk.
+                self._submit_hash(futures, a, np.sort(np.concatenate(deferred)), threads)
         left = int(np.count_nonzero(a["status"] == _native.ST_PENDING))
         if left:  # pragma: no cover - a bug: every shard's rows came back
             raise _native.EngineError(f"checksig: {left} rows of the cluster run got no result")
@@ -786,8 +802,8 @@ def _extra_in_order(parts: dict[tuple[bytes, bool], tuple[Any, Any, Any]]) -> li
             return
         names, offsets, sizes = parts[(d, True)]
         start = 0
-        for child in sorted(set(children.get(d, ()))):
-            key = child + b"/"
+        for key in sorted({child + b"/" for child in children.get(d, ())}):
+            child = key[:-1]
             lo, hi = start, len(sizes)
             while lo < hi:  # bisect over the part's sorted names, made one at a time
                 mid = (lo + hi) // 2
