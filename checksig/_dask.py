@@ -600,13 +600,12 @@ class ClusterRun:
             if future is None or future.key not in futures:
                 continue
             _, kind, index, rows = futures.pop(future.key)
-            try:
-                value = future.result()
-            except distributed.client.FutureCancelledError:
+            if future.status == "cancelled":  # by someone else: the user, a restart
                 raise Cancelled(
                     f"the checksig verify job was cancelled: its {kind} task {index} "
                     "was cancelled on the cluster"
-                ) from None
+                )
+            value = future.result()  # or the task's exception, raised here
             self.stats.bytes_back += _nbytes(value)
             return value, kind, index, rows
 
