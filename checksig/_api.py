@@ -449,8 +449,8 @@ def verify(
             the workers in shards, and the report is the one a local run
             gives. Every worker must see root_dir (made absolute here) at the
             same path: a shared file system. ``workers`` then counts the
-            engine's workers per shard (default: a node's CPUs shared by
-            its Dask threads). Needs ``pip install "checksig[dask]"``.
+            engine's workers per shard (default: a node's CPUs shared by the
+            Dask threads on it). Needs ``pip install "checksig[dask]"``.
 
     Raises:
         FileNotFoundError: the manifest or root_dir does not exist.

@@ -109,6 +109,7 @@ class _Spec:
     __slots__ = (
         "defer_min",
         "flags",
+        "host_threads",
         "manifest",
         "probe",
         "root",
@@ -192,13 +193,17 @@ def _wanted(worker: Any, key: Any) -> bool:
     return ts is not None and ts.state in ("executing", "long-running")
 
 
-def _go_workers(worker: Any) -> int:
-    """Engine workers for one task: this node's CPUs shared by its Dask threads."""
+def _go_workers(spec: _Spec, worker: Any) -> int:
+    """Engine workers for one task: this node's CPUs shared by the Dask threads
+    of every worker on the node (as the client counted them: a LocalCluster
+    of N one-thread workers on N cores gives each task one engine worker)."""
     try:
         cpus = len(os.sched_getaffinity(0))  # what a batch system's cgroup allows
     except AttributeError:  # pragma: no cover - macOS
         cpus = os.cpu_count() or 1
-    return max(1, cpus // max(worker.state.nthreads, 1))
+    host = distributed.comm.get_address_host(worker.address)
+    threads = spec.host_threads.get(host, worker.state.nthreads)
+    return max(1, cpus // max(threads, 1))
 
 
 def _run_job(spec: _Spec, phase: str, index: int, **kwargs: Any) -> tuple[Any, tuple[int, ...]]:
@@ -207,7 +212,10 @@ def _run_job(spec: _Spec, phase: str, index: int, **kwargs: Any) -> tuple[Any, t
     key = worker.get_current_task()
     _check_worker(spec, worker)
     job = _native._Job(
-        _native.JOB_VERIFY, root=spec.root, workers=spec.workers or _go_workers(worker), **kwargs
+        _native.JOB_VERIFY,
+        root=spec.root,
+        workers=spec.workers or _go_workers(spec, worker),
+        **kwargs,
     )
     with job:
         published = time.monotonic()
@@ -632,7 +640,12 @@ class ClusterRun:
         a = columns.arrays()
         n = columns.rows
         client = self._client
-        threads = max(sum(client.nthreads().values()), 1)
+        nthreads = client.nthreads()
+        threads = max(sum(nthreads.values()), 1)
+        host_threads: dict[str, int] = {}
+        for address, count in nthreads.items():
+            host = distributed.comm.get_address_host(address)
+            host_threads[host] = host_threads.get(host, 0) + count
         self._spec = _Spec(
             run=self._token,
             root=self._root,
@@ -640,6 +653,7 @@ class ClusterRun:
             probe=self._probe(),
             flags=self._flags & _native.F_ALLOW_OUTSIDE,
             workers=self._workers,
+            host_threads=host_threads,
             defer_min=DEFER_MIN,
             version=_version(),
         )

@@ -493,6 +493,7 @@ def test_a_worker_with_another_checksig_is_refused(client, tmp_path: Path) -> No
         probe=None,
         flags=0,
         workers=0,
+        host_threads={},
         defer_min=0,
         version=(_native.ABI_VERSION, "0.0.0-other"),
     )
