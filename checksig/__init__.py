@@ -17,6 +17,10 @@ Every batch function also runs in the background or under asyncio::
     job.cancel(); job.done(); job.result(timeout=10)
     report = await checksig.averify(root_dir)  # acheck_signatures, amake_manifest, ...
 
+On a Dask cluster, with ``pip install "checksig[dask]"``::
+
+    report = checksig.verify(root_dir, client=distributed_client)  # same Report
+
 Algorithms are hashlib's names: md5, sha1, sha224, sha256, sha384, sha512.
 ``progress=True`` shows a bar (a widget in Jupyter); by default one appears
 when stderr is a terminal or in a Jupyter kernel. Ctrl-C, or interrupting

@@ -84,8 +84,11 @@ SCAN_MAX_BYTES = 8 << 20
 #: The scan hashes files smaller than this and defers the others to be hashed
 #: in shards cut by bytes (the engine's own queueing threshold).
 DEFER_MIN = 1 << 20
-#: A shard of deferred files holds at least this many bytes.
+#: A shard of deferred files holds at least this many bytes, and at most
+#: about this many more than its biggest file (the cap matters when the run
+#: starts on a few workers of an adaptive cluster that grows).
 HASH_MIN_BYTES = 64 << 20
+HASH_MAX_BYTES = 64 << 30
 #: How often a running shard publishes its counters.
 PROGRESS_SECONDS = 0.25
 #: The walk for extra=True: parts per worker thread, how deep the listing that
@@ -97,7 +100,6 @@ WALK_MAX_PARTS = 256
 TOPIC = "checksig-progress"
 
 _SCAN, _HASH, _WALK, _PLAN = "scan", "hash", "walk", "plan-walk"
-_PHASES = (_SCAN, _HASH, _WALK)
 
 
 # --- what the workers run -------------------------------------------------------------
@@ -466,6 +468,7 @@ class ClusterRun:
         #: time.monotonic() when the shards were sent (the job's "attached").
         self.attached_at: float | None = None
 
+        client.subscribe_topic(TOPIC, _on_event)  # raises if the client is closed
         # The parse starts now, as a local job's does: a bad argument raises here.
         self._parse = _native._Job(
             _native.JOB_VERIFY,
@@ -474,7 +477,6 @@ class ClusterRun:
             manifest=manifest,
         )
         _RUNS[self._token] = self
-        client.subscribe_topic(TOPIC, _on_event)
         self._thread = threading.Thread(
             target=self._drive, name=f"checksig-dask-{self._token[:8]}", daemon=True
         )
@@ -639,13 +641,7 @@ class ClusterRun:
         columns = self._wait_parse()
         a = columns.arrays()
         n = columns.rows
-        client = self._client
-        nthreads = client.nthreads()
-        threads = max(sum(nthreads.values()), 1)
-        host_threads: dict[str, int] = {}
-        for address, count in nthreads.items():
-            host = distributed.comm.get_address_host(address)
-            host_threads[host] = host_threads.get(host, 0) + count
+        threads, host_threads = self._threads()
         self._spec = _Spec(
             run=self._token,
             root=self._root,
@@ -699,8 +695,10 @@ class ClusterRun:
                 with self._lock:
                     self._bytes_total = sum(self._scan_totals)
                 # In manifest order (the scans end in any order): neighbours
-                # in a manifest are often neighbours on disk.
-                self._submit_hash(futures, a, np.sort(np.concatenate(deferred)), threads)
+                # in a manifest are often neighbours on disk. Cut for the
+                # workers there are now (an adaptive cluster grows).
+                rows = np.sort(np.concatenate(deferred))
+                self._submit_hash(futures, a, rows, self._threads()[0])
         left = int(np.count_nonzero(a["status"] == _native.ST_PENDING))
         if left:  # pragma: no cover - a bug: every shard's rows came back
             raise _native.EngineError(f"checksig: {left} rows of the cluster run got no result")
@@ -714,6 +712,15 @@ class ClusterRun:
             paths_len=columns.paths_len,
         )
         return columns
+
+    def _threads(self) -> tuple[int, dict[str, int]]:
+        """The cluster's worker threads (at least 1), and their number by host."""
+        nthreads = self._client.nthreads()
+        by_host: dict[str, int] = {}
+        for address, count in nthreads.items():
+            host = distributed.comm.get_address_host(address)
+            by_host[host] = by_host.get(host, 0) + count
+        return max(sum(nthreads.values()), 1), by_host
 
     def _probe(self) -> tuple[bytes, int] | None:
         """The manifest's name under the root and its size, if it lies there."""
@@ -765,7 +772,7 @@ def _hash_cuts(sizes: Any, threads: int) -> list[tuple[int, int, int]]:
         return []
     cum = np.cumsum(sizes)
     total = int(cum[-1])
-    target = max(HASH_MIN_BYTES, total // (SHARDS_PER_THREAD * threads), 1)
+    target = max(min(total // (SHARDS_PER_THREAD * threads), HASH_MAX_BYTES), HASH_MIN_BYTES, 1)
     marks = np.arange(1, total // target + 1, dtype=np.int64) * target
     ends = np.unique(np.searchsorted(cum, marks, side="left") + 1)
     bounds = [0, *(int(e) for e in ends if e < len(sizes)), len(sizes)]

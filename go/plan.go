@@ -130,9 +130,11 @@ func (j *Job) work(worker int, private bool, keep int) {
 // the part of the root the request names (WalkDir, WalkFlat).
 func (j *Job) addExtra() error {
 	part := walkPart{dir: j.req.WalkDir, flat: j.req.WalkFlat}
-	listed := make(map[string]struct{})
+	var listed map[string]struct{}
 	if part.whole() {
 		listed = make(map[string]struct{}, len(j.rows))
+	} else {
+		listed = map[string]struct{}{} // most names lie elsewhere: no presizing
 	}
 	for i := range j.rows {
 		if name := path.Clean(j.nameOf(&j.rows[i])); part.holds(name) {
