@@ -15,8 +15,9 @@ as a local run, on parts of the work:
    listed file. They become the Report's columns: results are written into
    them where their rows are, nothing is gathered and concatenated.
 2. **Scan**, on the workers: the listed rows cut into contiguous shards
-   (SHARDS_PER_THREAD per worker thread), each shipped as compact arrays
-   (``_native.Entries``: ~57 bytes a row plus its name). A shard's engine job
+   (SHARDS_PER_THREAD per worker thread, SCAN_IN_FLIGHT_PER_THREAD of them
+   sent at a time), each shipped as compact arrays (``_native.Entries``:
+   ~37 bytes a row plus its name). A shard's engine job
    opens every file, confined as in a local run; files under DEFER_MIN bytes
    are hashed there and then, bigger ones only sized (F_DEFER). A shard's
    work is thus bounded by its rows times DEFER_MIN: cutting by rows balances
@@ -48,6 +49,7 @@ every worker's Go work stops promptly and the worker's thread is free again.
 from __future__ import annotations
 
 import errno
+import itertools
 import math
 import os
 import queue
@@ -76,6 +78,11 @@ __all__ = ["ClusterRun"]
 #: the last shard to finish is a small part of the run, few enough that the
 #: cost of a task (~5-20 ms here) stays small.
 SHARDS_PER_THREAD = 4
+#: Scan shards sent and not yet done, per worker thread: enough that no
+#: thread waits for its next shard, few enough that the shards not started
+#: (the scheduler holds them, with their arrays) stay few whatever the size
+#: of the manifest.
+SCAN_IN_FLIGHT_PER_THREAD = 2
 #: A scan shard has at least this many rows...
 SCAN_MIN_ROWS = 256
 #: ...and ships at most about this many bytes (names and arrays), so that no
@@ -667,9 +674,11 @@ class ClusterRun:
             target = max(WALK_PARTS_PER_THREAD * threads, 2)
             self._submit(futures, _plan_walk, _PLAN, 0, target)
         scans = _scan_cuts(a["path_offsets"], n, columns.width, threads)
-        for i, (lo, hi) in enumerate(scans):
-            shard = _native.Entries.from_columns(a, lo, hi)
-            self._submit(futures, _scan, _SCAN, i, shard, rows=(lo, hi))
+        waiting = iter(enumerate(scans))
+        for i, (lo, hi) in itertools.islice(waiting, SCAN_IN_FLIGHT_PER_THREAD * threads):
+            self._submit(
+                futures, _scan, _SCAN, i, _native.Entries.from_columns(a, lo, hi), rows=(lo, hi)
+            )
         scanning, deferred, parts = len(scans), [], {}
         while futures:
             value, kind, index, rows = self._next(futures)
@@ -687,6 +696,9 @@ class ClusterRun:
                 deferred.append(lo + np.flatnonzero(status == _native.ST_PENDING))
                 self._scan_totals.append(total)
                 scanning -= 1
+                for i, (lo, hi) in itertools.islice(waiting, 1):  # the next, if any
+                    shard = _native.Entries.from_columns(a, lo, hi)
+                    self._submit(futures, _scan, _SCAN, i, shard, rows=(lo, hi))
             else:
                 a["status"][rows], a["errnum"][rows], a["size"][rows] = status, errnum, size
                 a["actual"][rows] = actual
