@@ -61,7 +61,7 @@ def client():
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             timeout=60,
         ) as cluster,
         distributed.Client(cluster, set_as_default=False, timeout=60) as c,
@@ -504,7 +504,7 @@ def test_a_worker_with_another_directory_at_the_root_is_refused(tmp_path: Path) 
     (root / "data" / "a").write_bytes(b"a")
     (root / "sha1sum.txt").write_text(f"{hexdigest(b'a')}  data/a\n")
     with (
-        distributed.LocalCluster(n_workers=0, dashboard_address=None, timeout=60) as cluster,
+        distributed.LocalCluster(n_workers=0, dashboard_address=":0", timeout=60) as cluster,
         distributed.Client(cluster, set_as_default=False, timeout=60) as client,
     ):
         worker = subprocess.Popen(
