@@ -122,6 +122,7 @@ class _Spec:
         "manifest",
         "probe",
         "root",
+        "root_given",
         "run",
         "version",
         "workers",
@@ -165,15 +166,18 @@ def _check_worker(spec: _Spec, worker: Any) -> None:
             f"checksig {spec.version[1]} (ABI {spec.version[0]}): install the same "
             "checksig on every worker"
         )
-    root = os.fsdecode(spec.root)
+    # The error names the root as the caller gave it (and the absolute path
+    # the worker looked at, when that differs).
+    root = spec.root_given
+    there = "" if os.fsencode(root) == spec.root else f" ({os.fsdecode(spec.root)})"
     try:
         st = os.stat(spec.root)
     except OSError as exc:
-        raise type(exc)(exc.errno, f"{exc.strerror} on {_where(worker)}; {_SHARED}", root) from None
+        message = f"{exc.strerror}{there} on {_where(worker)}; {_SHARED}"
+        raise type(exc)(exc.errno, message, root) from None
     if not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(
-            errno.ENOTDIR, f"Not a directory on {_where(worker)}; {_SHARED}", root
-        )
+        message = f"Not a directory{there} on {_where(worker)}; {_SHARED}"
+        raise NotADirectoryError(errno.ENOTDIR, message, root)
     if spec.probe is not None:
         # The manifest lies under the root: the worker must see it there as
         # the client read it, else its root is another directory.
@@ -185,7 +189,8 @@ def _check_worker(spec: _Spec, worker: Any) -> None:
         if found != size:
             seen = "does not see it" if found is None else f"sees {found} bytes, not {size}"
             raise _native.PathOSError(
-                f"{_where(worker)} has another directory at this path than the client: "
+                f"{_where(worker)} has another directory at {os.fsdecode(spec.root)} "
+                "than the client: "
                 f"the client read the manifest {os.fsdecode(rel)} there, the worker "
                 f"{seen} (is the shared file system mounted on that node?); {_SHARED}",
                 root,
@@ -450,6 +455,7 @@ class ClusterRun:
         self._client = client
         self._flags = flags
         self._token = uuid.uuid4().hex
+        self._root_given = os.fsdecode(root)
         self._root = os.path.abspath(root)
         self._manifest = os.path.abspath(manifest)
         self._workers = workers
@@ -652,6 +658,7 @@ class ClusterRun:
         self._spec = _Spec(
             run=self._token,
             root=self._root,
+            root_given=self._root_given,
             manifest=self._manifest,
             probe=self._probe(),
             flags=self._flags & _native.F_ALLOW_OUTSIDE,

@@ -537,6 +537,7 @@ def test_a_worker_with_another_checksig_is_refused(client, tmp_path: Path) -> No
     spec = _dask._Spec(
         run="x",
         root=os.fsencode(tmp_path),
+        root_given=str(tmp_path),
         manifest=b"",
         probe=None,
         flags=0,
@@ -738,6 +739,22 @@ def test_cli_scheduler(client, status_tree: Path) -> None:
     remote = run_cli(args + ["--json", "--scheduler", address])
     assert remote.returncode == local.returncode == 1
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_cli_names_the_root_as_given(client, tmp_path: Path) -> None:
+    # The manifest is read here (it lies outside the root), the root is
+    # nowhere: the message names ROOT as typed and the worker.
+    (tmp_path / "SUMS").write_text(f"{hexdigest(b'a')}  a\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "checksig", "check", "gone", "-m", "SUMS"]
+        + ["--scheduler", client.scheduler.address],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(b"checksig: gone: No such file or directory (")
+    assert b"on Dask worker tcp://" in proc.stderr
 
 
 def test_cli_scheduler_errors(tmp_path: Path) -> None:
