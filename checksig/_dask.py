@@ -17,11 +17,11 @@ as a local run, on parts of the work:
 2. **Scan**, on the workers: the listed rows cut into contiguous shards
    (SHARDS_PER_THREAD per worker thread, SCAN_IN_FLIGHT_PER_THREAD of them
    sent at a time), each shipped as compact arrays (``_native.Entries``:
-   ~37 bytes a row plus its name). A shard's engine job
-   opens every file, confined as in a local run; files under DEFER_MIN bytes
-   are hashed there and then, bigger ones only sized (F_DEFER). A shard's
-   work is thus bounded by its rows times DEFER_MIN: cutting by rows balances
-   it, and no small file is opened twice.
+   ~37 bytes a row plus its name). A shard's engine job opens every file,
+   confined as in a local run; files under DEFER_MIN bytes are hashed there
+   and then, bigger ones only sized (F_DEFER). A shard's work is thus bounded
+   by its rows times DEFER_MIN: cutting by rows balances it, and no small
+   file is opened twice.
 3. **Hash**, on the workers: the deferred files, whose sizes the scan found,
    cut by bytes (contiguous in manifest order, SHARDS_PER_THREAD per thread,
    at least HASH_MIN_BYTES each), the biggest shards first, so that one shard
@@ -72,7 +72,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ClusterRun"]
 
-# Tuned on a 2-core machine (benchmarks/dask_run.py has the A/B of each).
+# Chosen for the reasons beside each: on the 2-core development machine their
+# A/Bs (benchmarks/dask_run.py --shards-per-thread, --defer-min,
+# --hash-min-bytes) were within its noise; rerun them on real clusters.
 
 #: Shards per worker thread, for the scan and for the big files: enough that
 #: the last shard to finish is a small part of the run, few enough that the
@@ -91,9 +93,10 @@ SCAN_MAX_BYTES = 8 << 20
 #: The scan hashes files smaller than this and defers the others to be hashed
 #: in shards cut by bytes (the engine's own queueing threshold).
 DEFER_MIN = 1 << 20
-#: A shard of deferred files holds at least this many bytes, and at most
-#: about this many more than its biggest file (the cap matters when the run
-#: starts on a few workers of an adaptive cluster that grows).
+#: A shard of deferred files closes with the file that fills its share of
+#: them (SHARDS_PER_THREAD per thread), a share of at least HASH_MIN_BYTES
+#: (a task's cost is ~40 MB of hashing) and at most HASH_MAX_BYTES (which
+#: matters when a run starts on the first workers of an adaptive cluster).
 HASH_MIN_BYTES = 64 << 20
 HASH_MAX_BYTES = 64 << 30
 #: How often a running shard publishes its counters.
