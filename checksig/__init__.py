@@ -19,6 +19,10 @@ Every batch function also runs in the background or under asyncio::
     job.cancel(); job.done(); job.result(timeout=10)
     report = await checksig.averify(root_dir)  # acheck_signatures, amake_manifest, ...
 
+On a Dask cluster, with ``pip install "checksig[dask]"``::
+
+    report = checksig.verify(root_dir, client=distributed_client)  # same Report
+
 Algorithms are hashlib's names: md5, sha1, sha224, sha256, sha384, sha512.
 ``progress=True`` shows a bar (a widget in Jupyter); by default one appears
 when stderr is a terminal or in a Jupyter kernel. Ctrl-C, or interrupting
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 from importlib import import_module as _import_module
 
+from . import _lazy
 from ._api import (
     ALGORITHMS,
     acheck_signatures,
@@ -74,17 +79,6 @@ if TYPE_CHECKING:
 _ON_FIRST_USE = {"Job": "._jobs", "Progress": "._progress", "Report": "._report", "Row": "._row"}
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return "0+unknown"
-    try:
-        return version("checksig")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 def __getattr__(name: str) -> str:
     # __version__ is looked up on first use: importlib.metadata costs ~10 ms,
     # a third of `import checksig`, and most programs never ask. (The names
@@ -92,7 +86,7 @@ def __getattr__(name: str) -> str:
     # see `-> str` only for __version__.)
     if name == "__version__":
         global __version__
-        __version__ = _version()
+        __version__ = _lazy.package_version()
         return __version__
     module = _ON_FIRST_USE.get(name)
     if module is not None:

@@ -168,6 +168,7 @@ def _start_verify(
     check: bool,
     plan: Callable[[bytes, VerifyOptions], Plan] | None = None,
     kind: str | None = None,
+    client: Any = None,
 ) -> Job[Report]:
     """Start a verify job: the one body behind every verify entry point.
 
@@ -179,6 +180,11 @@ def _start_verify(
     """
     alg, nworkers, flags = options.engine()
     root = _fsbytes(root_dir, "root_dir")
+    if client is not None and plan is not None:
+        raise ValueError(
+            f"client= (a Dask cluster) is not supported by {kind or 'this kind'} yet: "
+            "run it locally"
+        )
     if plan is not None:
         started = time.monotonic()  # the report's elapsed includes reading the records
         made = plan(root, options)
@@ -187,7 +193,13 @@ def _start_verify(
     # Strings, not Paths: the Report hands out Paths, importing pathlib only then.
     root_name = os.fsdecode(root)
     manifest_name = os.fsdecode(manifest_bytes)
-    make_plan = getattr(_kinds.detect(manifest_name), "plan", None)
+    detected = _kinds.detect(manifest_name)
+    make_plan = getattr(detected, "plan", None)
+    if make_plan is not None and client is not None:
+        raise ValueError(
+            f"client= (a Dask cluster) verifies GNU *sum manifests; {manifest_name!r} is a "
+            f"{detected.NAME} manifest, which is verified locally only (drop client=)"
+        )
     if make_plan is not None:
         started = time.monotonic()
         made = make_plan(root, manifest_name, options)
@@ -209,14 +221,21 @@ def _start_verify(
 
     _native.lib()  # load first: elapsed times the job, not the loading
     started = time.monotonic()
-    native = _native._Job(
-        _native.JOB_VERIFY,
-        algorithm=alg,
-        workers=nworkers,
-        flags=flags,
-        root=root,
-        manifest=manifest_bytes,
-    )
+    if client is not None:  # issue 17: Dask is imported only then
+        from ._dask import ClusterRun
+
+        native: Any = ClusterRun(
+            client, algorithm=alg, workers=nworkers, flags=flags, root=root, manifest=manifest_bytes
+        )
+    else:
+        native = _native._Job(
+            _native.JOB_VERIFY,
+            algorithm=alg,
+            workers=nworkers,
+            flags=flags,
+            root=root,
+            manifest=manifest_bytes,
+        )
     kind = "check_signatures" if check else "verify"
     desc = os.path.basename(manifest_name)
     progress = options.progress
@@ -266,6 +285,7 @@ def start_verify(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -282,13 +302,14 @@ def start_verify(
     fed only when the job is observed (see :class:`Job`). Errors in the
     arguments (an unknown algorithm, a missing root) are raised here.
     """
-    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=False)
+    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=False, client=client)
 
 
 def start_check_signatures(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -302,7 +323,7 @@ def start_check_signatures(
     As :func:`start_verify`, but ``job.result()`` raises
     :class:`SignatureError` when an entry fails.
     """
-    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=True)
+    return _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=True, client=client)
 
 
 def _start_digest(
@@ -393,6 +414,7 @@ def verify(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -442,6 +464,13 @@ def verify(
             text on stderr; needs tqdm); ``False``: nothing; a callable:
             called with a :class:`checksig.Progress` snapshot each time the
             job is polled (every 50 ms while this call waits).
+        client: a ``distributed.Client``: verify on its Dask cluster (issue
+            17). The manifest is read here, once; its entries are verified by
+            the workers in shards, and the report is the one a local run
+            gives. Every worker must see root_dir (made absolute here) at the
+            same path: a shared file system. ``workers`` then counts the
+            engine's workers per shard (default: a node's CPUs shared by the
+            Dask threads on it). Needs ``pip install "checksig[dask]"``.
 
     Raises:
         FileNotFoundError: the manifest or root_dir does not exist.
@@ -453,7 +482,7 @@ def verify(
     """
     options = VerifyOptions.of(locals())
     with _jobs.blocking():
-        job = _start_verify(root_dir, manifest, options, check=False)
+        job = _start_verify(root_dir, manifest, options, check=False, client=client)
     return job.result()
 
 
@@ -461,6 +490,7 @@ def check_signatures(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -489,7 +519,7 @@ def check_signatures(
     """
     options = VerifyOptions.of(locals())
     with _jobs.blocking():
-        job = _start_verify(root_dir, manifest, options, check=True)
+        job = _start_verify(root_dir, manifest, options, check=True, client=client)
     return job.result()
 
 
@@ -633,6 +663,7 @@ async def averify(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -647,13 +678,16 @@ async def averify(
     50 ms without blocking the event loop (and feeds ``progress``).
     Cancelling the awaiting task cancels the engine's work.
     """
-    return await _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=False)
+    return await _start_verify(
+        root_dir, manifest, VerifyOptions.of(locals()), check=False, client=client
+    )
 
 
 async def acheck_signatures(
     root_dir: PathArg,
     manifest: PathArg | None = None,
     *,
+    client: Any = None,
     algorithm: str | None = None,
     workers: int | None = None,
     strict: bool = False,
@@ -663,7 +697,9 @@ async def acheck_signatures(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`check_signatures` for asyncio (see :func:`averify`)."""
-    return await _start_verify(root_dir, manifest, VerifyOptions.of(locals()), check=True)
+    return await _start_verify(
+        root_dir, manifest, VerifyOptions.of(locals()), check=True, client=client
+    )
 
 
 async def adigest_files(

@@ -26,6 +26,7 @@ from ._console import (
     EXIT_FAILED,
     EXIT_HELP,
     EXIT_OK,
+    EXIT_USAGE,
     STDIN_NAME,
     Out,
     ProgressLine,
@@ -187,6 +188,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "out): only for manifests you trust",
     )
     p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="verify manifest files on the Dask cluster of this scheduler (tcp://host:8786; "
+        "default: $CHECKSIG_SCHEDULER, else here); every worker must see ROOT at the same "
+        "path; standard input is verified here",
+    )
+    p.add_argument(
         "--json",
         action="store_true",
         help="print the report as JSON (schema checksig.report/1, see "
@@ -253,6 +262,23 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error(f"check: {exc}")
     if args.zero and args.json:
         parser.error("check: -z/--zero shapes the text lines; --json writes JSON")
+
+
+def _dask_client(address: str | None) -> Any:
+    """A Dask client of --scheduler or $CHECKSIG_SCHEDULER (issue 17), or None.
+
+    Raises ImportError (a usage error: Dask is not installed) or OSError (the
+    scheduler cannot be reached)."""
+    address = address or os.environ.get("CHECKSIG_SCHEDULER") or None
+    if address is None:
+        return None
+    try:
+        from ._dask import connect
+    except ImportError as exc:
+        raise ImportError(
+            f'--scheduler needs Dask\'s distributed: pip install "checksig[dask]" ({exc})'
+        ) from exc
+    return connect(address)
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
@@ -613,17 +639,27 @@ class _CheckRun:
             _Listed() if args.extra and (several or self.sources[0].path is None) else None
         )
         self.extra_section = args.extra and several
+        self.client: Any = None  # a Dask client with --scheduler (run() makes it)
 
     def name_of(self, raw: bytes) -> bytes:
         """A name as stdout shows it (E9, E14, E15)."""
         return _gnu.check_name(raw, self.style)
 
     def run(self) -> int:
-        ok = True
-        for source in self.sources:
-            ok = self._check(source) and ok
-        if self.extra_section:
-            ok = self._check_extra() and ok
+        try:
+            self.client = _dask_client(self.args.scheduler)  # None without --scheduler
+        except (ImportError, OSError) as exc:
+            self.io.err(str(exc))
+            return EXIT_USAGE if isinstance(exc, ImportError) else EXIT_FAILED
+        try:
+            ok = True
+            for source in self.sources:
+                ok = self._check(source) and ok
+            if self.extra_section:
+                ok = self._check_extra() and ok
+        finally:
+            if self.client is not None:
+                self.client.close()
         return EXIT_OK if ok else EXIT_FAILED
 
     def _section(self, source: _Source | None) -> Any:
@@ -673,6 +709,7 @@ class _CheckRun:
                 extra=args.extra and self.listed is None,
                 allow_outside_root=args.allow_outside_root,
                 progress=progress,
+                client=self.client,
             )
         except ManifestError as exc:
             progress.close()  # erase the bar before any message

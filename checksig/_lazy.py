@@ -37,3 +37,17 @@ class _LazyModule:
 
 
 np: Any = _LazyModule("numpy")
+
+
+def package_version() -> str:
+    """checksig's installed version (``checksig.__version__``), "0+unknown" when
+    no metadata is installed. importlib.metadata is imported here, on first
+    use: it costs ~10 ms, a third of ``import checksig``."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return "0+unknown"
+    try:
+        return version("checksig")
+    except PackageNotFoundError:
+        return "0+unknown"

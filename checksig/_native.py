@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 OK = 0
 E_INVALID = 1
@@ -134,6 +134,8 @@ F_TEXT = 0x20  # set by _Job for manifest_data=
 F_PARSE_ONLY = 0x40
 F_ALLOW_EMPTY = 0x80
 F_BASE64 = 0x100
+F_DEFER = 0x200  # set by _Job for defer_min=
+F_WALK_FLAT = 0x400
 
 #: Untagged line forms (checksig_job_parse_state; _Job(form=...)).
 FORM_UNDECIDED = 0
@@ -253,6 +255,9 @@ class Request(ctypes.Structure):
         ("entry_algorithms", _u8p),
         ("entry_digests", _u8p),
         ("entry_lines", _i64p),
+        ("defer_min", c_int64),
+        ("walk_dir", _u8p),
+        ("walk_dir_len", c_int64),
     ]
 
 
@@ -881,6 +886,8 @@ class _Job:
         first_line: int = 0,
         form: int = FORM_UNDECIDED,
         entries: Entries | None = None,
+        defer_min: int | None = None,
+        walk_dir: bytes = b"",
     ) -> None:
         """Start a job.
 
@@ -890,6 +897,9 @@ class _Job:
         from ``entries``. ``first_line`` and ``form`` continue a manifest
         stream's earlier chunk (:meth:`parse_state` of its job); flags add
         F_PARSE_ONLY and F_ALLOW_EMPTY (F_TEXT and F_ENTRIES are set here).
+        ``defer_min`` makes the job a scan pass (F_DEFER): files of at least
+        that many bytes stay pending with their size. ``walk_dir`` (and the
+        F_WALK_FLAT flag) limit an F_EXTRA walk to that part of the root.
         Every buffer is read during the start call only.
         """
         self._lib = lib()
@@ -909,6 +919,8 @@ class _Job:
             if paths:
                 raise ValueError("entries= and paths= both name rows: give one")
             flags |= F_ENTRIES
+        if defer_min is not None:
+            flags |= F_DEFER
         req = Request(
             kind=kind,
             workers=workers,
@@ -917,6 +929,7 @@ class _Job:
             first_line=first_line,
             form=form,
             family=family,
+            defer_min=defer_min or 0,
         )
         keep: list[Any] = []
         if manifest_data is not None:
@@ -933,6 +946,10 @@ class _Job:
             buf = _c_bytes(manifest)
             keep.append(buf)
             req.manifest, req.manifest_len = _as_u8p(buf), len(manifest)
+        if walk_dir:
+            buf = _c_bytes(walk_dir)
+            keep.append(buf)
+            req.walk_dir, req.walk_dir_len = _as_u8p(buf), len(walk_dir)
         if paths:
             from itertools import accumulate
 

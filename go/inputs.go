@@ -188,7 +188,7 @@ func checkInputs(req *Request) error {
 	case req.Resume.Form < FormUndecided || req.Resume.Form > FormOneSpace:
 		return fmt.Errorf("%w: unknown line form %d", ErrInvalid, req.Resume.Form)
 	}
-	return nil
+	return checkParts(req)
 }
 
 // textRows bounds the entries of manifest text as countLines bounds a

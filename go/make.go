@@ -12,19 +12,32 @@ import (
 	"syscall"
 )
 
-// walkRegular calls visit for every regular file beneath the root (name
-// with '/' separators, size or -1), in fs.WalkDir's order. Symlinks, FIFOs,
-// devices and sockets are not visited, nor is the manifest of this job.
-// The walk has its own os.Root, confined like every open: the job's opener
-// may be wrapped (tests).
-func (j *Job) walkRegular(visit func(name string, size int64)) error {
+// walkRegular calls visit for every regular file of part of the tree
+// beneath the root (name relative to the root with '/' separators, size or
+// -1), in fs.WalkDir's order. Symlinks, FIFOs, devices and sockets are not
+// visited, nor is the manifest of this job. The walk has its own os.Root,
+// confined like every open: the job's opener may be wrapped (tests).
+func (j *Job) walkRegular(part walkPart, visit func(name string, size int64)) error {
 	root, err := os.OpenRoot(j.req.Root)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
 	skip := j.outputName()
-	return fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	start := "."
+	if part.dir != "" {
+		// As a whole walk would: no file beneath a name that is not a
+		// directory, nor beneath a symlink (not followed, even inside).
+		fi, err := root.Lstat(part.dir)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.IsDir() {
+			return nil
+		}
+		if err != nil {
+			return &os.PathError{Op: "walk", Path: filepath.Join(j.req.Root, part.dir), Err: unwrapPathError(err)}
+		}
+		start = part.dir
+	}
+	return fs.WalkDir(root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
 				return err
@@ -33,6 +46,9 @@ func (j *Job) walkRegular(visit func(name string, size int64)) error {
 		}
 		if j.cancelled.Load() {
 			return ErrCancelled
+		}
+		if part.flat && d.IsDir() && name != start {
+			return fs.SkipDir
 		}
 		if !d.Type().IsRegular() || name == skip {
 			return nil
@@ -50,7 +66,7 @@ func (j *Job) walkRegular(visit func(name string, size int64)) error {
 // by name bytes.
 func (j *Job) walk() error {
 	var total int64
-	err := j.walkRegular(func(name string, size int64) {
+	err := j.walkRegular(walkPart{}, func(name string, size int64) {
 		total += max(size, 0)
 		addRow(j, name, row{alg: j.req.Algorithm, size: size})
 	})
@@ -73,9 +89,11 @@ func unwrapPathError(err error) error {
 
 // outputName returns the manifest's name relative to the root, with '/'
 // separators, or "" when it is written elsewhere or is no file (a verify
-// job's manifest text or entries: Manifest is then only a name).
+// job's manifest text: Manifest is then only a name). A verify job of
+// entries may name the manifest they were parsed from (a part of a run
+// spread over processes, shard.go), which its extra walk then skips too.
 func (j *Job) outputName() string {
-	if j.req.ManifestText != nil || j.given {
+	if j.req.ManifestText != nil || j.req.Manifest == "" {
 		return ""
 	}
 	root, err1 := filepath.Abs(j.req.Root)

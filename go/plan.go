@@ -76,6 +76,13 @@ func (j *Job) work(worker int, private bool, keep int) {
 				continue
 			}
 			f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
+			if err == nil && j.req.Defer && size >= j.req.DeferMin {
+				// Left for a later job (shard.go): pending, with its size.
+				f.Close()
+				j.cols.Size[i] = size
+				sized += size
+				continue
+			}
 			if err == nil && size >= queueMin {
 				f.Close()
 				queued = append(queued, queuedFile{int32(i), size})
@@ -119,15 +126,24 @@ func (j *Job) work(worker int, private bool, keep int) {
 }
 
 // addExtra appends a row with StatusExtra for every regular file under the
-// root that no manifest entry names (the manifest itself excepted).
+// root that no manifest entry names (the manifest itself excepted), or in
+// the part of the root the request names (WalkDir, WalkFlat).
 func (j *Job) addExtra() error {
-	listed := make(map[string]struct{}, len(j.rows))
+	part := walkPart{dir: j.req.WalkDir, flat: j.req.WalkFlat}
+	var listed map[string]struct{}
+	if part.whole() {
+		listed = make(map[string]struct{}, len(j.rows))
+	} else {
+		listed = map[string]struct{}{} // most names lie elsewhere: no presizing
+	}
 	for i := range j.rows {
-		listed[path.Clean(j.nameOf(&j.rows[i]))] = struct{}{}
+		if name := path.Clean(j.nameOf(&j.rows[i])); part.holds(name) {
+			listed[name] = struct{}{}
+		}
 	}
 	var extra []string
 	sizes := map[string]int64{}
-	err := j.walkRegular(func(name string, size int64) {
+	err := j.walkRegular(part, func(name string, size int64) {
 		if _, ok := listed[name]; !ok {
 			extra = append(extra, name)
 			sizes[name] = size

@@ -97,6 +97,27 @@ type Request struct {
 	// rows too) and stops: no listed file is opened, every listed row stays
 	// StatusPending with size -1.
 	ParseOnly bool
+
+	// Defer (verify) makes a scan pass of the job: every listed file is
+	// opened, confined as always; those smaller than DeferMin are hashed
+	// and get their final status, the others stay StatusPending with the
+	// size their open found, for a later job over their entries (issue 17:
+	// sharding by bytes of work needs the sizes, and a stat of its own
+	// would open every small file twice). A row that fails to open gets its
+	// status as ever. DeferMin 0 defers every file that opens: a pure
+	// sizing pass.
+	Defer    bool
+	DeferMin int64
+	// WalkDir and WalkFlat (verify, with Extra) walk one part of the root
+	// for the extra files: the directory WalkDir beneath it (a clean
+	// slash-separated relative name; "" is the root itself), the whole of
+	// its subtree or, with WalkFlat, its own files only; listed names
+	// outside that part are ignored. Disjoint parts that cover the tree
+	// give, together, the extra rows of the whole (issue 17: the walk in
+	// shards). A WalkDir that does not exist, or is no directory, has no
+	// extra file; one leading out of the root is refused.
+	WalkDir  string
+	WalkFlat bool
 }
 
 // Phase is a job's stage; values are part of the C ABI (CHECKSIG_PH_*).

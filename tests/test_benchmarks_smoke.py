@@ -109,3 +109,22 @@ def test_ecosystems_benchmark_smoke(tmp_path):
     env = [x["failures"] for (bench, _), x in tools.items() if bench == "environment"]
     assert len(set(env)) == 1  # the peers agree with checksig on what fails
     assert tools[("bag", "checksig")]["failures"] == tools[("bag", "bagit-python")]["failures"] == 0
+
+
+def test_dask_benchmark_harness_smoke(tmp_path):
+    # benchmarks/dask_run.py (issue 17) on tiny data: every table has its rows.
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask.json"
+    cmd = [sys.executable, str(REPO / "benchmarks" / "dask_run.py"), "--smoke"]
+    cmd += ["--data-dir", str(tmp_path / "data"), "--json", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert {(x["dataset"], x["workers"]) for x in data["efficiency"]} == {
+        ("mixed", 1),
+        ("million", 1),
+    }
+    assert all(x["efficiency"] > 0 and x["shards"]["scan"] >= 1 for x in data["efficiency"])
+    assert data["overhead"]["ms_per_shard"] == data["overhead"]["ms_per_shard"]  # not NaN
+    assert [x["entries"] for x in data["client"]] == [2000]
+    assert "efficiency" in r.stdout and "per-shard overhead" in r.stdout

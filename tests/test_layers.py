@@ -33,6 +33,7 @@ LAYERS = [
     "__init__",
     "_ecosystems",
     "_api",
+    "_dask",
     "_kinds",
     "_bagit",
     "_record",

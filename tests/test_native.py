@@ -222,7 +222,7 @@ def test_struct_layouts_match_the_c_compiler(tmp_path: Path) -> None:
 
 def test_abi_version_and_lazy_load() -> None:
     lib = _native.lib()
-    assert lib.checksig_abi_version() == _native.ABI_VERSION == 4
+    assert lib.checksig_abi_version() == _native.ABI_VERSION == 5
     assert _native.is_loaded()
     assert os.path.basename(_native.library_path()).startswith("_checksig")
 

@@ -488,3 +488,72 @@ def test_manifest_data_takes_any_buffer_without_a_copy(tmp_path: Path) -> None:
     for data in (text, bytearray(text), memoryview(text), np.frombuffer(text, np.uint8)):
         cols, _, _ = run(root=os.fsencode(tmp_path), manifest=b"sha1sum.txt", manifest_data=data)
         assert list(cols["status"]) == [_native.ST_OK]
+
+
+def test_a_run_in_parts_agrees_with_the_whole(
+    status_tree: tuple[bytes, bytes], tmp_path: Path, workers: int
+) -> None:
+    # ABI 3, as checksig._dask drives it: a parse, scan passes over shards
+    # (small files hashed, the others left pending with their size), the
+    # deferred rows as entries of their own, and the extra walk in parts
+    # (the root's own files, each top directory's subtree), give the whole.
+    root, text = status_tree
+    manifest = tmp_path / "SUMS"
+    manifest.write_bytes(text)
+    want, _, _ = run(
+        root=root, manifest=os.fsencode(manifest), workers=workers, flags=_native.F_EXTRA
+    )
+    parsed, _, _ = run(manifest=os.fsencode(manifest), flags=_native.F_PARSE_ONLY)
+    listed = len(parsed["status"])
+    got = {name: parsed[name].copy() for name in (*NAMES, "paths")}
+    deferred = []
+    for start, stop in ((0, 3), (3, listed)):
+        shard = _native.Entries.from_columns(parsed, start, stop)
+        cols, _, _ = run(root=root, entries=shard, workers=workers, defer_min=6)
+        pending = cols["status"] == _native.ST_PENDING
+        assert (cols["size"][pending] >= 6).all()  # "fine" (4 bytes) was hashed at once
+        done = np.flatnonzero(~pending)
+        for name in ("status", "errnum", "size", "actual"):
+            got[name][start + done] = cols[name][done]
+        deferred += list(start + np.flatnonzero(pending))
+    assert [paths(parsed)[i] for i in deferred] == [
+        b"sub dir/ok 2.bin",
+        b"caf\xe9.txt",
+        b"bad.txt",
+    ]
+    names = b"".join(paths(parsed)[i] for i in deferred)
+    big = _native.Entries(
+        names,
+        np.cumsum([0] + [len(paths(parsed)[i]) for i in deferred]),
+        parsed["expected"][deferred],
+        algorithms=parsed["algorithm"][deferred],
+        lines=parsed["line"][deferred],
+    )
+    cols, _, _ = run(root=root, entries=big, workers=workers)
+    for name in ("status", "errnum", "size", "actual"):
+        got[name][deferred] = cols[name]
+    assert_same(got, rows(want, 0, listed), "scan passes and deferred files")
+
+    # The walk: (walk_dir, flat) parts that cover the tree, on the names alone.
+    names_only = _native.Entries(parsed["paths"], parsed["path_offsets"])
+    extra = []
+    for walk_dir, flags in ((b"", _native.F_WALK_FLAT), (b"sub dir", 0), (b"dir", 0)):
+        cols, _, _ = run(
+            root=root,
+            manifest=os.fsencode(manifest),
+            algorithm=ALG["sha1"],
+            entries=names_only,
+            walk_dir=walk_dir,
+            flags=_native.F_PARSE_ONLY | _native.F_EXTRA | flags,
+        )
+        extra.append(rows(cols, listed))
+    assert_same(merge([got, *extra]), want, "and the walk in parts")
+    with pytest.raises(ValueError, match="walk directory"):
+        _native._Job(
+            _native.JOB_VERIFY,
+            root=root,
+            algorithm=ALG["sha1"],
+            entries=names_only,
+            walk_dir=b"../x",
+            flags=_native.F_PARSE_ONLY | _native.F_EXTRA,
+        )

@@ -153,14 +153,16 @@ def test_run_requirements_are_pyprojects_dependencies(rendered):
 
 
 def test_optional_dependencies_only_constrained(rendered):
-    # tqdm and pandas are optional: never in run; a floor pyproject states becomes a
-    # run_constrained entry so conda never pairs checksig with a too-old one.
+    # tqdm, pandas and distributed are optional: never in run; a floor pyproject
+    # states becomes a run_constrained entry so conda never pairs checksig with a
+    # too-old one.
     extras = pyproject()["project"]["optional-dependencies"]
     constrained = rendered.reqs("run_constrained")
-    assert not {"tqdm", "pandas"} & set(names(rendered.reqs("run")))
+    assert not {"tqdm", "pandas", "distributed"} & set(names(rendered.reqs("run")))
+    assert "distributed" in names(constrained)
     expected = sorted(
         _conda_spec(r)
-        for name in ("progress", "pandas")
+        for name in ("progress", "pandas", "dask")
         for r in extras.get(name, [])
         if re.search(r"[<>=]", r)
     )

@@ -31,10 +31,12 @@
 
 #include <stdint.h>
 
-#define CHECKSIG_ABI_VERSION 4  /* 2: entries, manifest text, parse-only, parse state;
+#define CHECKSIG_ABI_VERSION 5  /* 2: entries, manifest text, parse-only, parse state;
                                    3: CHECKSIG_ST_NOT_CHECKED, entries of algorithm NONE;
                                    4: sha3, blake2b-N, blake2s, blake3, git-sha1, family,
-                                      F_BASE64, checksig_job_inference, file_digest length */
+                                      F_BASE64, checksig_job_inference, file_digest length;
+                                   5: deferring scans (F_DEFER, defer_min), walks of a part
+                                      of the tree (walk_dir, F_WALK_FLAT) */
 
 /* Status codes. Python maps each to an exception type. */
 #define CHECKSIG_OK             0
@@ -120,7 +122,11 @@
                                        opened, listed rows stay PENDING with size -1 */
 #define CHECKSIG_F_ALLOW_EMPTY 0x80 /* verify: a manifest without an entry gives zero rows,
                                        not CHECKSIG_E_MANIFEST (a chunk of a stream) */
-#define CHECKSIG_F_BASE64     0x100 /* make: digests in base64, as cksum --base64 writes them */
+#define CHECKSIG_F_BASE64    0x100 /* make: digests in base64, as cksum --base64 writes them */
+#define CHECKSIG_F_DEFER     0x200 /* verify: a scan pass: every listed file is opened, those
+                                       under defer_min bytes are hashed, the others stay PENDING
+                                       with the size their open found (defer_min 0: size all) */
+#define CHECKSIG_F_WALK_FLAT 0x400 /* verify, F_EXTRA: walk walk_dir's own files only */
 
 /* Untagged line forms (checksig_request.form, checksig_job_parse_state): the
  * first accepted untagged line decides the form of every later one, GNU's
@@ -206,7 +212,18 @@ typedef struct {
  *     result's digest_width. With F_PARSE_ONLY, names alone will do:
  *     entry_width 0, entry_digests NULL (to list a stream's extra files
  *     with F_EXTRA). A bad entry fails checksig_job_start with
- *     CHECKSIG_E_INVALID naming it (entries[i]: ...).
+ *     CHECKSIG_E_INVALID naming it (entries[i]: ...). manifest, if given,
+ *     names the manifest file the entries were parsed from: F_EXTRA does
+ *     not list it, as for a manifest file.
+ * Parts of one run spread over processes (a Dask cluster):
+ *   - F_DEFER with defer_min: a scan pass over a shard of entries, which
+ *     hashes the small files and sizes the others, so that those can be
+ *     hashed in shards cut by their bytes (entries jobs of their own).
+ *   - walk_dir (and F_WALK_FLAT): F_EXTRA walks that part of the tree
+ *     only (walk_dir's subtree, or its own files), comparing the listed
+ *     names in it; disjoint parts that cover the tree give together the
+ *     extra rows of the whole. A walk_dir that is no directory (a file, a
+ *     symlink, gone) has no extra file.
  * Whatever the input, the rows are confined, opened and hashed alike, give
  * the same statuses and columns, and F_EXTRA compares the walk with their
  * names. A manifest file or text with no entry is CHECKSIG_E_MANIFEST
@@ -238,6 +255,11 @@ typedef struct {
     const uint8_t *entry_algorithms;   /* F_ENTRIES: n_paths CHECKSIG_ALG_*, or NULL */
     const uint8_t *entry_digests;      /* F_ENTRIES: n_paths*entry_width bytes */
     const int64_t *entry_lines;        /* F_ENTRIES: n_paths line numbers (>= 0), or NULL */
+    /* ABI 3 */
+    int64_t defer_min;                 /* F_DEFER: the size from which files stay PENDING */
+    const uint8_t *walk_dir;           /* F_EXTRA: the directory to walk, a clean relative name
+                                          beneath root (NULL or length 0: root itself) */
+    int64_t walk_dir_len;
 } checksig_request;
 
 /* Result columns, allocated by the caller with the sizes from

@@ -214,6 +214,9 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 		AllowOutside: req.flags&C.CHECKSIG_F_ALLOW_OUTSIDE != 0,
 		ParseOnly:    req.flags&C.CHECKSIG_F_PARSE_ONLY != 0,
 		AllowEmpty:   req.flags&C.CHECKSIG_F_ALLOW_EMPTY != 0,
+		Defer:        req.flags&C.CHECKSIG_F_DEFER != 0,
+		DeferMin:     int64(req.defer_min),
+		WalkFlat:     req.flags&C.CHECKSIG_F_WALK_FLAT != 0,
 		Resume:       checksig.ParseState{Line: int64(req.first_line), Form: checksig.Form(req.form)},
 		Base64:       req.flags&C.CHECKSIG_F_BASE64 != 0,
 	}
@@ -229,6 +232,9 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 		return fill(e, err)
 	}
 	if r.Manifest, err = goString(req.manifest, req.manifest_len, "manifest"); err != nil {
+		return fill(e, err)
+	}
+	if r.WalkDir, err = goString(req.walk_dir, req.walk_dir_len, "walk directory"); err != nil {
 		return fill(e, err)
 	}
 	if req.flags&C.CHECKSIG_F_TEXT != 0 {
@@ -291,7 +297,7 @@ func checksig_job_start(req *C.checksig_request, job *C.uint64_t, e *C.checksig_
 // knownFlags are the CHECKSIG_F_* bits this library reads.
 const knownFlags = C.CHECKSIG_F_STRICT | C.CHECKSIG_F_TAG | C.CHECKSIG_F_EXTRA | C.CHECKSIG_F_ALLOW_OUTSIDE |
 	C.CHECKSIG_F_ENTRIES | C.CHECKSIG_F_TEXT | C.CHECKSIG_F_PARSE_ONLY | C.CHECKSIG_F_ALLOW_EMPTY |
-	C.CHECKSIG_F_BASE64
+	C.CHECKSIG_F_BASE64 | C.CHECKSIG_F_DEFER | C.CHECKSIG_F_WALK_FLAT
 
 // The header's CHECKSIG_MAX_LINE_LEN is the engine's MaxLineLen: a build
 // fails here (a constant overflows uint) if they part.
