@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 OK = 0
 E_INVALID = 1
@@ -119,8 +119,24 @@ PROGRESS_FIELDS = (
     "digest_width",
     "paths_len",
     "warnings",
+    "io",
 )
 P_LEN = len(PROGRESS_FIELDS)
+
+#: Bits of the "io" counter: how a job read its big files (CHECKSIG_IO_*).
+IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE = 0x1, 0x2, 0x4, 0x8
+_IO_NAMES = ((IO_READ, "read"), (IO_MMAP, "mmap"), (IO_READAHEAD, "readahead"))
+#: The values CHECKSIG_IO may take (read by the engine when it loads).
+IO_MODES = ("auto", "read", "mmap")
+
+
+def io_paths(bits: int) -> tuple[str, ...]:
+    """The names of the ways a job read its big files, from its "io" counter:
+    "read", "mmap", "readahead" (read on one core, hashed on another), then
+    "calibrating" when some of its windows were timed to choose between read
+    and mmap. Empty when the job read no big file."""
+    names = tuple(name for bit, name in _IO_NAMES if bits & bit)
+    return names + ("calibrating",) if bits & IO_CALIBRATE else names
 
 #: checksig_file_digest needs an output buffer of at least this many bytes.
 MAX_DIGEST_SIZE = 64
@@ -211,6 +227,7 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
         [c_uint64, POINTER(c_void_p), POINTER(c_int64), POINTER(Error)],
     ),
     ("checksig_job_free", c_int32, [c_uint64]),
+    ("checksig_engine_info", c_int32, [POINTER(c_void_p), POINTER(c_int64), POINTER(Error)]),
     ("checksig_debug_counters", c_int32, [_i64p, c_int64]),
 ]
 
@@ -314,6 +331,15 @@ def _load() -> ctypes.CDLL:
             "builds. Reinstall with `pip install --force-reinstall .`",
             name="checksig._checksig",
             path=path,
+        )
+    mode = os.environ.get("CHECKSIG_IO")
+    if mode and mode not in IO_MODES:
+        import warnings
+
+        warnings.warn(
+            f"CHECKSIG_IO={mode!r} is not one of {', '.join(IO_MODES)}: checksig uses auto",
+            RuntimeWarning,
+            stacklevel=3,
         )
     return cdll
 
@@ -593,6 +619,28 @@ def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
     return out.raw[: DIGEST_SIZES[algorithm]], nbytes.value
 
 
+def engine_info() -> dict[str, Any]:
+    """The engine's settings and choices in this process (checksig_engine_info):
+    ``io`` (``mode``: CHECKSIG_IO's, ``chosen``: the path big files take, "" while
+    the first ones are still being timed, and the timing's ``algorithm``,
+    ``read_ns_per_mb`` and ``mmap_ns_per_mb``), ``tune`` (every tuned constant),
+    ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted)
+    and ``gomaxprocs``."""
+    import json
+
+    cdll = lib()
+    out = c_void_p()
+    n = c_int64(0)
+    err = Error()
+    code = cdll.checksig_engine_info(ctypes.byref(out), ctypes.byref(n), ctypes.byref(err))
+    if code != OK:
+        raise_error(code, err)
+    try:
+        return json.loads(ctypes.string_at(out.value, n.value))
+    finally:
+        cdll.checksig_free(out)
+
+
 def debug_counters() -> dict[str, int]:
     """The engine's live job handles, live jobs, open files and goroutines."""
     out = (c_int64 * 4)()
@@ -648,7 +696,7 @@ class _Job:
         self._handle = 0
         self._columns: Buffers | None = None
         self._cstruct: Columns | None = None
-        self._progress: tuple[int, ...] = (PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
+        self._progress: tuple[int, ...] = (PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0, 0)
         self._phase = PH_ENUMERATING
         self._cancelled = False
         self._stopped_in_ready = False  # cancelled in PH_READY, never attached

@@ -102,7 +102,7 @@ func algorithmForHexLen(n int) Algorithm {
 
 // bufSize is the read size of the hashing loop: large enough that syscall
 // overhead vanishes against hashing, small enough to stay in L2.
-const bufSize = 256 << 10
+var bufSize int64 = 256 << 10
 
 // hasher hashes files with one reusable buffer and one hash per algorithm.
 // It is not safe for concurrent use: each worker owns one.
@@ -122,6 +122,11 @@ type hasher struct {
 	cancelled *atomic.Bool
 	// slot is this hasher's stripe of openFiles: its worker's number.
 	slot int
+	// io, when not nil, collects the paths the job's big files took
+	// (io.go); ioSeen is what this hasher has already added to it.
+	io     *atomic.Uint32
+	ioSeen ioPath
+	turn   uint32 // alternates the paths while the process calibrates
 }
 
 // progressStep is how many bytes a worker hashes before it publishes its
@@ -161,8 +166,8 @@ var errChanged = errors.New("checksig: file changed size while it was read")
 
 // hashFile hashes f, a regular file of the given size (-1 unknown), with a
 // into out, which must hold a.Size() bytes, and returns the number of bytes
-// hashed. Big files are hashed through a memory mapping (mmap_unix.go),
-// others are read into the hasher's buffer.
+// hashed. Big files are hashed window by window, each mapped or read as
+// io.go chooses; others are read into the hasher's buffer.
 func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int64, error) {
 	d := h.hashes[a]
 	if d == nil {
@@ -172,11 +177,9 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 	d.Reset()
 	var n int64
 	var err error
-	mapped := false
 	if ff, ok := f.(fder); ok && size >= mmapMin {
-		n, mapped, err = h.hashMapped(int(ff.Fd()), size, d)
-	}
-	if !mapped {
+		n, err = h.hashBig(int(ff.Fd()), size, a, d)
+	} else {
 		n, err = h.sequential(f, size, d)
 	}
 	if err != nil {

@@ -51,7 +51,7 @@ const (
 // Request describes a job.
 type Request struct {
 	Kind    Kind
-	Workers int // 0: runtime.NumCPU()
+	Workers int // 0: one per CPU (runtime.NumCPU())
 	// Algorithm is required for digest and make jobs. For verify jobs it
 	// fixes the algorithm of untagged lines; None infers it from the
 	// manifest's name or, failing that, from each digest's length.
@@ -91,6 +91,10 @@ type Progress struct {
 	DigestWidth int64 // valid from PhaseReady
 	PathsLen    int64 // valid from PhaseReady
 	Warnings    int64
+	// IO holds the IO* bits of the ways the job's big files were read so
+	// far (files under mmapMin are always read into a buffer): 0 when it
+	// hashed none.
+	IO uint32
 }
 
 // Columns receive a job's results, one element per row. They may live in
@@ -173,6 +177,7 @@ type Job struct {
 	scannedBytes int64          // bytes of every file the scan opened
 	sortQueue    sync.Once
 	nextQueued   atomic.Int64
+	ioUsed       atomic.Uint32  // IO* bits: how big files were read
 	wg           sync.WaitGroup // every goroutine the job started
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
 }
@@ -241,9 +246,7 @@ func Start(req Request) (*Job, error) {
 	if req.Workers < 0 {
 		return nil, fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalid, req.Workers)
 	}
-	if req.Workers == 0 {
-		req.Workers = runtime.NumCPU()
-	}
+	req.Workers = workersFor(req.Workers)
 	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{})}
 	j.bytesTotal.Store(-1)
 	switch req.Kind {
@@ -503,6 +506,7 @@ func (j *Job) Poll(timeout time.Duration) Progress {
 		BytesDone:  j.bytesDone.Load(),
 		BytesTotal: j.bytesTotal.Load(),
 		Warnings:   j.nwarnings.Load(),
+		IO:         j.ioUsed.Load(),
 	}
 	if j.phase == PhaseEnumerating {
 		// The enumerating goroutine owns rows and friends until it moves the

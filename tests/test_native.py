@@ -179,7 +179,7 @@ def test_struct_layouts_match_the_c_compiler(tmp_path: Path) -> None:
 
 def test_abi_version_and_lazy_load() -> None:
     lib = _native.lib()
-    assert lib.checksig_abi_version() == _native.ABI_VERSION == 1
+    assert lib.checksig_abi_version() == _native.ABI_VERSION == 2
     assert _native.is_loaded()
     assert os.path.basename(_native.library_path()).startswith("_checksig")
 
@@ -204,7 +204,7 @@ def test_abi_mismatch_is_import_error() -> None:
             print(json.dumps([str(e), _native._lib is None]))
         """
     )
-    assert "ABI version 1" in out[0] and "needs version 99" in out[0]
+    assert "ABI version 2" in out[0] and "needs version 99" in out[0]
     assert "pip install --force-reinstall ." in out[0]
     assert out[1] is True
 
