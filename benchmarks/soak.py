@@ -17,10 +17,10 @@ Runs, in one process with the engine loaded:
 
 Big files go through the path CHECKSIG_IO forces (read, mmap; auto by default:
 tests/test_soak.py runs the soak once per path). Before and after, it prints the
-process's RSS, open file descriptors and the engine's debug counters (live handles, live jobs, open files, goroutines),
-and exits 1 if anything did not come back: fds or goroutines above the
-baseline, any handle, job or open file left, or RSS grown by more than
-``--max-rss-growth`` MiB. ``--json FILE`` writes every number.
+process's RSS, open file descriptors and the engine's debug counters (live
+handles, live jobs, open files, goroutines), and exits 1 if anything did not
+come back: fds or goroutines above the baseline, any handle, job or open file
+left, or RSS grown by more than ``--max-rss-growth`` MiB. ``--json FILE`` writes every number.
 
     python benchmarks/soak.py                    # the full run: ~1-3 minutes
     python benchmarks/soak.py --quick            # 10x smaller
@@ -293,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{t['cycles_s']:.1f} s, {args.many} verifies of {MANY_FILES} files in {t['many_s']:.1f} s"
     )
     io = result["engine"]["io"]
-    print(f"big files: CHECKSIG_IO={io['mode']}, read through {io['chosen'] or 'both (calibrating)'}")
+    chosen = io["chosen"] or "both (calibrating)"
+    print(f"big files: CHECKSIG_IO={io['mode']}, read through {chosen}")
     for problem in result["problems"]:
         print(f"LEAK OR ERROR: {problem}", file=sys.stderr)
     print("ok: nothing leaked" if result["ok"] else "FAILED")

@@ -160,9 +160,9 @@ func testBigFileChanges(t *testing.T) {
 	}
 }
 
-// TestCalibrationChooses: the calibration keeps the path whose windows of
-// one algorithm cost less, only once both have enough of them, and never
-// compares windows of different algorithms.
+// TestCalibrationChooses: the calibration keeps the path whose cheapest
+// window of one algorithm cost less, only once both have enough of them,
+// and never compares windows of different algorithms.
 func TestCalibrationChooses(t *testing.T) {
 	withIO(t, "auto")
 	calibrateSamples = 3
@@ -182,11 +182,8 @@ func TestCalibrationChooses(t *testing.T) {
 			if calib.chosen.Load() != 0 {
 				t.Fatalf("chose after %d mapped samples of 3", i)
 			}
-			// One outlier each way: the median decides, not the mean.
-			cost := tc.mapped
-			if i == 0 {
-				cost *= 10
-			}
+			// Windows slowed by other work: the cheapest one decides.
+			cost := tc.mapped * float64(1+3*i)
 			sample(ioMap, SHA1, int64(1e6*cost), 1e6)
 		}
 		if got := ioPath(calib.chosen.Load()); got != tc.want {

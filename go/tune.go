@@ -48,6 +48,7 @@ var tunables = []tunable{
 	{name: "readahead_chunks", v: &readAheadChunks, min: 2},
 	{name: "readahead_min", v: &readAheadMin, min: 0},
 	{name: "calibrate_samples", v: &calibrateSamples, min: 1},
+	{name: "fadvise", v: &fadvise, min: 0},
 }
 
 // tuneErrors holds what CHECKSIG_IO and CHECKSIG_TUNE said that the engine
