@@ -44,13 +44,20 @@ NPROC = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 # big files were read and the engine's settings (to check B was taken).
 CHILD = """\
 import json, sys, time
+{prelude}
 import checksig
 from checksig import _native
 t = time.perf_counter()
-r = checksig.verify(sys.argv[1], sys.argv[2])
+if sys.argv[3]:  # hash every listed file with that algorithm, no manifest
+    names = [ln[42:] for ln in open(sys.argv[2], encoding="utf-8").read().splitlines()]
+    job = checksig.start_digest_files([sys.argv[1] + "/" + n for n in names], sys.argv[3])
+    job.result()
+    io, bad = _native.io_paths(job.progress.get("io")), {{}}
+else:
+    r = checksig.verify(sys.argv[1], sys.argv[2])
+    io, bad = r.io, {{k: v for k, v in r.counts().items() if k != "ok"}}
 call = time.perf_counter() - t
-bad = {k: v for k, v in r.counts().items() if k != "ok"}
-print(json.dumps({"call_s": call, "io": r.io, "bad": bad, "engine": _native.engine_info()}))
+print(json.dumps({{"call_s": call, "io": io, "bad": bad, "engine": _native.engine_info()}}))
 """
 
 
@@ -64,6 +71,8 @@ class Decision:
     a: dict[str, str]  # environment of the shipped setting
     b: dict[str, str]  # environment of the alternative
     note: str = ""
+    prelude: str = ""  # run by the child before it imports checksig, on both sides
+    algorithm: str = ""  # hash the dataset's files with this instead of verifying it
 
 
 def tune(**kw) -> dict[str, str]:
@@ -144,6 +153,23 @@ DECISIONS = {
             note="only a cold cache can tell: run it with --cold",
         ),
         Decision(
+            "openssl",
+            "SHA-512: hash big files with hashlib's OpenSSL where it is faster (auto) vs never",
+            ["huge1"],
+            tune(openssl=1),
+            tune(openssl=0),
+            prelude="import hashlib  # loads the libcrypto the engine may use",
+            algorithm="sha512",
+        ),
+        Decision(
+            "openssl_sha1",
+            "SHA-1: hash big files with hashlib's OpenSSL where it is faster (auto) vs always",
+            ["huge1"],
+            tune(openssl=1),
+            tune(openssl=2),
+            prelude="import hashlib  # loads the libcrypto the engine may use",
+        ),
+        Decision(
             "queue_min",
             "files from 1 MiB are queued and hashed largest first vs from 128 KiB",
             ["mixed"],
@@ -177,12 +203,12 @@ class Side:
     engine: dict = field(default_factory=dict)
 
 
-def run_once(py: str, ds: datasets.Dataset, env: dict[str, str], cwd: Path) -> dict:
+def run_once(py: str, d: Decision, ds: datasets.Dataset, env: dict[str, str], cwd: Path) -> dict:
     full_env = {**os.environ, "CHECKSIG_IO": "", "CHECKSIG_TUNE": "", **env}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(
-        [py, "-c", CHILD, str(ds.root), str(ds.manifest)],
+        [py, "-c", CHILD.format(prelude=d.prelude), str(ds.root), str(ds.manifest), d.algorithm],
         env=full_env,
         cwd=cwd,
         capture_output=True,
@@ -227,7 +253,7 @@ def compare(
         for k in order:
             if cold:
                 evict(ds)
-            out = run_once(py, ds, d.a if k == "A" else d.b, cwd)
+            out = run_once(py, d, ds, d.a if k == "A" else d.b, cwd)
             s = sides[k]
             s.wall.append(out["wall"])
             s.cpu.append(out["cpu"])
@@ -297,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.list:
         for d in DECISIONS.values():
-            print(f"{d.name:18} {d.what} [{', '.join(d.datasets)}]")
+            how = f", {d.algorithm}" if d.algorithm else ""
+            print(f"{d.name:18} {d.what} [{', '.join(d.datasets)}{how}]")
             print(f"{'':18} A {d.a}  B {d.b}" + (f"  ({d.note})" if d.note else ""))
         return 0
     names = list(DECISIONS) if a.all else a.names

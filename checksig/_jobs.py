@@ -89,9 +89,7 @@ class RunInfo:
 
     __slots__ = ("elapsed", "bytes_done", "warnings_total", "io")
 
-    def __init__(
-        self, elapsed: float, bytes_done: int, warnings_total: int, io: int = 0
-    ) -> None:
+    def __init__(self, elapsed: float, bytes_done: int, warnings_total: int, io: int = 0) -> None:
         self.elapsed = elapsed
         self.bytes_done = bytes_done
         self.warnings_total = warnings_total

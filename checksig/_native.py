@@ -123,20 +123,27 @@ PROGRESS_FIELDS = (
 )
 P_LEN = len(PROGRESS_FIELDS)
 
-#: Bits of the "io" counter: how a job read its big files (CHECKSIG_IO_*).
-IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE = 0x1, 0x2, 0x4, 0x8
-_IO_NAMES = ((IO_READ, "read"), (IO_MMAP, "mmap"), (IO_READAHEAD, "readahead"))
+#: Bits of the "io" counter: how a job read and hashed its big files (CHECKSIG_IO_*).
+IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL = 0x1, 0x2, 0x4, 0x8, 0x10
+_IO_NAMES = (
+    (IO_READ, "read"),
+    (IO_MMAP, "mmap"),
+    (IO_READAHEAD, "readahead"),
+    (IO_OPENSSL, "openssl"),
+)
 #: The values CHECKSIG_IO may take (read by the engine when it loads).
 IO_MODES = ("auto", "read", "mmap")
 
 
 def io_paths(bits: int) -> tuple[str, ...]:
-    """The names of the ways a job read its big files, from its "io" counter:
-    "read", "mmap", "readahead" (read on one core, hashed on another), then
+    """The names of the ways a job read and hashed its big files, from its "io"
+    counter: "read", "mmap", "readahead" (read on one core, hashed on another),
+    "openssl" (hashed by the OpenSSL the process had loaded for hashlib), then
     "calibrating" when some of its windows were timed to choose between read
     and mmap. Empty when the job read no big file."""
     names = tuple(name for bit, name in _IO_NAMES if bits & bit)
     return names + ("calibrating",) if bits & IO_CALIBRATE else names
+
 
 #: checksig_file_digest needs an output buffer of at least this many bytes.
 MAX_DIGEST_SIZE = 64
@@ -623,7 +630,9 @@ def engine_info() -> dict[str, Any]:
     """The engine's settings and choices in this process (checksig_engine_info):
     ``io`` (``mode``: CHECKSIG_IO's, ``chosen``: the path big files take, "" while
     the first ones are still being timed, and the timing's ``algorithm``,
-    ``read_ns_per_mb`` and ``mmap_ns_per_mb``), ``tune`` (every tuned constant),
+    ``read_ns_per_mb`` and ``mmap_ns_per_mb``), ``hash`` (``openssl``: the
+    libcrypto found in the process, "" for none, and per algorithm timed, Go's
+    and its cost in ns per MB), ``tune`` (every tuned constant),
     ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted)
     and ``gomaxprocs``."""
     import json

@@ -110,6 +110,7 @@ type hasher struct {
 	buf    []byte
 	sum    [MaxSize]byte // the last file's digest
 	hashes [numAlgorithms]hash.Hash
+	ssl    [numAlgorithms]hash.Hash // OpenSSL's, for big files (hashimpl.go)
 	// progress and files, when not nil, count the bytes hashed and the files
 	// done. The worker counts in pending* and adds them every progressStep
 	// bytes and at flush: a shared counter added to for every small file
@@ -167,18 +168,23 @@ var errChanged = errors.New("checksig: file changed size while it was read")
 // hashFile hashes f, a regular file of the given size (-1 unknown), with a
 // into out, which must hold a.Size() bytes, and returns the number of bytes
 // hashed. Big files are hashed window by window, each mapped or read as
-// io.go chooses; others are read into the hasher's buffer.
+// io.go chooses, by Go's code or OpenSSL as hashimpl.go chooses; others are
+// read into the hasher's buffer and hashed by Go's code.
 func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int64, error) {
-	d := h.hashes[a]
-	if d == nil {
-		d = a.New()
-		h.hashes[a] = d
+	ff, big := f.(fder)
+	big = big && size >= mmapMin
+	var d hash.Hash
+	if big && opensslMode != 0 && useOpenSSL(a, size >= readAheadMin && spareCPU()) {
+		d = h.sslHash(a) // nil if it cannot after all
 	}
-	d.Reset()
+	ssl := d != nil
+	if !ssl {
+		d = h.goHash(a)
+	}
 	var n int64
 	var err error
-	if ff, ok := f.(fder); ok && size >= mmapMin {
-		n, err = h.hashBig(int(ff.Fd()), size, a, d)
+	if big {
+		n, err = h.hashBig(int(ff.Fd()), size, a, d, ssl)
 	} else {
 		n, err = h.sequential(f, size, d)
 	}

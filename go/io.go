@@ -48,6 +48,7 @@ const (
 	ioMap                          // memory mapped
 	ioReadAhead                    // read(2) on one core, hashed on another
 	ioCalibrate                    // windows timed to choose between ioRead and ioMap
+	ioOpenSSL                      // hashed by the process's OpenSSL (hashimpl.go)
 )
 
 // IO path bits, as Progress.IO reports them.
@@ -56,6 +57,7 @@ const (
 	IOMap       = uint32(ioMap)
 	IOReadAhead = uint32(ioReadAhead)
 	IOCalibrate = uint32(ioCalibrate)
+	IOOpenSSL   = uint32(ioOpenSSL)
 )
 
 // ioMode is the path CHECKSIG_IO forces, or 0 (auto): calibrate.
@@ -118,7 +120,7 @@ var calib struct {
 	// least is the lowest cost per MB of each path, in ns, that the choice
 	// was made by.
 	least [2]float64
-	alg    Algorithm
+	alg   Algorithm
 }
 
 // choosePath returns the path for a window of a big file and whether it is
@@ -195,11 +197,15 @@ func resetCalibration() {
 var afterWindow func(window int)
 
 // hashBig hashes the size bytes of the regular file fd with d, a's hash,
-// window by window, each through the path choosePath gives. A file that
-// shrinks or grows meanwhile is errChanged.
-func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash) (int64, error) {
+// window by window, each through the path choosePath gives, or read when ssl
+// says d is OpenSSL's (which must never read a mapping). A file that shrinks
+// or grows meanwhile is errChanged.
+func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool) (int64, error) {
 	if fadvise != 0 {
 		adviseFile(fd)
+	}
+	if ssl {
+		h.used(ioOpenSSL)
 	}
 	var n int64
 	noMap := false // a window could not be mapped: read the rest
@@ -208,7 +214,7 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash) (int64, e
 			return n, ErrCancelled
 		}
 		p, timed := h.choosePath()
-		if noMap {
+		if noMap || ssl {
 			p, timed = ioRead, false
 		}
 		if p == ioRead && !timed && size-n >= readAheadMin && spareCPU() {

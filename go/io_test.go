@@ -270,7 +270,7 @@ func TestReadAheadPanics(t *testing.T) {
 			t.Fatalf("recovered %v, want the helper's PanicError", r)
 		}
 	}()
-	h.hashBig(int(f.(fdFile)), size, SHA256, explodingHash{sha256.New()})
+	h.hashBig(int(f.(fdFile)), size, SHA256, explodingHash{sha256.New()}, false)
 }
 
 type explodingHash struct{ hash.Hash }
@@ -341,4 +341,33 @@ func FuzzBigFile(f *testing.F) {
 				ioPaths[int(path)%len(ioPaths)], size, mapWindow, bufSize, readAheadChunk, n, err, out[:32], want)
 		}
 	})
+}
+
+// TestOpenSSLPays: OpenSSL hashes a big file only when it is faster than Go's
+// code by the margin, and what it saves pays for reading instead of mapping
+// unless the file is read anyway or an idle CPU copies it.
+func TestOpenSSLPays(t *testing.T) {
+	for _, tc := range []struct {
+		goNs, sslNs float64
+		spare       bool
+		path        ioPath
+		readExtra   float64
+		want        bool
+	}{
+		{1000, 990, true, ioRead, 0, false},   // within the margin
+		{1000, 900, false, ioRead, 0, true},   // read anyway
+		{1000, 900, true, ioMap, 500, true},   // an idle CPU reads ahead
+		{1000, 900, false, 0, 0, false},       // calibrating: not known yet
+		{1000, 900, false, ioMap, 150, false}, // saves 100, reading costs 150 more
+		{1000, 800, false, ioMap, 150, true},  // saves 200
+		{1000, 1100, true, ioRead, 0, false},  // slower
+	} {
+		if got := opensslPays(tc.goNs, tc.sslNs, tc.spare, tc.path, tc.readExtra); got != tc.want {
+			t.Errorf("%+v: %v", tc, got)
+		}
+	}
+	// Without a libcrypto in the process (a Go test loads none), never.
+	if opensslPath() == "" && useOpenSSL(SHA512, true) {
+		t.Error("useOpenSSL without a libcrypto")
+	}
 }

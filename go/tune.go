@@ -49,6 +49,7 @@ var tunables = []tunable{
 	{name: "readahead_min", v: &readAheadMin, min: 0},
 	{name: "calibrate_samples", v: &calibrateSamples, min: 1},
 	{name: "fadvise", v: &fadvise, min: 0},
+	{name: "openssl", v: &opensslMode, min: 0},
 }
 
 // tuneErrors holds what CHECKSIG_IO and CHECKSIG_TUNE said that the engine
@@ -129,6 +130,7 @@ func workersFor(n int) int {
 // every tuned constant, for benchmarks and bug reports.
 type EngineInfo struct {
 	IO         IOChoice         `json:"io"`
+	Hash       HashInfo         `json:"hash"`
 	Tune       map[string]int64 `json:"tune"`
 	Refused    []string         `json:"refused"`
 	GOMAXPROCS int              `json:"gomaxprocs"`
@@ -136,7 +138,7 @@ type EngineInfo struct {
 
 // CurrentEngineInfo returns the engine's settings and choices now.
 func CurrentEngineInfo() EngineInfo {
-	info := EngineInfo{IO: CurrentIOChoice(), Tune: map[string]int64{}, Refused: tuneErrors, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	info := EngineInfo{IO: CurrentIOChoice(), Hash: CurrentHashInfo(), Tune: map[string]int64{}, Refused: tuneErrors, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	for _, t := range tunables {
 		info.Tune[t.name] = *t.v
 	}

@@ -272,6 +272,9 @@ func Start(req Request) (*Job, error) {
 	case KindDigest:
 		j.open = plainOpener{}
 	}
+	if opensslMode != 0 {
+		findOpenSSL() // a libcrypto loaded since the last job (hashimpl.go)
+	}
 	liveJobs.Add(1)
 	j.goSafe(j.enumerate, nil)
 	return j, nil

@@ -527,7 +527,7 @@ def test_sixteen_threads_with_cancellations(tmp_path: Path) -> None:
 #: cancelled jobs, then compare fds, engine counters, goroutines and RSS with
 #: a baseline taken after a warm-up.
 LEAK_CHILD = """
-import gc, json, os, time
+import gc, hashlib, json, os, time
 from pathlib import Path
 import checksig
 from checksig import _native
@@ -630,18 +630,21 @@ def test_big_files_are_exact_through_every_path(tmp_path: Path, path: str) -> No
         blobs[f"s{s}"] = data
     write_manifest(tmp_path / "sha256sum.txt", blobs, "sha256")
     workers = IO_PATHS[path][2]
+    algorithms = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
     out = run_json(
         f"""
-        import json, checksig
+        import hashlib, json, checksig
         r = checksig.verify({str(tmp_path)!r}, "sha256sum.txt", workers={workers})
-        d = checksig.digest_files([{str(tmp_path)!r} + "/" + n for n in {list(blobs)!r}], "sha256")
+        paths = [{str(tmp_path)!r} + "/" + n for n in {list(blobs)!r}]
+        d = {{a: checksig.digest_files(paths, a, workers={workers}) for a in {algorithms!r}}}
         print(json.dumps([dict(r.counts()), d, r.io, r.to_dict()["summary"]["io"], str(r)]))
         """,
         env=io_env(path),
     )
     counts, digests, io, json_io, text = out
     assert counts == {"ok": len(sizes)}
-    assert digests == [hexdigest(d, "sha256") for d in blobs.values()]
+    for a in algorithms:
+        assert digests[a] == [hexdigest(d, a) for d in blobs.values()], a
     assert io == json_io == IO_PATHS[path][3]
     assert ", ".join(io) + ")" in text.splitlines()[0]
 
@@ -663,7 +666,7 @@ def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path, pa
     write_manifest(tmp_path / "sha1sum.txt", {"big": b"not it", "small": b"s"})
     out = run_json(
         f"""
-        import faulthandler, json, os, time, checksig
+        import faulthandler, hashlib, json, os, time, checksig
         from checksig import _native
         faulthandler.enable()
         _native.lib()
@@ -698,6 +701,40 @@ def test_engine_info_reports_the_choice_and_the_tuning() -> None:
     assert out["io"]["mode"] == out["io"]["chosen"] == "read"
     assert out["tune"]["map_window"] == 8 << 20 and out["tune"]["mmap_min"] == 512 << 10
     assert out["refused"] == ['CHECKSIG_TUNE: unknown name "nope"']
+
+
+def test_openssl_is_the_one_hashlib_loaded_and_only_then(tmp_path: Path) -> None:
+    # The engine never loads a libcrypto: it uses the one the process has, once
+    # hashlib is imported, and times it against Go's code per algorithm.
+    (tmp_path / "big").write_bytes(os.urandom(3 << 20))
+    child = """
+        import json, sys, checksig
+        from checksig import _native
+        if sys.argv[1] == "hashlib":
+            import hashlib
+        checksig.digest_files([sys.argv[2]], "sha512")
+        maps = open("/proc/self/maps").read()
+        print(json.dumps(dict(_native.engine_info()["hash"], mapped="/libcrypto.so" in maps)))
+        """
+    env = {**os.environ, "CHECKSIG_IO": "", "CHECKSIG_TUNE": ""}
+    outs = {}
+    for mode in ("none", "hashlib"):
+        proc = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(child), mode, str(tmp_path / "big")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs[mode] = json.loads(proc.stdout)
+    if not outs["none"]["mapped"]:  # (a site hook may have loaded it already)
+        assert outs["none"]["openssl"] == "" and outs["none"]["timed_go_openssl_ns_per_mb"] == {}
+    if not outs["hashlib"]["mapped"]:
+        pytest.skip("this Python's hashlib has OpenSSL linked in statically: nothing to find")
+    assert "libcrypto" in os.path.basename(outs["hashlib"]["openssl"])
+    go_ns, ssl_ns = outs["hashlib"]["timed_go_openssl_ns_per_mb"]["sha512"]
+    assert go_ns > 0 and ssl_ns > 0
 
 
 def test_an_unknown_io_mode_warns_and_runs_auto(tree: Path) -> None:

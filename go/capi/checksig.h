@@ -108,6 +108,8 @@
 #define CHECKSIG_IO_MMAP      0x2  /* mapped, a window at a time */
 #define CHECKSIG_IO_READAHEAD 0x4  /* read(2) on one core, hashed on another (an idle one) */
 #define CHECKSIG_IO_CALIBRATE 0x8  /* some windows were timed to choose READ or MMAP */
+#define CHECKSIG_IO_OPENSSL   0x10 /* hashed by the libcrypto the process had loaded (in
+                                      CPython: hashlib's), where it is faster than Go's code */
 
 typedef struct {
     int32_t code;      /* CHECKSIG_E_* */
@@ -184,7 +186,9 @@ int32_t checksig_job_free(uint64_t job);
 /* The engine's settings and choices in this process, as a JSON object
  * (UTF-8, malloc'd: free it with checksig_free): "io" (the mode, the path
  * chosen, "" while calibrating, and the calibration's CPU cost of each path
- * in ns per MB), "tune" (every tuned constant, after CHECKSIG_TUNE),
+ * in ns per MB), "hash" (the libcrypto found in the process, "" for none,
+ * and Go's and its CPU cost per algorithm timed), "tune" (every tuned
+ * constant, after CHECKSIG_TUNE),
  * "refused" (what CHECKSIG_IO and CHECKSIG_TUNE said that the engine did
  * not accept) and "gomaxprocs". For benchmarks and bug reports; keys may be
  * added. */
