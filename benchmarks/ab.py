@@ -200,6 +200,7 @@ class Side:
     cpu: list[float] = field(default_factory=list)
     call: list[float] = field(default_factory=list)
     io: set[str] = field(default_factory=set)
+    chosen: list[str] = field(default_factory=list)  # the engine's I/O choice, each run
     engine: dict = field(default_factory=dict)
 
 
@@ -259,6 +260,7 @@ def compare(
             s.cpu.append(out["cpu"])
             s.call.append(out["call_s"])
             s.io.add(",".join(out["io"]) or "-")
+            s.chosen.append(out["engine"]["io"]["chosen"] or "undecided")
             s.engine = out["engine"]
         log(f"  {d.name} on {ds.name}: pair {i + 1}/{pairs}")
     a, b = sides["A"], sides["B"]
@@ -288,6 +290,7 @@ def compare(
         "ratio_b_over_a": {k: {"q1": r[0], "median": r[1], "q3": r[2]} for k, r in ratios.items()},
         "verdict": verdict,
         "io": {k: sorted(s.io) for k, s in sides.items()},
+        "chosen": {k: s.chosen for k, s in sides.items()},
         "engine_io": {k: s.engine.get("io") for k, s in sides.items()},
         "samples": {k: {"wall": s.wall, "cpu": s.cpu, "call": s.call} for k, s in sides.items()},
     }
@@ -358,9 +361,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{d.name} on {ds.name}: {d.what}")
             print(f"  A {d.a}\n  B {d.b}" + (f"\n  ({d.note})" if d.note else ""))
             for k in ("A", "B"):
+                chosen = r["chosen"][k]
+                counts = ", ".join(f"{c} x{chosen.count(c)}" for c in sorted(set(chosen)))
                 print(
                     f"  {k}: wall {m[k]['wall']:.3f} s, cpu {m[k]['cpu']:.3f} s, "
-                    f"call {m[k]['call']:.3f} s; big files read: {' / '.join(r['io'][k])}"
+                    f"call {m[k]['call']:.3f} s; big files read: {' / '.join(r['io'][k])} "
+                    f"(the engine chose: {counts})"
                 )
             for key in ("wall", "cpu", "call"):
                 x = q[key]

@@ -28,3 +28,18 @@ func threadCPU() int64 {
 	}
 	return ts.Nano()
 }
+
+// threadSwitches returns how many times the calling thread has been
+// switched out, voluntarily or not: a calibration window during which it
+// was is not a clean measurement (another thread's caches and TLB entries
+// replaced its own).
+func threadSwitches() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(rusageThread, &ru) != nil {
+		return -1
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
+
+// rusageThread is getrusage's RUSAGE_THREAD (Linux 2.6.26 and later).
+const rusageThread = 1

@@ -128,6 +128,7 @@ type hasher struct {
 	io     *atomic.Uint32
 	ioSeen ioPath
 	turn   uint32 // alternates the paths while the process calibrates
+	timed  timing // the last calibration window, until it is paired
 }
 
 // progressStep is how many bytes a worker hashes before it publishes its

@@ -71,7 +71,7 @@ func useOpenSSL(a Algorithm, spare bool) bool {
 		path = ioPath(calib.chosen.Load())
 	}
 	calib.mu.Lock()
-	readExtra := calib.least[0] - calib.least[1]
+	readExtra := (calib.ratio - 1) * calib.least[1] // what reading costs more than mapping
 	calib.mu.Unlock()
 	return opensslPays(goNs, sslNs, spare, path, readExtra)
 }

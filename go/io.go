@@ -24,11 +24,12 @@ import (
 // calibrates on the first big windows it hashes in the process: each worker
 // alternates the two paths window by window, times each window on its
 // thread's CPU clock (what the window cost this core, whatever other
-// processes take from the machine), and once both paths have
-// calibrateSamples windows of one algorithm, the path whose cheapest window
-// cost less per byte is kept for the rest of the process. The calibration is the
-// job's own work, nothing is hashed twice: it costs at most half its
-// windows' difference between the paths.
+// processes take from the machine), and once calibrateSamples pairs of
+// neighbouring windows of one algorithm are in, the path that cost less by
+// the median of their ratios is kept for the rest of the process (sample
+// says how windows are judged). The calibration is the job's own work,
+// nothing is hashed twice: it costs at most half its windows' difference
+// between the paths.
 //
 // Read-ahead: when a big file is read with read(2) and a CPU would
 // otherwise be idle (fewer engine goroutines than GOMAXPROCS, as with one
@@ -84,9 +85,19 @@ var mapWindow int64 = 4 << 20
 // cache) before it is hashed.
 var fadvise int64
 
-// calibrateSamples is how many windows of each path the calibration times
-// before it chooses.
+// calibrateSamples is how many pairs of clean windows, one read and one
+// mapped (run without the thread being switched out), the calibration
+// times before it chooses; it stops waiting for clean ones after
+// calibrateTries times as many pairs.
 var calibrateSamples int64 = 8
+
+const calibrateTries = 4
+
+// readMargin is how much less reading must cost than mapping to be chosen:
+// closer than that the measurement cannot tell them apart, and mapping
+// leaves an idle CPU idle (reading would put the copy on it) and is what
+// the engine did before it calibrated.
+const readMargin = 0.03
 
 // readAheadChunk and readAheadChunks shape the read-ahead ring: the copy
 // runs at most readAheadChunk*readAheadChunks bytes ahead of the hash.
@@ -114,13 +125,29 @@ var spareCPU = func() bool { return busy.Load() < int64(runtime.GOMAXPROCS(0)) }
 var calib struct {
 	chosen atomic.Uint32 // the chosen ioPath; 0 while calibrating
 	mu     sync.Mutex
-	// cost holds each sampled window's CPU time per byte, by algorithm and
-	// path (0 read, 1 mapped).
-	cost [numAlgorithms][2][]float64
-	// least is the lowest cost per MB of each path, in ns, that the choice
-	// was made by.
-	least [2]float64
+	pairs  [numAlgorithms]pairs // by algorithm: only like is compared with like
+	// What the choice was made by: the algorithm, the median of read/mapped
+	// over the pairs, and the cheapest clean window of each path, ns per MB.
 	alg   Algorithm
+	ratio float64
+	least [2]float64
+}
+
+// pairs are the calibration's pairs of adjacent windows of one worker, one
+// read and one mapped: their cost ratios (read/mapped), all of them and
+// those whose two windows were both clean, and each path's cheapest clean
+// window (CPU ns per byte; 0 before one).
+type pairs struct {
+	all, clean []float64
+	least      [2]float64
+}
+
+// timing is a calibration window a worker has timed and not yet paired.
+type timing struct {
+	path  ioPath
+	alg   Algorithm
+	cost  float64 // CPU ns per byte
+	clean bool
 }
 
 // choosePath returns the path for a window of a big file and whether it is
@@ -143,42 +170,81 @@ func (h *hasher) choosePath() (ioPath, bool) {
 	return ioMap, true
 }
 
-// sample records a calibration window of n bytes of algorithm a through p
-// that took ns of the thread's CPU time, and chooses once both paths have
-// calibrateSamples windows of a: the path whose cheapest window cost less
-// per byte. Other work on the machine only ever adds to a window's time
-// (caches and memory shared with it), so the cheapest window is the
-// steadiest estimate of a path's own cost: on the EPYC VM of issue 22 at a
-// load of 6 on 2 CPUs, the medians of 8 windows put the paths within 1% of
-// each other, once the wrong way round in four runs, while the minimums
-// were 12% apart in every run, as on the idle machine.
-func sample(p ioPath, a Algorithm, ns, n int64) {
+// sample records a calibration window of n bytes of algorithm a read
+// through p that took ns of the thread's CPU time; clean says the thread ran
+// it without being switched out. A worker's windows alternate between the
+// paths, and each window is paired with the one before it: the choice is
+// made once calibrateSamples pairs of clean windows of one algorithm are in
+// (or calibrateTries times as many pairs at all), by the median of their
+// cost ratios: reading if it costs less than mapping by readMargin.
+//
+// Why pairs of clean windows. Other work on the machine adds to a window's
+// cost, the more so if it takes the CPU in the middle of one (its caches
+// and TLB entries replace the window's); and a process's first windows all
+// cost more than its later ones. On the EPYC VM of issue 22 at a load of
+// 4-6 on 2 CPUs, in 10 fresh processes hashing one 512 MiB file, windows
+// scattered by +-15% and mapping, 12% cheaper there, came out dearer by the
+// median of each path's first 8 windows in 8 runs, by their cheapest in 1
+// to 3 (clean windows only: 3), and by the median ratio of the first 8 pairs
+// of adjacent clean windows in none: the ratio of neighbours cancels what
+// drifts, leaving out switched windows cancels what jumps.
+func (h *hasher) sample(p ioPath, a Algorithm, ns, n int64, clean bool) {
 	if n <= 0 || ns <= 0 {
 		return
 	}
-	i := 0
-	if p == ioMap {
-		i = 1
+	t := timing{p, a, float64(ns) / float64(n), clean}
+	prev := h.timed
+	if prev.path == 0 || prev.path == p || prev.alg != a {
+		h.timed = t
+		return
+	}
+	h.timed = timing{}
+	read, mapped := prev, t
+	if p == ioRead {
+		read, mapped = t, prev
 	}
 	calib.mu.Lock()
 	defer calib.mu.Unlock()
 	if calib.chosen.Load() != 0 {
 		return
 	}
-	c := &calib.cost[a]
-	c[i] = append(c[i], float64(ns)/float64(n))
-	if int64(len(c[0])) < calibrateSamples || int64(len(c[1])) < calibrateSamples {
+	c := &calib.pairs[a]
+	ratio := read.cost / mapped.cost
+	c.all = append(c.all, ratio)
+	for i, w := range [2]timing{read, mapped} {
+		if w.clean && (c.least[i] == 0 || w.cost < c.least[i]) {
+			c.least[i] = w.cost
+		}
+	}
+	if read.clean && mapped.clean {
+		c.clean = append(c.clean, ratio)
+	}
+	var r []float64
+	switch {
+	case int64(len(c.clean)) >= calibrateSamples:
+		r = c.clean
+	case int64(len(c.all)) >= calibrateTries*calibrateSamples:
+		r = c.all // a machine too busy for clean windows: take what there is
+	default:
 		return
 	}
-	r, m := slices.Min(c[0]), slices.Min(c[1])
-	calib.least = [2]float64{r * 1e6, m * 1e6}
-	calib.alg = a
-	calib.cost = [numAlgorithms][2][]float64{}
-	if r < m {
+	calib.alg, calib.ratio = a, median(r)
+	calib.least = [2]float64{c.least[0] * 1e6, c.least[1] * 1e6}
+	calib.pairs = [numAlgorithms]pairs{}
+	if calib.ratio < 1-readMargin {
 		calib.chosen.Store(uint32(ioRead))
 	} else {
 		calib.chosen.Store(uint32(ioMap))
 	}
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // resetCalibration forgets the choice (tests).
@@ -186,9 +252,9 @@ func resetCalibration() {
 	calib.mu.Lock()
 	defer calib.mu.Unlock()
 	calib.chosen.Store(0)
-	calib.cost = [numAlgorithms][2][]float64{}
+	calib.pairs = [numAlgorithms]pairs{}
 	calib.least = [2]float64{}
-	calib.alg = None
+	calib.alg, calib.ratio = None, 0
 }
 
 // afterWindow, when set by a test, runs once the first bytes of each window
@@ -268,10 +334,11 @@ func (h *hasher) window(p ioPath, fd int, off, n int64, d hash.Hash) (ioPath, er
 func (h *hasher) timedWindow(p ioPath, a Algorithm, fd int, off, n int64, d hash.Hash) (ioPath, error) {
 	runtime.LockOSThread() // one thread's clock from start to end
 	defer runtime.UnlockOSThread()
+	sw := threadSwitches()
 	t0 := threadCPU()
 	got, err := h.window(p, fd, off, n, d)
 	if got == p && err == nil {
-		sample(p, a, threadCPU()-t0, n)
+		h.sample(p, a, threadCPU()-t0, n, threadSwitches() == sw)
 	}
 	return got | ioCalibrate, err
 }
@@ -416,13 +483,15 @@ func (h *hasher) used(p ioPath) {
 
 // IOChoice describes how the engine reads big files in this process: the
 // mode CHECKSIG_IO set ("auto", "read" or "mmap"), the path chosen (""
-// while auto still calibrates), and the algorithm and the lowest CPU cost
-// per MB (10^6 bytes) of each path, in ns, that the calibration chose by
-// (zero values before it chose).
+// while auto still calibrates), and what the calibration chose by (zero
+// values before it chose): the algorithm, the median ratio of reading's CPU
+// cost to mapping's, and the cheapest clean window of each path in ns of
+// CPU per MB (10^6 bytes).
 type IOChoice struct {
 	Mode       string  `json:"mode"`
 	Chosen     string  `json:"chosen"`
 	Algorithm  string  `json:"algorithm"`
+	Ratio      float64 `json:"read_over_mmap"`
 	ReadNsMB   float64 `json:"read_ns_per_mb"`
 	MappedNsMB float64 `json:"mmap_ns_per_mb"`
 }
@@ -443,6 +512,7 @@ func CurrentIOChoice() IOChoice {
 	calib.mu.Lock()
 	defer calib.mu.Unlock()
 	c.Chosen = names[ioPath(calib.chosen.Load())]
-	c.Algorithm, c.ReadNsMB, c.MappedNsMB = calib.alg.String(), calib.least[0], calib.least[1]
+	c.Algorithm, c.Ratio = calib.alg.String(), calib.ratio
+	c.ReadNsMB, c.MappedNsMB = calib.least[0], calib.least[1]
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"hash"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,39 +161,60 @@ func testBigFileChanges(t *testing.T) {
 	}
 }
 
-// TestCalibrationChooses: the calibration keeps the path whose cheapest
-// window of one algorithm cost less, only once both have enough of them,
-// and never compares windows of different algorithms.
+// TestCalibrationChooses: the calibration pairs each worker's neighbouring
+// windows, keeps reading only when the median ratio of clean pairs says it
+// costs readMargin less than mapping, and never compares algorithms.
 func TestCalibrationChooses(t *testing.T) {
 	withIO(t, "auto")
 	calibrateSamples = 3
 	for _, tc := range []struct {
 		read, mapped float64 // ns per byte
 		want         ioPath
-	}{{0.5, 0.6, ioRead}, {0.6, 0.5, ioMap}} {
+	}{{0.5, 0.6, ioRead}, {0.6, 0.5, ioMap}, {0.59, 0.6, ioMap}} { // the last within readMargin
 		resetCalibration()
-		for i := range 3 {
-			sample(ioRead, SHA512, int64(1e6*tc.read*2), 1e6) // another algorithm: no say
-			sample(ioRead, SHA1, int64(1e6*tc.read), 1e6)
-			if calib.chosen.Load() != 0 {
-				t.Fatalf("chose after %d read samples and no mapped one", i+1)
-			}
-		}
+		h, other := newHasher(), newHasher()
 		for i := range 3 {
 			if calib.chosen.Load() != 0 {
-				t.Fatalf("chose after %d mapped samples of 3", i)
+				t.Fatalf("chose after %d pairs of 3", i)
 			}
-			// Windows slowed by other work: the cheapest one decides.
-			cost := tc.mapped * float64(1+3*i)
-			sample(ioMap, SHA1, int64(1e6*cost), 1e6)
+			// Another worker's windows and another algorithm's: no pair.
+			other.sample(ioRead, SHA1, int64(1e6*tc.read), 1e6, true)
+			h.sample(ioMap, SHA512, int64(1e6*tc.mapped), 1e6, true)
+			// A pair whose read window was switched out: no say, however skewed.
+			h.sample(ioRead, SHA1, int64(1e6*tc.read*0.1), 1e6, false)
+			h.sample(ioMap, SHA1, int64(1e6*tc.mapped), 1e6, true)
+			// Costs that drift together: the ratio stands.
+			drift := float64(1 + i)
+			h.sample(ioRead, SHA1, int64(1e6*tc.read*drift), 1e6, true)
+			h.sample(ioMap, SHA1, int64(1e6*tc.mapped*drift), 1e6, true)
 		}
 		if got := ioPath(calib.chosen.Load()); got != tc.want {
-			t.Errorf("read %.1f, mapped %.1f ns/B: chose %v, want %v", tc.read, tc.mapped, got, tc.want)
+			t.Errorf("read %.2f, mapped %.2f ns/B: chose %v, want %v", tc.read, tc.mapped, got, tc.want)
 		}
 		c := CurrentIOChoice()
-		if c.Mode != "auto" || c.Algorithm != "sha1" || c.ReadNsMB != tc.read*1e6 || c.MappedNsMB != tc.mapped*1e6 {
+		if c.Mode != "auto" || c.Algorithm != "sha1" || math.Abs(c.Ratio-tc.read/tc.mapped) > 1e-9 ||
+			math.Abs(c.ReadNsMB-tc.read*1e6) > 1e-3 || math.Abs(c.MappedNsMB-tc.mapped*1e6) > 1e-3 {
 			t.Errorf("CurrentIOChoice() = %+v", c)
 		}
+	}
+}
+
+// TestCalibrationUnderLoad: where the thread is switched out in most
+// windows, the calibration still ends, after calibrateTries times the
+// pairs, by every pair it has.
+func TestCalibrationUnderLoad(t *testing.T) {
+	withIO(t, "auto")
+	calibrateSamples = 2
+	h := newHasher()
+	for i := range 2 * calibrateTries {
+		if calib.chosen.Load() != 0 {
+			t.Fatalf("chose after %d pairs", i)
+		}
+		h.sample(ioRead, MD5, 700, 1000, i == 0)
+		h.sample(ioMap, MD5, 800, 1000, false)
+	}
+	if got := ioPath(calib.chosen.Load()); got != ioRead {
+		t.Fatalf("chose %v, want read (12.5%% cheaper in every pair)", got)
 	}
 }
 
@@ -224,11 +246,11 @@ func TestCalibrationInAJob(t *testing.T) {
 	}
 	c := CurrentIOChoice()
 	want := map[string]uint32{"read": IORead, "mmap": IOMap}[c.Chosen]
-	if want == 0 || c.ReadNsMB <= 0 || c.MappedNsMB <= 0 {
+	if want == 0 || c.Ratio <= 0 {
 		t.Fatalf("no choice after 20 windows: %+v", c)
 	}
-	if (c.Chosen == "read") != (c.ReadNsMB < c.MappedNsMB) {
-		t.Errorf("chose the costlier path: %+v", c)
+	if (c.Chosen == "read") != (c.Ratio < 1-readMargin) {
+		t.Errorf("chose against the ratio: %+v", c)
 	}
 	if got := run(); got != want {
 		t.Errorf("job after the choice: IO = %b, want %b (%s)", got, want, c.Chosen)

@@ -55,7 +55,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
 	h.progress, h.files, h.cancelled, h.slot = &j.bytesDone, &j.filesDone, &j.cancelled, worker
-	h.io, h.ioSeen = &j.ioUsed, 0
+	h.io, h.ioSeen, h.timed = &j.ioUsed, 0, timing{}
 	defer func() {
 		h.flush()
 		h.progress, h.files, h.cancelled, h.io = nil, nil, nil, nil
