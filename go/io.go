@@ -183,11 +183,11 @@ func (h *hasher) choosePath() (ioPath, bool) {
 // and TLB entries replace the window's); and a process's first windows all
 // cost more than its later ones. On the EPYC VM of issue 22 at a load of
 // 4-6 on 2 CPUs, in 10 fresh processes hashing one 512 MiB file, windows
-// scattered by +-15% and mapping, 12% cheaper there, came out dearer by the
-// median of each path's first 8 windows in 8 runs, by their cheapest in 1
-// to 3 (clean windows only: 3), and by the median ratio of the first 8 pairs
-// of adjacent clean windows in none: the ratio of neighbours cancels what
-// drifts, leaving out switched windows cancels what jumps.
+// scattered by +-15%, and mapping, 12% cheaper there, came out dearer by
+// the median ratio of the first 8 pairs in 8 runs, by each path's cheapest
+// of its first 8 windows in 1 (of its first 8 clean ones: 3), and by the
+// median ratio of the first 8 pairs of clean windows in none: the ratio of
+// neighbours cancels what drifts, leaving out switched windows what jumps.
 func (h *hasher) sample(p ioPath, a Algorithm, ns, n int64, clean bool) {
 	if n <= 0 || ns <= 0 {
 		return
