@@ -3,7 +3,6 @@ package checksig
 import (
 	"hash"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -13,8 +12,8 @@ import (
 // issue 22 Go's SHA-1 and SHA-256 run as fast as OpenSSL's, its MD5 7%
 // faster and OpenSSL's SHA-384 and SHA-512 ~10% faster; on the Xeon of the
 // issue OpenSSL's SHA-1 was 5% faster. So for each algorithm the first big
-// file that could use OpenSSL times both on the same in-cache buffer (a
-// few milliseconds on the thread's CPU clock, once per process) and keeps
+// file that could use OpenSSL times both on the same in-cache buffer (1-3
+// ms on the thread's CPU clock, once per process) and keeps
 // Go's code unless OpenSSL is faster by opensslMargin and what it saves
 // pays for the way it must read: OpenSSL never hashes a mapped window (a
 // file shrinking under it raises SIGBUS in C code, which the Go runtime
@@ -31,18 +30,17 @@ var opensslMode int64 = 1
 // noise and the cgo calls.
 const opensslMargin = 0.03
 
-// hashCal is the per-algorithm choice: undecided, Go, or OpenSSL with the
-// costs it was chosen by.
+// hashCal holds, per algorithm, whether Go's and OpenSSL's costs were
+// timed and what they were, ns of CPU per MB (timeHashes).
 var hashCal struct {
-	mu      sync.Mutex
-	decided [numAlgorithms]bool
-	// goNs and sslNs: the cheapest timed pass of each, ns per MB.
+	mu          sync.Mutex
+	decided     [numAlgorithms]bool
 	goNs, sslNs [numAlgorithms]float64
 }
 
-// calBuf is what the hash calibration hashes: 256 KiB, in the L2 cache.
+// calBuf is what the hash calibration hashes: 128 KiB, in the L2 cache.
 var calBuf = sync.OnceValue(func() []byte {
-	b := make([]byte, 256<<10)
+	b := make([]byte, 128<<10)
 	x := uint32(2463534242)
 	for i := range b {
 		x ^= x << 13
@@ -98,8 +96,8 @@ func opensslReady(a Algorithm) bool {
 	return ok && opensslPath() != ""
 }
 
-// hashCosts returns Go's and OpenSSL's cheapest CPU time per MB of a, in
-// ns, timing them on first use; ok is false where they cannot be timed.
+// hashCosts returns Go's and OpenSSL's CPU time per MB of a, in ns, timing
+// them on first use; ok is false where they cannot be timed.
 func hashCosts(a Algorithm) (goNs, sslNs float64, ok bool) {
 	hashCal.mu.Lock()
 	defer hashCal.mu.Unlock()
@@ -110,8 +108,11 @@ func hashCosts(a Algorithm) (goNs, sslNs float64, ok bool) {
 	return hashCal.goNs[a], hashCal.sslNs[a], hashCal.goNs[a] > 0 && hashCal.sslNs[a] > 0
 }
 
-// timeHashes hashes calBuf with each implementation of a in turn, four
-// times, and returns the cheapest pass of each in ns per MB (0: not timed).
+// timeHashes hashes calBuf with each implementation of a in turn, 8
+// times, and returns Go's median cost of a pass in ns per MB and OpenSSL's
+// as that times the median ratio of the two in a round (0, 0: not timed).
+// Rounds in which the thread was switched out are left out while there are
+// others, as in the I/O calibration (io.go's sample).
 func timeHashes(a Algorithm) (goNs, sslNs float64) {
 	ssl := newOpenSSL(a)
 	if ssl == nil || !threadCPUClock {
@@ -122,17 +123,30 @@ func timeHashes(a Algorithm) (goNs, sslNs float64) {
 	defer runtime.UnlockOSThread()
 	g.Write(buf) // first passes untimed: code and tables into the caches
 	ssl.Write(buf)
-	var gs, ss []float64
-	for range 4 {
+	var gs, ratios, cleanGs, cleanRatios []float64
+	for range 8 {
+		sw := threadSwitches()
 		t := threadCPU()
 		g.Write(buf)
 		t2 := threadCPU()
 		ssl.Write(buf)
 		t3 := threadCPU()
-		gs, ss = append(gs, float64(t2-t)), append(ss, float64(t3-t2))
+		if t2 <= t || t3 <= t2 {
+			continue
+		}
+		gs, ratios = append(gs, float64(t2-t)), append(ratios, float64(t3-t2)/float64(t2-t))
+		if threadSwitches() == sw {
+			cleanGs, cleanRatios = append(cleanGs, gs[len(gs)-1]), append(cleanRatios, ratios[len(ratios)-1])
+		}
 	}
-	per := 1e6 / float64(len(buf))
-	return slices.Min(gs) * per, slices.Min(ss) * per
+	if len(cleanGs) >= 3 {
+		gs, ratios = cleanGs, cleanRatios
+	}
+	if len(gs) == 0 {
+		return 0, 0
+	}
+	goNs = median(gs) * 1e6 / float64(len(buf))
+	return goNs, goNs * median(ratios)
 }
 
 // resetHashChoice forgets the choices (tests).
