@@ -4,6 +4,8 @@
     python benchmarks/ab.py NAME [NAME ...] [--pairs 10] [--quick]
     python benchmarks/ab.py --all            # every decision, a few minutes
     python benchmarks/ab.py --list           # the decisions and what each compares
+    python benchmarks/ab.py --baseline DIR [--datasets small,mixed,million]
+                                             # this tree against another checkout
 
 Every constant the engine was tuned with on one machine (go/tune.go) can be set
 from the environment (CHECKSIG_TUNE=name=value,..., CHECKSIG_IO=auto|read|mmap),
@@ -17,6 +19,10 @@ quartiles of B/A over the pairs (above 1: the shipped A is faster), and a verdic
 that says "within noise" when the quartiles straddle 1. Each child also reports
 what the engine used (its tuning and, for big files, the way it read them), so a
 setting the engine did not take fails loudly instead of measuring nothing.
+With --baseline DIR the two sides are this tree (A) and another checkout (B),
+each imported through PYTHONPATH with the engine library built in its checksig/
+(so --python must not have checksig installed as editable: its import hook
+would win), on the datasets named: "is nothing else slower than main?".
 Nothing here asserts a timing. See benchmarks/README.md, "Decisions".
 """
 
@@ -55,9 +61,14 @@ if sys.argv[3]:  # hash every listed file with that algorithm, no manifest
     io, bad = _native.io_paths(job.progress.get("io")), {{}}
 else:
     r = checksig.verify(sys.argv[1], sys.argv[2])
-    io, bad = r.io, {{k: v for k, v in r.counts().items() if k != "ok"}}
+    io, bad = getattr(r, "io", None) or (), {{k: v for k, v in r.counts().items() if k != "ok"}}
 call = time.perf_counter() - t
-print(json.dumps({{"call_s": call, "io": io, "bad": bad, "engine": _native.engine_info()}}))
+try:
+    engine = _native.engine_info()
+except AttributeError:  # a --baseline from before engine_info (ABI 1)
+    engine = {{"io": {{"chosen": "n/a"}}, "refused": []}}
+out = {{"call_s": call, "io": io, "bad": bad, "engine": engine, "file": checksig.__file__}}
+print(json.dumps(out))
 """
 
 
@@ -224,6 +235,9 @@ def run_once(py: str, d: Decision, ds: datasets.Dataset, env: dict[str, str], cw
         sys.exit(f"{ds.name} did not verify with {env}: {out['bad']}")
     if out["engine"]["refused"]:
         sys.exit(f"the engine refused {env}: {out['engine']['refused']}")
+    where = env.get("PYTHONPATH")
+    if where and not out["file"].startswith(os.path.join(where, "")):
+        sys.exit(f"the child imported {out['file']}, not the checksig in {where}")
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {"wall": wall, "cpu": cpu, **out}
 
@@ -323,6 +337,16 @@ def main(argv: list[str] | None = None) -> int:
         help="the interpreter the children run with (it must import checksig)",
     )
     ap.add_argument("--json", type=Path, help="also write every sample here")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (its library built in place) to run as B against this tree",
+    )
+    ap.add_argument(
+        "--datasets",
+        default="small,mixed,million,large,huge1",
+        help="with --baseline: the datasets (default small,mixed,million,large,huge1)",
+    )
     a = ap.parse_args(argv)
     if a.list:
         for d in DECISIONS.values():
@@ -330,6 +354,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{d.name:18} {d.what} [{', '.join(d.datasets)}{how}]")
             print(f"{'':18} A {d.a}  B {d.b}" + (f"  ({d.note})" if d.note else ""))
         return 0
+    if a.baseline:
+        base = a.baseline.resolve()
+        if not list((base / "checksig").glob("_checksig*")):
+            ap.error(f"--baseline {base}: no checksig/_checksig* library built there")
+        DECISIONS["baseline"] = Decision(
+            "baseline",
+            f"this tree (A) against {base} (B)",
+            [n for n in a.datasets.split(",") if n],
+            {"PYTHONPATH": str(REPO)},
+            {"PYTHONPATH": str(base)},
+        )
+        a.names = ["baseline"]
     names = list(DECISIONS) if a.all else a.names
     unknown = [n for n in names if n not in DECISIONS]
     if not names or unknown:
