@@ -87,8 +87,8 @@ var fadvise int64
 
 // calibrateSamples is how many pairs of clean windows, one read and one
 // mapped (run without the thread being switched out), the calibration
-// times before it chooses; it stops waiting for clean ones after
-// calibrateTries times as many pairs.
+// times before it chooses; it stops waiting for them after calibrateTries
+// times as many pairs' worth of windows.
 var calibrateSamples int64 = 8
 
 const calibrateTries = 4
@@ -126,6 +126,9 @@ var calib struct {
 	chosen atomic.Uint32 // the chosen ioPath; 0 while calibrating
 	mu     sync.Mutex
 	pairs  [numAlgorithms]pairs // by algorithm: only like is compared with like
+	// windows counts the windows timed: the calibration ends after
+	// 2*calibrateTries*calibrateSamples whatever it has.
+	windows int64
 	// What the choice was made by: the algorithm, the median of read/mapped
 	// over the pairs, and the cheapest clean window of each path, ns per MB.
 	alg   Algorithm
@@ -146,6 +149,7 @@ type pairs struct {
 type timing struct {
 	path  ioPath
 	alg   Algorithm
+	n     int64   // bytes
 	cost  float64 // CPU ns per byte
 	clean bool
 }
@@ -173,10 +177,13 @@ func (h *hasher) choosePath() (ioPath, bool) {
 // sample records a calibration window of n bytes of algorithm a read
 // through p that took ns of the thread's CPU time; clean says the thread ran
 // it without being switched out. A worker's windows alternate between the
-// paths, and each window is paired with the one before it: the choice is
-// made once calibrateSamples pairs of clean windows of one algorithm are in
-// (or calibrateTries times as many pairs at all), by the median of their
-// cost ratios: reading if it costs less than mapping by readMargin.
+// paths, and each window is paired with the one before it if it is of the
+// same algorithm and at least half as big (a window's fixed costs weigh
+// more in a small one): the choice is made once calibrateSamples pairs of
+// clean windows of one algorithm are in, or after
+// 2*calibrateTries*calibrateSamples windows with whatever pairs there are,
+// by the median of their cost ratios: reading if it costs less than mapping
+// by readMargin.
 //
 // Why pairs of clean windows. Other work on the machine adds to a window's
 // cost, the more so if it takes the CPU in the middle of one (its caches
@@ -192,45 +199,64 @@ func (h *hasher) sample(p ioPath, a Algorithm, ns, n int64, clean bool) {
 	if n <= 0 || ns <= 0 {
 		return
 	}
-	t := timing{p, a, float64(ns) / float64(n), clean}
+	t := timing{p, a, n, float64(ns) / float64(n), clean}
 	prev := h.timed
-	if prev.path == 0 || prev.path == p || prev.alg != a {
-		h.timed = t
-		return
-	}
-	h.timed = timing{}
-	read, mapped := prev, t
-	if p == ioRead {
-		read, mapped = t, prev
+	paired := prev.path != 0 && prev.path != p && prev.alg == a && 2*min(n, prev.n) >= max(n, prev.n)
+	h.timed = t
+	if paired {
+		h.timed = timing{}
 	}
 	calib.mu.Lock()
 	defer calib.mu.Unlock()
 	if calib.chosen.Load() != 0 {
 		return
 	}
-	c := &calib.pairs[a]
-	ratio := read.cost / mapped.cost
-	c.all = append(c.all, ratio)
-	for i, w := range [2]timing{read, mapped} {
-		if w.clean && (c.least[i] == 0 || w.cost < c.least[i]) {
-			c.least[i] = w.cost
+	calib.windows++
+	if paired {
+		read, mapped := prev, t
+		if p == ioRead {
+			read, mapped = t, prev
+		}
+		c := &calib.pairs[a]
+		ratio := read.cost / mapped.cost
+		c.all = append(c.all, ratio)
+		for i, w := range [2]timing{read, mapped} {
+			if w.clean && (c.least[i] == 0 || w.cost < c.least[i]) {
+				c.least[i] = w.cost
+			}
+		}
+		if read.clean && mapped.clean {
+			c.clean = append(c.clean, ratio)
 		}
 	}
-	if read.clean && mapped.clean {
-		c.clean = append(c.clean, ratio)
+	// Enough clean pairs of one algorithm; or, on a machine too busy for
+	// clean windows or with files too unalike to pair, what there is.
+	best, enough := Algorithm(0), false
+	for b := range calib.pairs {
+		c := &calib.pairs[b]
+		if int64(len(c.clean)) >= calibrateSamples {
+			best, enough = Algorithm(b), true
+			break
+		}
+		if len(c.all) > len(calib.pairs[best].all) {
+			best = Algorithm(b)
+		}
 	}
-	var r []float64
+	c := &calib.pairs[best]
+	r := c.clean
 	switch {
-	case int64(len(c.clean)) >= calibrateSamples:
-		r = c.clean
-	case int64(len(c.all)) >= calibrateTries*calibrateSamples:
-		r = c.all // a machine too busy for clean windows: take what there is
+	case enough:
+	case calib.windows >= 2*calibrateTries*calibrateSamples:
+		r = c.all
 	default:
 		return
 	}
-	calib.alg, calib.ratio = a, median(r)
+	calib.alg, calib.ratio = best, 1.0 // no pairs at all: map, as before calibration
+	if len(r) > 0 {
+		calib.ratio = median(r)
+	}
 	calib.least = [2]float64{c.least[0] * 1e6, c.least[1] * 1e6}
-	calib.pairs = [numAlgorithms]pairs{}
+	calib.pairs, calib.windows = [numAlgorithms]pairs{}, 0
 	if calib.ratio < 1-readMargin {
 		calib.chosen.Store(uint32(ioRead))
 	} else {
@@ -252,7 +278,7 @@ func resetCalibration() {
 	calib.mu.Lock()
 	defer calib.mu.Unlock()
 	calib.chosen.Store(0)
-	calib.pairs = [numAlgorithms]pairs{}
+	calib.pairs, calib.windows = [numAlgorithms]pairs{}, 0
 	calib.least = [2]float64{}
 	calib.alg, calib.ratio = None, 0
 }

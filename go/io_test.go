@@ -393,3 +393,22 @@ func TestOpenSSLPays(t *testing.T) {
 		t.Error("useOpenSSL without a libcrypto")
 	}
 }
+
+// TestCalibrationEnds: windows too unalike to pair (a small file beside a
+// big one) are not compared, and the calibration still ends, mapping, after
+// its windows' worth of tries.
+func TestCalibrationEnds(t *testing.T) {
+	withIO(t, "auto")
+	calibrateSamples = 2
+	h := newHasher()
+	for i := range 2 * calibrateTries * calibrateSamples / 2 {
+		if calib.chosen.Load() != 0 {
+			t.Fatalf("chose after %d windows of each path", i)
+		}
+		h.sample(ioRead, SHA1, 100, 1000, true)    // reading 1,000 bytes looks cheap,
+		h.sample(ioMap, SHA1, 400_000, 2001, true) // but a window of 2,001 is no peer
+	}
+	if got := CurrentIOChoice(); got.Chosen != "mmap" || got.Ratio != 1 {
+		t.Fatalf("chose %+v, want mmap with no pairs to go by", got)
+	}
+}
