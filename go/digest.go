@@ -100,14 +100,17 @@ func algorithmForHexLen(n int) Algorithm {
 	return None
 }
 
-// bufSize is the read size of the hashing loop: large enough that syscall
-// overhead vanishes against hashing, small enough to stay in L2.
+// bufSize is the buffer small files (under mmapMin) are read into, in
+// reads of up to bufSize: a file under bufSize in one read(2) of its size
+// plus one byte (sequential). Big files are read readSize bytes at a time
+// (io.go).
 var bufSize int64 = 256 << 10
 
 // hasher hashes files with one reusable buffer and one hash per algorithm.
 // It is not safe for concurrent use: each worker owns one.
 type hasher struct {
 	buf    []byte
+	bigBuf []byte        // readSize bytes, for big files, made at the first
 	sum    [MaxSize]byte // the last file's digest
 	hashes [numAlgorithms]hash.Hash
 	ssl    [numAlgorithms]hash.Hash // OpenSSL's, for big files (hashimpl.go)

@@ -22,14 +22,14 @@ var ioPaths = []string{"mmap", "read", "readahead", "auto"}
 // "auto" keeps calibrating (alternating read and mmap window by window)
 // and "readahead" always finds a spare CPU.
 func withIO(tb testing.TB, name string) {
-	saved := []int64{mmapMin, mapWindow, bufSize, readAheadChunk, readAheadMin, calibrateSamples}
+	saved := []int64{mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples}
 	savedMode, savedSpare := ioMode, spareCPU
 	tb.Cleanup(func() {
-		mmapMin, mapWindow, bufSize, readAheadChunk, readAheadMin, calibrateSamples = saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]
+		mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples = saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]
 		ioMode, spareCPU = savedMode, savedSpare
 		resetCalibration()
 	})
-	mmapMin, mapWindow, bufSize, readAheadChunk = 1, 64<<10, 24<<10, 40<<10
+	mmapMin, mapWindow, readSize, readAheadChunk = 1, 64<<10, 24<<10, 40<<10
 	readAheadMin = 1 << 62
 	spareCPU = func() bool { return false }
 	resetCalibration()
@@ -225,9 +225,9 @@ func TestCalibrationInAJob(t *testing.T) {
 		t.Skip("no thread CPU clock: big files are mapped")
 	}
 	withIO(t, "auto")
-	calibrateSamples = 4
+	calibrateSamples = 2 // chosen after 4 clean pairs, or 16 windows at most, of 24
 	root := t.TempDir()
-	data := strings.Repeat("c", 20*int(mapWindow))
+	data := strings.Repeat("c", 24*int(mapWindow))
 	write(t, filepath.Join(root, "big"), data)
 	write(t, filepath.Join(root, "SHA1SUMS"), line(SHA1, "big", data))
 	run := func() uint32 {
@@ -247,7 +247,7 @@ func TestCalibrationInAJob(t *testing.T) {
 	c := CurrentIOChoice()
 	want := map[string]uint32{"read": IORead, "mmap": IOMap}[c.Chosen]
 	if want == 0 || c.Ratio <= 0 {
-		t.Fatalf("no choice after 20 windows: %+v", c)
+		t.Fatalf("no choice after 24 windows: %+v", c)
 	}
 	if (c.Chosen == "read") != (c.Ratio < 1-readMargin) {
 		t.Errorf("chose against the ratio: %+v", c)
@@ -339,7 +339,7 @@ func FuzzBigFile(f *testing.F) {
 		size %= 4 << 20
 		withIO(t, ioPaths[int(path)%len(ioPaths)])
 		mapWindow = int64(max(window, 1)) * 4096
-		bufSize, readAheadChunk = int64(max(buf, 1))*1024+int64(seed%7), int64(max(chunk, 1))*1024+int64(seed%13)
+		readSize, readAheadChunk = int64(max(buf, 1))*1024+int64(seed%7), int64(max(chunk, 1))*1024+int64(seed%13)
 		if path%4 == 3 {
 			calibrateSamples = int64(seed%4) + 1 // choose mid-job now and then
 		}
@@ -359,8 +359,8 @@ func FuzzBigFile(f *testing.F) {
 		n, err := FileDigest(p, SHA256, out[:])
 		want := sha256.Sum256(data)
 		if err != nil || n != int64(size) || !bytes.Equal(out[:32], want[:]) {
-			t.Fatalf("%s, %d bytes, window %d, buf %d, chunk %d: n %d, err %v, digest %x, want %x",
-				ioPaths[int(path)%len(ioPaths)], size, mapWindow, bufSize, readAheadChunk, n, err, out[:32], want)
+			t.Fatalf("%s, %d bytes, window %d, reads %d, chunk %d: n %d, err %v, digest %x, want %x",
+				ioPaths[int(path)%len(ioPaths)], size, mapWindow, readSize, readAheadChunk, n, err, out[:32], want)
 		}
 	})
 }

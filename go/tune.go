@@ -41,6 +41,7 @@ var tunables = []tunable{
 	{name: "mmap_min", v: &mmapMin, min: 1},
 	{name: "map_window", v: &mapWindow, min: 4096, page: true},
 	{name: "buf_size", v: &bufSize, min: 4096},
+	{name: "read_size", v: &readSize, min: 4096},
 	{name: "queue_min", v: &queueMin, min: 1},
 	{name: "private_table_min", v: &privateTableMin, min: 0},
 	{name: "workers", v: &defaultWorkers, min: 0},
