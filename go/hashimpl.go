@@ -9,13 +9,13 @@ import (
 // Which code hashes a big file (issue 22): Go's own, or the OpenSSL that the
 // process hosting the engine has already loaded (openssl_linux.go: in
 // CPython, hashlib's). Neither is faster everywhere: on the AMD EPYC VM of
-// issue 22 Go's SHA-1 and SHA-256 run as fast as OpenSSL's, its MD5 7%
-// faster and OpenSSL's SHA-384 and SHA-512 ~10% faster; on the Xeon of the
+// issue 22 Go's SHA-1 and SHA-256 run as fast as OpenSSL's, its MD5 6%
+// faster and OpenSSL's SHA-384 and SHA-512 7-11% faster; on the Xeon of the
 // issue OpenSSL's SHA-1 was 5% faster. So for each algorithm the first big
 // file that could use OpenSSL times both on the same in-cache buffer (1-3
-// ms on the thread's CPU clock, once per process) and keeps
-// Go's code unless OpenSSL is faster by opensslMargin and what it saves
-// pays for the way it must read: OpenSSL never hashes a mapped window (a
+// ms on the thread's CPU clock, once per process) and keeps Go's code
+// unless OpenSSL is faster by opensslMargin and what it saves pays for the
+// way it must read: OpenSSL never hashes a mapped window (a
 // file shrinking under it raises SIGBUS in C code, which the Go runtime
 // cannot recover), so where mapping was chosen OpenSSL must save more than
 // the copy costs, unless an idle CPU reads ahead and takes the copy. New

@@ -18,9 +18,9 @@ import (
 // but page faults and the walks of a mapping's page tables) or read with
 // pread(2) into the worker's buffer (a copy out of the page cache). Which
 // costs less depends on the machine, not on the file: on the AMD EPYC VM
-// of issue 22 mapping a GB cost ~0.006 s of CPU against ~0.06-0.08 s for
-// read(2); on a Xeon microVM reading was 20-30% faster than mapping
-// (benchmarks/README.md). So unless CHECKSIG_IO forces a path, the engine
+// of issue 22 the faults of mapping a GB cost ~0.006 s of CPU, the copy of
+// read(2) ~0.06-0.08 s (12% of the whole with SHA-1); on a Xeon microVM
+// reading was 20-30% faster than mapping (benchmarks/README.md). So unless CHECKSIG_IO forces a path, the engine
 // calibrates on the first big windows it hashes in the process: each worker
 // alternates the two paths window by window, times each window on its
 // thread's CPU clock (what the window cost this core, whatever other
@@ -80,13 +80,14 @@ func parseIOMode(s string) (ioPath, error) {
 // readSize pieces. It is also the unit of the calibration. 64 MiB windows
 // cost 2-3% less CPU than 4 MiB ones on the EPYC VM (two A/B runs), but a
 // mapped window counts in the process's resident memory, per worker.
+var mapWindow int64 = 4 << 20
+
 // readSize is the size of a big file's reads into a worker's buffer (its
 // own, made at its first big read: small files use bufSize). On the EPYC VM
 // 1 MiB reads cost 3.5% less CPU than 256 KiB ones (0.581 against 0.602 s
 // of CPU per GB, and 5% less on 1 MiB files): a quarter of the system calls
 // for the same copy, which the hash then reads from the L2 or L3 cache.
 var readSize int64 = 1 << 20
-var mapWindow int64 = 4 << 20
 
 // fadvise, when not 0, tells the kernel that a big file is read front to
 // back (posix_fadvise SEQUENTIAL: twice the read-ahead of read(2) on a cold

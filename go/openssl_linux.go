@@ -42,13 +42,18 @@ static struct {
 	final_fn final;
 } evp;
 
+struct found { char *path; size_t cap; };
+
+// find_cb copies the path of the first libcrypto.so* loaded into the found
+// buffer (while the loader's lock is held, so the name is still valid).
 static int find_cb(struct dl_phdr_info *info, size_t size, void *data) {
+	struct found *f = data;
 	const char *name = info->dlpi_name, *base;
 	if (name == NULL || name[0] == 0) return 0;
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
-	if (strncmp(base, "libcrypto.so", 12) != 0) return 0;
-	*(const char **)data = name;
+	if (strncmp(base, "libcrypto.so", 12) != 0 || strlen(name) >= f->cap) return 0;
+	strcpy(f->path, name);
 	return 1;
 }
 
@@ -56,11 +61,11 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *data) {
 // the process; it copies the library's path into path (cap bytes) and
 // returns 1, or returns 0 and binds nothing.
 static int checksig_evp_find(char *path, size_t cap) {
-	const char *name = NULL;
+	struct found f = { path, cap };
 	void *h;
-	dl_iterate_phdr(find_cb, &name);
-	if (name == NULL || strlen(name) >= cap) return 0;
-	h = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+	path[0] = 0;
+	if (dl_iterate_phdr(find_cb, &f) == 0) return 0;
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
 	if (h == NULL) return 0;
 	evp.ctx_new = (ctx_new_fn)dlsym(h, "EVP_MD_CTX_new");
 	evp.ctx_free = (ctx_free_fn)dlsym(h, "EVP_MD_CTX_free");
@@ -74,7 +79,6 @@ static int checksig_evp_find(char *path, size_t cap) {
 		memset(&evp, 0, sizeof evp);
 		return 0; // not an OpenSSL 1.1 or 3 libcrypto: the handle stays, harmless
 	}
-	strcpy(path, name);
 	return 1;
 }
 
