@@ -629,8 +629,9 @@ def file_digest(path: bytes, algorithm: int) -> tuple[bytes, int]:
 def engine_info() -> dict[str, Any]:
     """The engine's settings and choices in this process (checksig_engine_info):
     ``io`` (``mode``: CHECKSIG_IO's, ``chosen``: the path big files take, "" while
-    the first ones are still being timed, and the timing's ``algorithm``,
-    ``read_ns_per_mb`` and ``mmap_ns_per_mb``), ``hash`` (``openssl``: the
+    the first ones are still being timed, and what it was chosen by:
+    ``algorithm``, ``read_over_mmap``, the median ratio of their CPU costs, and
+    ``read_ns_per_mb`` and ``mmap_ns_per_mb``, each one's cheapest), ``hash`` (``openssl``: the
     libcrypto found in the process, "" for none, and per algorithm timed, Go's
     and its cost in ns per MB), ``tune`` (every tuned constant),
     ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted)

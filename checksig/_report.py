@@ -137,9 +137,10 @@ class Report:
         elapsed: seconds the run took (measured in Python around the
             engine job), or None.
         bytes_hashed: bytes the engine read and hashed, or None.
-        io: how the engine read the big files (512 KiB and more): a tuple of
-            "read" (read(2) into a buffer), "mmap" (memory mapped),
-            "readahead" (read on one core while another hashed) and
+        io: how the engine read and hashed the big files (512 KiB and more):
+            a tuple of "read" (read(2) into a buffer), "mmap" (memory mapped),
+            "readahead" (read on one core while another hashed), "openssl"
+            (hashed by the OpenSSL that hashlib loaded, where faster) and
             "calibrating" (the first big files of the process, timed both
             ways to choose between read and mmap; ``CHECKSIG_IO`` forces
             one); empty when no file was big; None when not known.
