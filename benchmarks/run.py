@@ -997,11 +997,11 @@ def main(argv=None) -> int:
         f"{facts['loadavg_end']}"
     )
     if engine:
-        tuned = {k: v for k, v in engine["tune"].items()}
+        tuned = " ".join(f"{k}={v}" for k, v in engine["tune"].items())
         print(
             f"engine: big files CHECKSIG_IO={engine['io']['mode']}"
             + (f" (refused: {'; '.join(engine['refused'])})" if engine["refused"] else "")
-            + f"; tuning {json.dumps(tuned, separators=(',', '='))}"
+            + f"; tuning {tuned}"
         )
     print(f"scale {scale}, median of {repeat}, data in {data_dir}\n")
     print(table(all_rows, limits))
