@@ -38,7 +38,7 @@ func threadSwitches() int64 {
 	if syscall.Getrusage(rusageThread, &ru) != nil {
 		return -1
 	}
-	return ru.Nvcsw + ru.Nivcsw
+	return int64(ru.Nvcsw) + int64(ru.Nivcsw)
 }
 
 // rusageThread is getrusage's RUSAGE_THREAD (Linux 2.6.26 and later).

@@ -74,24 +74,36 @@ func TestIOPaths(t *testing.T) {
 			t.Run("cancel", TestCancel)
 			t.Run("changes", testBigFileChanges)
 			t.Run("reported", func(t *testing.T) {
-				root := t.TempDir()
-				data := strings.Repeat("r", 5*int(mapWindow)+7)
-				write(t, filepath.Join(root, "big"), data)
-				write(t, filepath.Join(root, "SHA1SUMS"), line(SHA1, "big", data))
-				j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: 1})
-				defer j.Close()
-				p := j.Poll(time.Second)
-				for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
-				}
-				if err := j.Result(); err != nil {
-					t.Fatal(err)
-				}
-				if p.IO != wantIO(name) {
-					t.Errorf("IO = %b, want %b", p.IO, wantIO(name))
+				if got := verifyIO(t, bigTree(t, 5*int(mapWindow)+7)); got != wantIO(name) {
+					t.Errorf("IO = %b, want %b", got, wantIO(name))
 				}
 			})
 		})
 	}
+}
+
+// bigTree writes a root holding one file of size bytes and its SHA1SUMS.
+func bigTree(t *testing.T, size int) string {
+	root := t.TempDir()
+	data := strings.Repeat("b", size)
+	write(t, filepath.Join(root, "big"), data)
+	write(t, filepath.Join(root, "SHA1SUMS"), line(SHA1, "big", data))
+	return root
+}
+
+// verifyIO verifies bigTree's root with one worker and returns the IO bits
+// the job reported at its end.
+func verifyIO(t *testing.T, root string) uint32 {
+	t.Helper()
+	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: 1})
+	defer j.Close()
+	p := j.Poll(time.Second)
+	for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
+	}
+	if err := j.Result(); err != nil {
+		t.Fatal(err)
+	}
+	return p.IO
 }
 
 // TestMappedReads: the vectors and cancellation with every non-empty file
@@ -226,21 +238,8 @@ func TestCalibrationInAJob(t *testing.T) {
 	}
 	withIO(t, "auto")
 	calibrateSamples = 2 // chosen after 4 clean pairs, or 16 windows at most, of 24
-	root := t.TempDir()
-	data := strings.Repeat("c", 24*int(mapWindow))
-	write(t, filepath.Join(root, "big"), data)
-	write(t, filepath.Join(root, "SHA1SUMS"), line(SHA1, "big", data))
-	run := func() uint32 {
-		j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: 1})
-		defer j.Close()
-		p := j.Poll(time.Second)
-		for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
-		}
-		if err := j.Result(); err != nil {
-			t.Fatal(err)
-		}
-		return p.IO
-	}
+	root := bigTree(t, 24*int(mapWindow))
+	run := func() uint32 { return verifyIO(t, root) }
 	if got := run(); got != IORead|IOMap|IOCalibrate {
 		t.Fatalf("calibrating job: IO = %b", got)
 	}
