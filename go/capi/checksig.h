@@ -97,8 +97,8 @@
 #define CHECKSIG_P_IO           9  /* CHECKSIG_IO_* bits: how big files were read so far */
 #define CHECKSIG_P_LEN         10
 
-/* How a job read its big files (files of mmap_min bytes or more, 512 KiB
- * unless tuned; smaller ones are always read into a buffer): bits of
+/* How a job read and hashed its big files (files of mmap_min bytes or more,
+ * 512 KiB unless tuned; smaller ones are always read into a buffer): bits of
  * progress[CHECKSIG_P_IO], 0 while it has read none. The environment
  * variable CHECKSIG_IO=read or =mmap, read when the library loads, forces a
  * path; auto (the default) times the first big files of the process both
@@ -185,13 +185,13 @@ int32_t checksig_job_free(uint64_t job);
 
 /* The engine's settings and choices in this process, as a JSON object
  * (UTF-8, malloc'd: free it with checksig_free): "io" (the mode, the path
- * chosen, "" while calibrating, and the calibration's CPU cost of each path
- * in ns per MB), "hash" (the libcrypto found in the process, "" for none,
- * and Go's and its CPU cost per algorithm timed), "tune" (every tuned
- * constant, after CHECKSIG_TUNE),
- * "refused" (what CHECKSIG_IO and CHECKSIG_TUNE said that the engine did
- * not accept) and "gomaxprocs". For benchmarks and bug reports; keys may be
- * added. */
+ * chosen, "" while calibrating, and what the calibration chose by: the
+ * median ratio of reading's CPU cost to mapping's and each one's cheapest
+ * window, ns per MB), "hash" (the libcrypto found in the process, "" for
+ * none, and Go's and its CPU cost per algorithm timed), "tune" (every tuned
+ * constant, after CHECKSIG_TUNE), "refused" (what CHECKSIG_IO and
+ * CHECKSIG_TUNE said that the engine did not accept) and "gomaxprocs". For
+ * benchmarks and bug reports; keys may be added. */
 int32_t checksig_engine_info(uint8_t **out, int64_t *out_len, checksig_error *err);
 
 /* Debugging: live jobs, open files held by the engine, goroutines. */
