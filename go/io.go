@@ -443,13 +443,13 @@ func (h *hasher) readAhead(fd int, off, size int64, d hash.Hash) (n int64, err e
 	done := make(chan *PanicError, 1)
 	busy.Add(1)
 	go func() {
+		var pe *PanicError
+		defer func() { done <- pe }() // last: the worker goes on, the CPU is free
 		defer busy.Add(-1)
 		defer func() {
-			var pe *PanicError
 			if r := recover(); r != nil {
 				pe = &PanicError{Value: r, Stack: debug.Stack()}
 			}
-			done <- pe
 		}()
 		for b := range full {
 			d.Write(b)
