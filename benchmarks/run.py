@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import algorithms  # noqa: E402
 import datasets  # noqa: E402
+import facts as machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 # The interpreter every Python child runs with (checksig, the CLI beside it, the
@@ -56,10 +57,10 @@ import checksig
 t1 = time.perf_counter()
 kw = {} if len(sys.argv) < 4 or sys.argv[3] == '-' else {'workers': int(sys.argv[3])}
 if sys.argv[2] == '-':
-    checksig.check_signatures(sys.argv[1], **kw)
+    r = checksig.check_signatures(sys.argv[1], **kw)
 else:
-    checksig.check_signatures(sys.argv[1], sys.argv[2], **kw)
-print(t1 - t0, time.perf_counter() - t1)
+    r = checksig.check_signatures(sys.argv[1], sys.argv[2], **kw)
+print(t1 - t0, time.perf_counter() - t1, ','.join(r.io or ()) or '-')
 """
 
 THREADS_SRC = """\
@@ -75,6 +76,17 @@ with open(manifest, encoding='utf-8') as f:
 with ThreadPoolExecutor(int(sys.argv[3])) as ex:
     bad = sum(not ok for ok in ex.map(check, lines))
 sys.exit(1 if bad else 0)
+"""
+
+# One core hashing one file out of the page cache as a thread of py-threads does
+# (read(2) into a buffer, OpenSSL): the copy-bound speed of one core.
+COPY_SRC = """\
+import hashlib, sys, time
+with open(sys.argv[1], 'rb') as f:
+    t0 = time.perf_counter()
+    hashlib.file_digest(f, 'sha1')
+    n = f.tell()
+print(n / (time.perf_counter() - t0))
 """
 
 # One core hashing an in-memory buffer with OpenSSL (hashlib): the CPU's limit.
@@ -170,6 +182,7 @@ class Row:
     cpu_s: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)  # checksig-api: inside the child
     call_s: list[float] = field(default_factory=list)
+    io: list[str] = field(default_factory=list)  # checksig-api: how big files were read (Report.io)
     # checksig-api: one core's Go crypto/sha1 speed probed just before each run
     # (B/s; None without Go), and the median over repetitions of the call's
     # share of that probe x the cores the dataset can use.
@@ -311,6 +324,14 @@ def measure_limit(secs: float) -> float:
     return float(out)
 
 
+def measure_copy(path: Path) -> float:
+    """Single-core bytes/s of read(2) + OpenSSL SHA-1 over one file, in a fresh process."""
+    out = subprocess.run(
+        [PY, "-c", COPY_SRC, str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return float(out)
+
+
 def build_go_limit(data_dir: Path, log) -> str | None:
     """Build the Go crypto/sha1 speed probe once; None without a Go toolchain."""
     go = shutil.which("go")
@@ -364,7 +385,10 @@ def run_dataset(
         if t in tools.why_not:
             rows[t].status = "unavailable: " + tools.why_not[t]
     live = [t for t in names if rows[t].status == "ok"]
-    limits, go_limits = [], []
+    limits, go_limits, copies = [], [], []
+    # Files of 64 MiB and more: also measure one core hashing one of them as
+    # py-threads does (the copy-bound speed), for the targets' ceiling.
+    big = ds.nbytes // max(ds.entries, 1) >= 64 << 20
     load0 = os.getloadavg()[0]
     for rep in range(repeat):
         order = live[rep % len(live) :] + live[: rep % len(live)] if live else []
@@ -385,12 +409,15 @@ def run_dataset(
             rows[t].maxrss_kib.append(s.maxrss_kib)
             rows[t].cpu_s.append(s.cpu_s)
             if t == "checksig-api":
-                imp, call = map(float, s.stdout.split()[:2])
-                rows[t].import_s.append(imp)
-                rows[t].call_s.append(call)
+                imp, call, io = s.stdout.split()[:3]
+                rows[t].import_s.append(float(imp))
+                rows[t].call_s.append(float(call))
+                rows[t].io.append(io)
                 rows[t].probe_before.append(go)
                 rows[t].ossl_before.append(ossl)
         limits.append(measure_limit(limit_secs))
+        if big:
+            copies.append(measure_copy(ds.root / ds.files[0]))
         if go is None:
             go = measure_go_limit(go_exe, limit_secs)
         if go is not None:
@@ -435,6 +462,8 @@ def run_dataset(
         "samples_mb_s": [x / MB for x in limits],
         "go_single_core_mb_s": go_single / MB if go_single else None,
         "go_samples_mb_s": [x / MB for x in go_limits],
+        # one core reading and hashing a file of the dataset (read(2) + OpenSSL)
+        "copy_bound_single_mb_s": statistics.median(copies) / MB if copies else None,
         "loadavg_1min": [load0, os.getloadavg()[0]],
     }
     return list(rows.values()), info
@@ -573,12 +602,20 @@ def machine_facts(data_dir: Path) -> dict:
         if Path("/proc/meminfo").exists()
         else None
     )
+    engine = cmd(
+        PY,
+        "-c",
+        "import json; from checksig import _native as n; print(json.dumps(n.engine_info()))",
+    )
     return {
         "nproc": NPROC,
         "cpu_model": model,
         "sha_ni": "sha_ni" in flags,
         "mem_total": mem,
         "kernel": platform.release(),
+        "virtualisation": machine.virtualisation(),
+        # the engine's settings (CHECKSIG_IO, CHECKSIG_TUNE) in the measured Python
+        "engine": json.loads(engine) if engine else None,
         "python": cmd(PY, "-c", "import platform; print(platform.python_version())"),
         "python_executable": PY,
         # The measured interpreter's, which py-threads and the limit probe hash with.
@@ -659,7 +696,8 @@ def table(rows: list[Row], limits: dict) -> str:
             out.append(
                 f"  {r.dataset:<8} {r.median_import_s:.3f} / {r.median_call_s:.3f} / "
                 f"{rest:.3f} s; the call alone: {call_mb_s:,.0f} MB/s{pct}, "
-                f"{r.files_s * r.median_s / r.median_call_s:,.0f} files/s{whole}"
+                f"{r.files_s * r.median_s / r.median_call_s:,.0f} files/s{whole}; "
+                f"big files read: {io_summary(r.io)}"
             )
     if any(v["go_single_core_mb_s"] for v in limits.values()):
         out.append(
@@ -672,6 +710,15 @@ def table(rows: list[Row], limits: dict) -> str:
             + " MB/s"
         )
     return "\n".join(out)
+
+
+def io_summary(runs: list[str]) -> str:
+    """How checksig-api read the big files over its runs (Report.io of each run):
+    "mmap x5", "read,mmap,calibrating x5"; "-" for none."""
+    counts: dict[str, int] = {}
+    for io in runs:
+        counts[io] = counts.get(io, 0) + 1
+    return "; ".join(f"{io} x{n}" for io, n in counts.items()) or "-"
 
 
 def ds_mb(sc: dict, seconds: float) -> float:
@@ -777,6 +824,45 @@ def targets(rows: list[Row], limits: dict, start: dict, pf: dict, sc: dict) -> l
         )
     else:
         add("scaling", "monotonic", None, None)
+    return out
+
+
+#: Issue 22: checksig against the fastest peer on the big datasets, API and CLI.
+TARGETS_22 = [("large", 1.1), ("huge1", 1.15), ("huge", 1.0)]
+
+
+def targets_22(rows: list[Row], limits: dict) -> list[dict]:
+    """Issue 22's targets: the fastest peer's median / checksig's, API and CLI;
+    for the big files, the ceilings beside: nproc x OpenSSL, and the copy-bound
+    figure (one core reading and hashing a file as py-threads does, x nproc)."""
+    by = {(r.dataset, r.tool): r for r in rows}
+    out = []
+    for ds, goal in TARGETS_22:
+        peers = [by[(ds, p)] for p in PEERS if (ds, p) in by and by[(ds, p)].median_s]
+        best = min(peers, key=lambda r: r.median_s) if peers else None
+        lim = limits.get(ds, {})
+        ceiling = None
+        if lim.get("copy_bound_single_mb_s"):
+            cores = lim["limit_cores"]
+            ceiling = (
+                f"ceiling: {cores} x OpenSSL {lim['limit_mb_s']:,.0f} MB/s, copy-bound "
+                f"{cores} x {lim['copy_bound_single_mb_s']:,.0f} = "
+                f"{cores * lim['copy_bound_single_mb_s']:,.0f} MB/s"
+            )
+        for tool in CHECKSIG_TOOLS:
+            r = by.get((ds, tool))
+            v = best.median_s / r.median_s if r and r.median_s and best else None
+            out.append(
+                {
+                    "target": f"{ds} {tool}: >= {goal}x the fastest peer "
+                    f"({best.tool if best else '?'})",
+                    "goal": f">= {goal}x",
+                    "measured": None if v is None else round(v, 3),
+                    "mb_s": None if r is None else r.mb_s,
+                    "met": None if v is None else v >= goal,
+                    "ceiling": ceiling,
+                }
+            )
     return out
 
 
@@ -915,14 +1001,24 @@ def main(argv=None) -> int:
         sc = scaling(tools, large, 2 * repeat, log)
 
     tg = targets(all_rows, limits, start, pf, sc)
+    tg22 = targets_22(all_rows, limits)
     facts["loadavg_end"] = os.getloadavg()
     print(f"checksig benchmarks: {command}")
+    engine = facts["engine"] or {}
     print(
         f"machine: {facts['nproc']} x {facts['cpu_model']} (sha_ni={facts['sha_ni']}), "
-        f"kernel {facts['kernel']}, Python {facts['python']}, {facts['coreutils']}, "
+        f"kernel {facts['kernel']}, virtualisation {facts['virtualisation']}, "
+        f"Python {facts['python']}, {facts['coreutils']}, "
         f"{facts['go']}, {facts['openssl']}; load {facts['loadavg_start']} -> "
         f"{facts['loadavg_end']}"
     )
+    if engine:
+        tuned = " ".join(f"{k}={v}" for k, v in engine["tune"].items())
+        print(
+            f"engine: big files CHECKSIG_IO={engine['io']['mode']}"
+            + (f" (refused: {'; '.join(engine['refused'])})" if engine["refused"] else "")
+            + f"; tuning {tuned}"
+        )
     print(f"scale {scale}, median of {repeat}, data in {data_dir}\n")
     print(table(all_rows, limits))
     busy = {
@@ -975,6 +1071,11 @@ def main(argv=None) -> int:
         if x["paired_openssl"] is not None:
             paired = f"; paired with the OpenSSL probe before each run: {x['paired_openssl']}"
         print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']}{paired})")
+    print("\ntargets (issue 22: whole processes against the fastest peer):")
+    for x in tg22:
+        mark = {True: "met", False: "MISSED", None: "not measured"}[x["met"]]
+        extra = f"; {x['mb_s']:,.0f} MB/s; {x['ceiling']}" if x["ceiling"] and x["mb_s"] else ""
+        print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']}{extra})")
     alg_tg = algorithms.targets(alg_rows) if alg_rows else []
     if alg_tg:
         print("\ntargets (issue 18):")
@@ -1002,6 +1103,7 @@ def main(argv=None) -> int:
                     "per_file": pf,
                     "scaling": sc,
                     "targets": tg + alg_tg,
+                    "targets_22": tg22,
                     "algorithms": {
                         "results": [asdict(r) for r in alg_rows],
                         "limits": alg_limits,

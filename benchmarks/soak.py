@@ -15,11 +15,12 @@ Runs, in one process with the engine loaded:
    mid-work: enough files that on Linux the workers take descriptor tables of
    their own (go/fdtable_linux.go), and end their threads with the job.
 
-Before and after, it prints the process's RSS, open file descriptors and the
-engine's debug counters (live handles, live jobs, open files, goroutines),
-and exits 1 if anything did not come back: fds or goroutines above the
-baseline, any handle, job or open file left, or RSS grown by more than
-``--max-rss-growth`` MiB. ``--json FILE`` writes every number.
+Big files go through the path CHECKSIG_IO forces (read, mmap; auto by default:
+tests/test_soak.py runs the soak once per path). Before and after, it prints the
+process's RSS, open file descriptors and the engine's debug counters (live
+handles, live jobs, open files, goroutines), and exits 1 if anything did not
+come back: fds or goroutines above the baseline, any handle, job or open file
+left, or RSS grown by more than ``--max-rss-growth`` MiB. ``--json FILE`` writes every number.
 
     python benchmarks/soak.py                    # the full run: ~1-3 minutes
     python benchmarks/soak.py --quick            # 10x smaller
@@ -91,6 +92,9 @@ def make_tree(base: Path, files: int = 20) -> dict[str, bytes]:
     tree = base / "tree"
     tree.mkdir()
     blobs = {f"f{i}": os.urandom(100 * i + 1) for i in range(files)}
+    # Big enough to be hashed window by window (go/io.go), each window read or
+    # mapped as CHECKSIG_IO says: the cycles go through the big-file path too.
+    blobs["big-enough"] = os.urandom((5 << 20) + 1)
     for name, data in blobs.items():
         (tree / name).write_bytes(data)
     (tree / "sha256sum.txt").write_text(
@@ -236,6 +240,7 @@ def run(args: argparse.Namespace) -> dict:
         problems.append(f"RSS grew by {growth:.1f} MiB (limit {args.max_rss_growth} MiB)")
     return {
         "params": vars(args),
+        "engine": _native.engine_info(),
         "before": before,
         "after_calls": mid_calls,
         "after_cancelled": mid_cancel,
@@ -287,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{t['cancelled_s']:.1f} s, {args.cycles} cycles on {args.threads} threads in "
         f"{t['cycles_s']:.1f} s, {args.many} verifies of {MANY_FILES} files in {t['many_s']:.1f} s"
     )
+    io = result["engine"]["io"]
+    chosen = io["chosen"] or "both (calibrating)"
+    print(f"big files: CHECKSIG_IO={io['mode']}, read through {chosen}")
     for problem in result["problems"]:
         print(f"LEAK OR ERROR: {problem}", file=sys.stderr)
     print("ok: nothing leaked" if result["ok"] else "FAILED")

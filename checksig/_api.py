@@ -216,6 +216,7 @@ def _start_verify(
             ignore_missing=ignore,
             elapsed=info.elapsed,
             bytes_hashed=info.bytes_done,
+            io=_native.io_paths(info.io),
         )
         return _report.raise_if_failed(report) if check else report
 

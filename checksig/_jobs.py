@@ -88,12 +88,13 @@ ASYNC_POLL_SECONDS = _native.POLL_MS / 1000
 class RunInfo:
     """What a finished job tells its result builder besides the columns."""
 
-    __slots__ = ("elapsed", "bytes_done", "warnings_total")
+    __slots__ = ("elapsed", "bytes_done", "warnings_total", "io")
 
-    def __init__(self, elapsed: float, bytes_done: int, warnings_total: int) -> None:
+    def __init__(self, elapsed: float, bytes_done: int, warnings_total: int, io: int = 0) -> None:
         self.elapsed = elapsed
         self.bytes_done = bytes_done
         self.warnings_total = warnings_total
+        self.io = io  # CHECKSIG_IO_* bits: how the big files were read
 
 
 class _Stamps:
@@ -327,7 +328,9 @@ class Job(_Generic["T"]):  # "T": a name type checkers know, never evaluated at 
         try:
             columns = native.result()
             warnings = native.warnings()
-            info = RunInfo(snap.elapsed, snap.get("bytes_done"), snap.get("warnings"))
+            info = RunInfo(
+                snap.elapsed, snap.get("bytes_done"), snap.get("warnings"), snap.get("io")
+            )
             self._outcome = (True, self._build(columns, warnings, info))
         except Exception as exc:
             # A job freed by close() in another thread was cancelled.

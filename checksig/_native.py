@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # --- constants: keep in sync with go/capi/checksig.h -----------------------
 
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 OK = 0
 E_INVALID = 1
@@ -172,6 +172,7 @@ PROGRESS_FIELDS = (
     "digest_width",
     "paths_len",
     "warnings",
+    "io",
 )
 (
     P_PHASE,
@@ -183,8 +184,30 @@ PROGRESS_FIELDS = (
     P_DIGEST_WIDTH,
     P_PATHS_LEN,
     P_WARNINGS,
+    P_IO,
 ) = range(len(PROGRESS_FIELDS))
 P_LEN = len(PROGRESS_FIELDS)
+
+#: Bits of the "io" counter: how a job read and hashed its big files (CHECKSIG_IO_*).
+IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL = 0x1, 0x2, 0x4, 0x8, 0x10
+_IO_NAMES = (
+    (IO_READ, "read"),
+    (IO_MMAP, "mmap"),
+    (IO_READAHEAD, "readahead"),
+    (IO_OPENSSL, "openssl"),
+)
+#: The values CHECKSIG_IO may take (read by the engine when it loads).
+IO_MODES = ("auto", "read", "mmap")
+
+
+def io_paths(bits: int) -> tuple[str, ...]:
+    """The names of the ways a job read and hashed its big files, from its "io"
+    counter: "read", "mmap", "readahead" (read on one core, hashed on another),
+    "openssl" (hashed by the OpenSSL the process had loaded for hashlib), then
+    "calibrating" when some of its windows were timed to choose between read
+    and mmap. Empty when the job read no big file."""
+    names = tuple(name for bit, name in _IO_NAMES if bits & bit)
+    return names + ("calibrating",) if bits & IO_CALIBRATE else names
 
 
 def with_phase(counters: tuple[int, ...], phase: int) -> tuple[int, ...]:
@@ -318,6 +341,7 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
         [c_uint64, _i64p, _i32p, POINTER(Error)],
     ),
     ("checksig_job_free", c_int32, [c_uint64]),
+    ("checksig_engine_info", c_int32, [POINTER(c_void_p), POINTER(c_int64), POINTER(Error)]),
     ("checksig_debug_counters", c_int32, [_i64p, c_int64]),
 ]
 
@@ -421,6 +445,15 @@ def _load() -> ctypes.CDLL:
             "builds. Reinstall with `pip install --force-reinstall .`",
             name="checksig._checksig",
             path=path,
+        )
+    mode = os.environ.get("CHECKSIG_IO")
+    if mode and mode not in IO_MODES:
+        import warnings
+
+        warnings.warn(
+            f"CHECKSIG_IO={mode!r} is not one of {', '.join(IO_MODES)}: checksig uses auto",
+            RuntimeWarning,
+            stacklevel=3,
         )
     return cdll
 
@@ -831,6 +864,31 @@ def file_digest(path: bytes, algorithm: int, length: int = 0) -> tuple[bytes, in
     if code != OK:
         raise_error(code, err)
     return out.raw[:n], nbytes.value
+
+
+def engine_info() -> dict[str, Any]:
+    """The engine's settings and choices in this process (checksig_engine_info):
+    ``io`` (``mode``: CHECKSIG_IO's, ``chosen``: the path big files take, "" while
+    the first ones are still being timed, and what it was chosen by:
+    ``algorithm``, ``read_over_mmap``, the median ratio of their CPU costs, and
+    ``read_ns_per_mb`` and ``mmap_ns_per_mb``, each one's cheapest), ``hash`` (``openssl``: the
+    libcrypto found in the process, "" for none, and per algorithm timed, Go's
+    and its cost in ns per MB), ``tune`` (every tuned constant),
+    ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted)
+    and ``gomaxprocs``."""
+    import json
+
+    cdll = lib()
+    out = c_void_p()
+    n = c_int64(0)
+    err = Error()
+    code = cdll.checksig_engine_info(ctypes.byref(out), ctypes.byref(n), ctypes.byref(err))
+    if code != OK:
+        raise_error(code, err)
+    try:
+        return json.loads(ctypes.string_at(out.value, n.value))
+    finally:
+        cdll.checksig_free(out)
 
 
 def debug_counters() -> dict[str, int]:

@@ -111,6 +111,13 @@ class Report:
         elapsed: seconds the run took (measured in Python around the
             engine job), or None.
         bytes_hashed: bytes the engine read and hashed, or None.
+        io: how the engine read and hashed the big files (512 KiB and more):
+            a tuple of "read" (read(2) into a buffer), "mmap" (memory mapped),
+            "readahead" (read on one core while another hashed), "openssl"
+            (hashed by the OpenSSL that hashlib loaded, where faster) and
+            "calibrating" (the first big files of the process, timed both
+            ways to choose between read and mmap; ``CHECKSIG_IO`` forces
+            one); empty when no file was big; None when not known.
         problems: whole-run failures that are no row (a list of str).
         notes: remarks that are no failure (a list of str).
     """
@@ -124,6 +131,7 @@ class Report:
         "ignore_missing",
         "elapsed",
         "bytes_hashed",
+        "io",
         "_has_expected",
         "_labels",
         "_title",
@@ -146,6 +154,7 @@ class Report:
         title: str | os.PathLike[str] | None = None,
         problems: Sequence[str] = (),
         notes: Sequence[str] = (),
+        io: tuple[str, ...] | None = None,
     ) -> None:
         self._raw: Buffers | None = None
         self._columns: dict[str, np.ndarray] | None = None
@@ -159,6 +168,7 @@ class Report:
         self.ignore_missing = ignore_missing
         self.elapsed = elapsed
         self.bytes_hashed = bytes_hashed
+        self.io = io
         self._has_expected = has_expected
         self._labels = _labels(labels, len(self))
         self._title = None if title is None else os.fsdecode(title)
@@ -352,15 +362,17 @@ class Report:
         return self.bytes_hashed / self.elapsed
 
     def _timing(self) -> str:
-        """``"12.0 MiB hashed in 35 ms (342.9 MiB/s)"``, or "" if not measured."""
+        """``"12.0 MiB hashed in 35 ms (342.9 MiB/s, mmap)"``, or "" if not measured."""
         if self.elapsed is None:
             return ""
         text = f"in {_words.human_seconds(self.elapsed)}"
         if self.bytes_hashed is not None:
             text = f"{_words.human_bytes(self.bytes_hashed)} hashed {text}"
             rate = self.throughput
-            if rate is not None:
-                text += f" ({_words.human_bytes(rate)}/s)"
+            details = [f"{_words.human_bytes(rate)}/s"] if rate is not None else []
+            details += list(self.io or ())
+            if details:
+                text += f" ({', '.join(details)})"
         return text
 
     def __repr__(self) -> str:
@@ -435,7 +447,7 @@ class Report:
         """The report as a ``checksig.report/1`` document (JSON-ready dict).
 
         The schema is the one ``checksig check --json`` writes (FORMATS.md,
-        rule E12), with two keys of its own in ``summary``::
+        rule E12), with three keys of its own in ``summary``::
 
             {
               "schema": "checksig.report/1",
@@ -450,6 +462,7 @@ class Report:
                 "passed": bool,               # Report.ok
                 "bytes_hashed": int | null,   # library only
                 "elapsed_seconds": float | null,  # library only
+                "io": [str] | null,           # library only: Report.io
               },
               "entries": [                # one per row, in manifest order
                 {"path": str,             # UTF-8 name (U+FFFD for undecodable bytes)
@@ -486,6 +499,7 @@ class Report:
                 "passed": self.ok,
                 "bytes_hashed": self.bytes_hashed,
                 "elapsed_seconds": self.elapsed,
+                "io": None if self.io is None else list(self.io),
             },
             "entries": list(self._rows.entries()),
             "warnings": [{"line": line, "message": msg} for line, msg in self.warnings],

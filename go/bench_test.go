@@ -105,3 +105,39 @@ func benchVerify(b *testing.B, n, size int, a Algorithm) {
 		}
 	}
 }
+
+// BenchmarkBigFile hashes one big file through each way of reading it
+// (io.go), as a verify job of one file with two workers: the case of
+// issue 22's huge1. CHECKSIG_BENCH_FILE names the file (its page cache
+// state is the machine's); by default a 64 MiB file is written.
+func BenchmarkBigFile(b *testing.B) {
+	path := os.Getenv("CHECKSIG_BENCH_FILE")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "big")
+		os.WriteFile(path, bytes.Repeat([]byte("big file "), 64<<20/9), 0o644)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, name := filepath.Split(path)
+	manifest := filepath.Join(b.TempDir(), "SHA1SUMS")
+	os.WriteFile(manifest, []byte(line(SHA1, name, "")), 0o644) // a mismatch: hashed all the same
+	for _, mode := range []struct {
+		name  string
+		path  ioPath
+		ahead int64
+	}{{"mmap", ioMap, 1 << 62}, {"read", ioRead, 1 << 62}, {"readahead", ioRead, 0}} {
+		b.Run(mode.name, func(b *testing.B) {
+			savedMode, savedAhead := ioMode, readAheadMin
+			defer func() { ioMode, readAheadMin = savedMode, savedAhead }()
+			ioMode, readAheadMin = mode.path, mode.ahead
+			b.SetBytes(st.Size())
+			for b.Loop() {
+				if _, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 2}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

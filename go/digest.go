@@ -9,16 +9,20 @@ import (
 	"syscall"
 )
 
-// bufSize is the read size of the hashing loop: large enough that syscall
-// overhead vanishes against hashing, small enough to stay in L2.
-const bufSize = 256 << 10
+// bufSize is the buffer small files (under mmapMin) are read into, in
+// reads of up to bufSize: a file under bufSize in one read(2) of its size
+// plus one byte (sequential). Big files are read readSize bytes at a time
+// (io.go).
+var bufSize int64 = 256 << 10
 
 // hasher hashes files with one reusable buffer and one hash per algorithm.
 // It is not safe for concurrent use: each worker owns one.
 type hasher struct {
 	buf    []byte
+	bigBuf []byte        // readSize bytes, for big files, made at the first
 	sum    [MaxSize]byte // the last file's digest
 	hashes [numAlgorithms]hash.Hash
+	ssl    [numAlgorithms]hash.Hash // OpenSSL's, for big files (hashimpl.go)
 	// progress and files, when not nil, count the bytes hashed and the files
 	// done. The worker counts in pending* and adds them every progressStep
 	// bytes and at flush: a shared counter added to for every small file
@@ -31,6 +35,12 @@ type hasher struct {
 	cancelled *atomic.Bool
 	// slot is this hasher's stripe of openFiles: its worker's number.
 	slot int
+	// io, when not nil, collects the paths the job's big files took
+	// (io.go); ioSeen is what this hasher has already added to it.
+	io     *atomic.Uint32
+	ioSeen ioPath
+	turn   uint32 // alternates the paths while the process calibrates
+	timed  timing // the last calibration window, until it is paired
 }
 
 // progressStep is how many bytes a worker hashes before it publishes its
@@ -70,27 +80,30 @@ var errChanged = errors.New("checksig: file changed size while it was read")
 
 // hashFile hashes f, a regular file of the given size (-1 unknown), with a
 // into out, which must hold a.Size() bytes, and returns the number of bytes
-// hashed. Big files are hashed through a memory mapping (mmap_unix.go),
-// others are read into the hasher's buffer.
+// hashed. Big files are hashed window by window, each mapped or read as
+// io.go chooses, by Go's code or OpenSSL as hashimpl.go chooses; others are
+// read into the hasher's buffer and hashed by Go's code.
 func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int64, error) {
-	d := h.hashes[a]
-	if d == nil {
-		d = a.New()
-		h.hashes[a] = d
+	ff, big := f.(fder)
+	big = big && size >= mmapMin
+	var d hash.Hash
+	if big && opensslMode != 0 && useOpenSSL(a, size >= readAheadMin && spareCPU()) {
+		d = h.sslHash(a) // nil if it cannot after all
 	}
-	d.Reset()
-	if sd, ok := d.(sizedHash); ok {
+	ssl := d != nil
+	if !ssl {
+		d = h.goHash(a)
+	}
+	if sd, ok := d.(sizedHash); ok { // git-sha1's header, BLAKE3's tree: they need the size first
 		if err := sd.begin(size); err != nil {
 			return 0, err
 		}
 	}
 	var n int64
 	var err error
-	mapped := false
-	if ff, ok := f.(fder); ok && size >= mmapMin {
-		n, mapped, err = h.hashMapped(int(ff.Fd()), size, d)
-	}
-	if !mapped {
+	if big {
+		n, err = h.hashBig(int(ff.Fd()), size, a, d, ssl)
+	} else {
 		n, err = h.sequential(f, size, d)
 	}
 	if err != nil {

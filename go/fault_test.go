@@ -3,7 +3,6 @@ package checksig
 import (
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -194,72 +193,6 @@ func TestAllowOutside(t *testing.T) {
 		t.Fatalf("confined statuses %s", got)
 	}
 
-}
-
-// TestMappedReads runs the vectors and cancellation through the mapped path
-// that big files take, with every non-empty file mapped.
-func TestMappedReads(t *testing.T) {
-	mmapMin = 1
-	defer func() { mmapMin = 512 << 10 }()
-	TestVectors(t)
-	TestCancel(t)
-}
-
-// TestMappedFileChanges: a file that shrinks while it is mapped (SIGBUS on
-// the next page touched, turned into a panic and recovered) or grows while
-// it is hashed is reported changed, by jobs and by FileDigest, and nothing
-// stays open.
-func TestMappedFileChanges(t *testing.T) {
-	root := t.TempDir()
-	data := strings.Repeat("m", 3*mapWindow+123)
-	for name, change := range map[string]func(path string){
-		"shrinks": func(path string) {
-			if err := os.Truncate(path, mapWindow+10); err != nil {
-				t.Error(err)
-			}
-		},
-		"grows": func(path string) {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			f.WriteString("more")
-			f.Close()
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(root, name)
-			reset := func() { write(t, path, data) }
-			// The change happens once the second window is mapped: the first
-			// was hashed whole, so the hash is midway when the file changes.
-			afterMap = func(window int) {
-				if window == 1 {
-					change(path)
-				}
-			}
-			defer func() { afterMap = nil }()
-
-			reset()
-			write(t, filepath.Join(root, "SHA1SUMS"), line(SHA1, name, data))
-			c, _, err := verifyTree(t, root, filepath.Join(root, "SHA1SUMS"), 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := statuses(c)[0]; got != "changed" {
-				t.Errorf("job status %s, want changed", got)
-			}
-
-			reset()
-			var out [MaxSize]byte
-			if _, err := FileDigest(path, SHA1, out[:SHA1.Size()]); !errors.Is(err, errChanged) || !strings.Contains(err.Error(), path) {
-				t.Errorf("FileDigest: err = %v, want errChanged", err)
-			}
-			if _, files, _ := DebugCounters(); files != 0 {
-				t.Fatalf("%d files left open", files)
-			}
-		})
-	}
 }
 
 // panickyOpener panics on its nth open: the scan opens a file once, and a

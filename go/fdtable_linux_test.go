@@ -26,7 +26,7 @@ func TestPrivateTables(t *testing.T) {
 	}
 	setPrivateTableMin(t, 0)
 	root := t.TempDir()
-	data := strings.Repeat("p", 3<<20) // mapped, so afterMap runs
+	data := strings.Repeat("p", 3<<20) // big, so afterWindow runs
 	write(t, filepath.Join(root, "big"), data)
 	write(t, filepath.Join(root, "small"), "s")
 	manifest := filepath.Join(root, "SHA1SUMS")
@@ -50,7 +50,7 @@ func TestPrivateTables(t *testing.T) {
 		inWorker := make(chan seen)
 		release := make(chan struct{})
 		var once sync.Once
-		afterMap = func(int) {
+		afterWindow = func(int) {
 			once.Do(func() {
 				inWorker <- seen{
 					pipe:   inThreadTable(t, pipe),
@@ -60,7 +60,7 @@ func TestPrivateTables(t *testing.T) {
 				<-release
 			})
 		}
-		defer func() { afterMap = nil }()
+		defer func() { afterWindow = nil }()
 		done := make(chan error, 1)
 		var cols Columns
 		taken := tablesTaken.Load()

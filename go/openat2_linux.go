@@ -2,8 +2,8 @@
 
 package checksig
 
-// This file holds the engine's only unsafe code: the openat2(2) system call,
-// which the syscall package does not wrap. Everything unsafe stays here.
+// This file and cputime_linux.go hold the engine's only unsafe code: here the
+// openat2(2) system call, which the syscall package does not wrap.
 
 import (
 	"bytes"

@@ -50,12 +50,15 @@ func (j *Job) work(worker int, private bool, keep int) {
 	if private {
 		privateTable(keep)
 	}
+	busy.Add(1)
+	defer busy.Add(-1)
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
 	h.progress, h.files, h.cancelled, h.slot = &j.bytesDone, &j.filesDone, &j.cancelled, worker
+	h.io, h.ioSeen, h.timed = &j.ioUsed, 0, timing{}
 	defer func() {
 		h.flush()
-		h.progress, h.files, h.cancelled = nil, nil, nil
+		h.progress, h.files, h.cancelled, h.io = nil, nil, nil, nil
 	}()
 	scanning := true
 	defer func() {

@@ -52,7 +52,7 @@ const (
 // Request describes a job.
 type Request struct {
 	Kind    Kind
-	Workers int // 0: runtime.NumCPU()
+	Workers int // 0: one per CPU (runtime.NumCPU())
 	// Algorithm is required for digest and make jobs. For verify jobs it
 	// fixes the algorithm of untagged lines; None infers it from the
 	// manifest's name or, failing that, from each digest's length.
@@ -142,6 +142,10 @@ type Progress struct {
 	DigestWidth int64 // valid from PhaseReady
 	PathsLen    int64 // valid from PhaseReady
 	Warnings    int64
+	// IO holds the IO* bits of the ways the job's big files were read so
+	// far (files under mmapMin are always read into a buffer): 0 when it
+	// hashed none.
+	IO uint32
 }
 
 // Columns receive a job's results, one element per row. They may live in
@@ -229,6 +233,7 @@ type Job struct {
 	scannedBytes int64          // bytes of every file the scan opened
 	sortQueue    sync.Once
 	nextQueued   atomic.Int64
+	ioUsed       atomic.Uint32  // IO* bits: how big files were read
 	wg           sync.WaitGroup // every goroutine the job started
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
 	untagged     Source         // verify: what chose the untagged lines' algorithm
@@ -308,9 +313,7 @@ func Start(req Request) (*Job, error) {
 	if req.Workers < 0 {
 		return nil, fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalid, req.Workers)
 	}
-	if req.Workers == 0 {
-		req.Workers = runtime.NumCPU()
-	}
+	req.Workers = workersFor(req.Workers)
 	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{}), inference: Inference{Probed: -1}}
 	j.bytesTotal.Store(-1)
 	if req.Entries != nil {
@@ -345,6 +348,9 @@ func Start(req Request) (*Job, error) {
 		}
 	case req.Kind == KindDigest:
 		j.open = plainOpener{}
+	}
+	if opensslMode != 0 {
+		findOpenSSL() // a libcrypto loaded since the last job (hashimpl.go)
 	}
 	liveJobs.Add(1)
 	j.goSafe(j.enumerate, nil)
@@ -602,6 +608,7 @@ func (j *Job) Poll(timeout time.Duration) Progress {
 		BytesDone:  j.bytesDone.Load(),
 		BytesTotal: j.bytesTotal.Load(),
 		Warnings:   j.nwarnings.Load(),
+		IO:         j.ioUsed.Load(),
 	}
 	if j.phase == PhaseEnumerating {
 		// The enumerating goroutine owns rows and friends until it moves the

@@ -61,6 +61,19 @@ def test_benchmark_harness_smoke(tmp_path):
         big = [t for t in data["targets"] if t["goal"] == ">= 90%"]
         assert len(big) == 3 and all(t["paired_openssl"] > 0 for t in big), big
     assert data["machine"]["nproc"] >= 1
+    # Issue 22: the header names the kernel, the virtualisation and the engine's
+    # I/O mode; every big dataset row says how checksig read the big files.
+    assert data["machine"]["virtualisation"] in r.stdout
+    assert "big files CHECKSIG_IO=" in r.stdout
+    if "checksig-api" not in data["tools"]["unavailable"]:
+        assert data["machine"]["engine"]["io"]["mode"] in ("auto", "read", "mmap")
+        for ds in ("large", "huge", "huge1"):
+            io = rows[(ds, "checksig-api")]["io"]
+            assert io and all(x != "-" for x in io), (ds, io)
+        assert data["limits"]["huge1"]["copy_bound_single_mb_s"] is None  # smoke files are small
+        assert {t["target"].split()[0] for t in data["targets_22"]} == {"large", "huge1", "huge"}
+        assert all(t["measured"] > 0 for t in data["targets_22"]), data["targets_22"]
+
     # The per-algorithm rows (issue 18): one per dataset, algorithm and tool; a tool
     # may be missing here (b3sum), none may fail.
     alg_rows = data["algorithms"]["results"]
@@ -128,3 +141,38 @@ def test_dask_benchmark_harness_smoke(tmp_path):
     assert data["overhead"]["ms_per_shard"] == data["overhead"]["ms_per_shard"]  # not NaN
     assert [x["entries"] for x in data["client"]] == [2000]
     assert "efficiency" in r.stdout and "per-shard overhead" in r.stdout
+
+
+def test_ab_harness_smoke(tmp_path):
+    """benchmarks/ab.py runs a decision's two settings and checks the engine took
+    each (a refused setting would exit non-zero)."""
+    out = tmp_path / "ab.json"
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "ab.py"),
+        "--smoke",
+        "io_vs_read",
+        "map_window",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--json",
+        str(out),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [(x["decision"], x["dataset"]) for x in results] == [
+        ("io_vs_read", "huge1"),
+        ("io_vs_read", "large"),
+        ("map_window", "huge1"),
+    ]
+    by = {(x["decision"], x["dataset"]): x for x in results}
+    assert by[("map_window", "huge1")]["io"] == {"A": ["mmap"], "B": ["mmap"]}
+    assert by[("io_vs_read", "huge1")]["engine_io"]["B"]["mode"] == "read"
+    assert "verdict:" in r.stdout and "virtualisation" in r.stdout
+    listing = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "ab.py"), "--list"],
+        capture_output=True,
+        text=True,
+    )
+    assert listing.returncode == 0 and "private_table_min" in listing.stdout

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -30,7 +31,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import hexdigest, needs_root, run_json, write_manifest
+from conftest import IO_PATHS, hexdigest, io_env, needs_root, run_json, run_python, write_manifest
 
 OLD_MANIFEST = b"0" * 64 + b"  the old manifest, which must survive\n"
 
@@ -526,7 +527,7 @@ def test_sixteen_threads_with_cancellations(tmp_path: Path) -> None:
 #: cancelled jobs, then compare fds, engine counters, goroutines and RSS with
 #: a baseline taken after a warm-up.
 LEAK_CHILD = """
-import gc, json, os, time
+import gc, hashlib, json, os, time
 from pathlib import Path
 import checksig
 from checksig import _native
@@ -603,43 +604,61 @@ def check_no_leaks(out: dict, rss_growth_kib: int) -> None:
     assert after["rss_kib"] - before["rss_kib"] < rss_growth_kib, out
 
 
-def test_no_leaks_after_10000_calls_and_200_cancelled_jobs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", IO_PATHS)
+def test_no_leaks_after_10000_calls_and_200_cancelled_jobs(tmp_path: Path, path: str) -> None:
+    # The cancelled jobs hash a big file: through each way of reading it.
     leak_tree(tmp_path)
-    out = run_json(LEAK_CHILD.format(base=str(tmp_path), calls=10_000, cancelled=200), timeout=120)
+    out = run_json(
+        LEAK_CHILD.format(base=str(tmp_path), calls=10_000, cancelled=200),
+        timeout=120,
+        env=io_env(path),
+    )
     check_no_leaks(out, rss_growth_kib=32 << 10)
 
 
-def test_big_files_through_the_mapped_path_are_exact(tmp_path: Path) -> None:
-    # Files of 512 KiB and more are hashed through a memory mapping, 4 MiB at a
-    # time; odd sizes around both boundaries must hash exactly.
+@pytest.mark.parametrize("path", IO_PATHS)
+def test_big_files_are_exact_through_every_path(tmp_path: Path, path: str) -> None:
+    # Files of 512 KiB and more are hashed 4 MiB at a time, each window mapped or
+    # read; odd sizes around both boundaries must hash exactly, and the report says
+    # which way they were read.
     sizes = [(512 << 10) - 1, 512 << 10, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 12345]
+    sizes += [(16 << 20) + 1, 40 << 20]  # read ahead from 16 MiB
     blobs = {}
     for s in sizes:
         data = os.urandom(s)
         (tmp_path / f"s{s}").write_bytes(data)
         blobs[f"s{s}"] = data
     write_manifest(tmp_path / "sha256sum.txt", blobs, "sha256")
+    workers = IO_PATHS[path][2]
+    algorithms = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
     out = run_json(
         f"""
-        import json, checksig
-        r = checksig.verify({str(tmp_path)!r}, "sha256sum.txt", workers=2)
-        d = checksig.digest_files([{str(tmp_path)!r} + "/" + n for n in {list(blobs)!r}], "sha256")
-        print(json.dumps([dict(r.counts()), d]))
-        """
+        import hashlib, json, checksig
+        r = checksig.verify({str(tmp_path)!r}, "sha256sum.txt", workers={workers})
+        paths = [{str(tmp_path)!r} + "/" + n for n in {list(blobs)!r}]
+        d = {{a: checksig.digest_files(paths, a, workers={workers}) for a in {algorithms!r}}}
+        print(json.dumps([dict(r.counts()), d, r.io, r.to_dict()["summary"]["io"], str(r)]))
+        """,
+        env=io_env(path),
     )
-    counts, digests = out
+    counts, digests, io, json_io, text = out
     assert counts == {"ok": len(sizes)}
-    assert digests == [hexdigest(d, "sha256") for d in blobs.values()]
+    for a in algorithms:
+        assert digests[a] == [hexdigest(d, a) for d in blobs.values()], a
+    assert io == json_io == IO_PATHS[path][3]
+    assert ", ".join(io) + ")" in text.splitlines()[0]
 
 
-def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path) -> None:
-    # A big file is hashed through a memory mapping; truncating it under the
-    # mapping makes the next page touched raise SIGBUS. The engine must turn
-    # that into the row status "changed" and go on, in the real library, with
-    # Python's faulthandler enabled before the library loads (as pytest and
-    # Jupyter do: the Go runtime then owns SIGBUS for faults in Go code and
-    # forwards the others to faulthandler). The file is sparse: 2 GiB to hash, so the
-    # truncation lands while the job is mid-file (checked, not hoped).
+@pytest.mark.parametrize("path", IO_PATHS)
+def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path, path: str) -> None:
+    # A big file is hashed window by window; truncating it under a mapped window
+    # makes the next page touched raise SIGBUS, under a read one the next read
+    # comes back short. The engine must turn either into the row status "changed"
+    # and go on, in the real library, with Python's faulthandler enabled before
+    # the library loads (as pytest and Jupyter do: the Go runtime then owns SIGBUS
+    # for faults in Go code and forwards the others to faulthandler). The file is
+    # sparse: 2 GiB to hash, so the truncation lands while the job is mid-file
+    # (checked, not hoped).
     big = tmp_path / "big"
     with open(big, "wb") as f:
         f.truncate(2 << 30)
@@ -647,7 +666,7 @@ def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path) ->
     write_manifest(tmp_path / "sha1sum.txt", {"big": b"not it", "small": b"s"})
     out = run_json(
         f"""
-        import faulthandler, json, os, time, checksig
+        import faulthandler, hashlib, json, os, time, checksig
         from checksig import _native
         faulthandler.enable()
         _native.lib()
@@ -658,14 +677,78 @@ def test_a_file_truncated_while_hashed_is_changed_not_a_crash(tmp_path: Path) ->
         os.truncate({str(big)!r}, 1 << 20)
         report = job.result()
         print(json.dumps({{"mid": mid, "rows": {{r.path: r.status for r in report}},
-                          "counters": _native.debug_counters()}}))
+                          "io": report.io, "counters": _native.debug_counters()}}))
         """,
         timeout=120,
+        env=io_env(path),
     )
     assert out["mid"], "the job ended before the file was truncated: make the file bigger"
     assert out["rows"] == {"big": "changed", "small": "ok"}
+    assert out["io"] == IO_PATHS[path][3]
     c = out["counters"]
     assert c["jobs"] == c["open_files"] == 0, c
+
+
+def test_engine_info_reports_the_choice_and_the_tuning() -> None:
+    out = run_json(
+        """
+        import json
+        from checksig import _native
+        print(json.dumps(_native.engine_info()))
+        """,
+        env={**os.environ, "CHECKSIG_IO": "read", "CHECKSIG_TUNE": "map_window=8M,nope=1"},
+    )
+    assert out["io"]["mode"] == out["io"]["chosen"] == "read"
+    assert out["tune"]["map_window"] == 8 << 20 and out["tune"]["mmap_min"] == 512 << 10
+    assert out["refused"] == ['CHECKSIG_TUNE: unknown name "nope"']
+
+
+def test_openssl_is_the_one_hashlib_loaded_and_only_then(tmp_path: Path) -> None:
+    # The engine never loads a libcrypto: it uses the one the process has, once
+    # hashlib is imported, and times it against Go's code per algorithm.
+    (tmp_path / "big").write_bytes(os.urandom(3 << 20))
+    child = """
+        import json, sys, checksig
+        from checksig import _native
+        if sys.argv[1] == "hashlib":
+            import hashlib
+        checksig.digest_files([sys.argv[2]], "sha512")
+        maps = open("/proc/self/maps").read()
+        print(json.dumps(dict(_native.engine_info()["hash"], mapped="/libcrypto.so" in maps)))
+        """
+    env = {**os.environ, "CHECKSIG_IO": "", "CHECKSIG_TUNE": ""}
+    outs = {}
+    for mode in ("none", "hashlib"):
+        proc = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(child), mode, str(tmp_path / "big")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs[mode] = json.loads(proc.stdout)
+    if not outs["none"]["mapped"]:  # (a site hook may have loaded it already)
+        assert outs["none"]["openssl"] == "" and outs["none"]["timed_go_openssl_ns_per_mb"] == {}
+    if not outs["hashlib"]["mapped"]:
+        pytest.skip("this Python's hashlib has OpenSSL linked in statically: nothing to find")
+    assert "libcrypto" in os.path.basename(outs["hashlib"]["openssl"])
+    go_ns, ssl_ns = outs["hashlib"]["timed_go_openssl_ns_per_mb"]["sha512"]
+    assert go_ns > 0 and ssl_ns > 0
+
+
+def test_an_unknown_io_mode_warns_and_runs_auto(tree: Path) -> None:
+    proc = run_python(
+        f"""
+        import json, checksig
+        from checksig import _native
+        checksig.check_signatures({str(tree)!r})
+        print(json.dumps(_native.engine_info()["io"]))
+        """,
+        env={**os.environ, "CHECKSIG_IO": "mapped"},
+    )
+    assert "CHECKSIG_IO='mapped' is not one of auto, read, mmap" in proc.stderr
+    assert json.loads(proc.stdout)["mode"] == "auto"
 
 
 @pytest.mark.skipif(not Path("/proc/thread-self/fd").exists(), reason="Linux /proc needed")

@@ -31,12 +31,13 @@
 
 #include <stdint.h>
 
-#define CHECKSIG_ABI_VERSION 5  /* 2: entries, manifest text, parse-only, parse state;
+#define CHECKSIG_ABI_VERSION 6  /* 2: entries, manifest text, parse-only, parse state;
                                    3: CHECKSIG_ST_NOT_CHECKED, entries of algorithm NONE;
                                    4: sha3, blake2b-N, blake2s, blake3, git-sha1, family,
                                       F_BASE64, checksig_job_inference, file_digest length;
                                    5: deferring scans (F_DEFER, defer_min), walks of a part
-                                      of the tree (walk_dir, F_WALK_FLAT) */
+                                      of the tree (walk_dir, F_WALK_FLAT);
+                                   6: CHECKSIG_P_IO, CHECKSIG_IO_*, checksig_engine_info */
 
 /* Status codes. Python maps each to an exception type. */
 #define CHECKSIG_OK             0
@@ -161,7 +162,22 @@
 #define CHECKSIG_P_DIGEST_WIDTH 6  /* bytes per digest cell, valid from PH_READY */
 #define CHECKSIG_P_PATHS_LEN    7  /* bytes of the path blob, valid from PH_READY */
 #define CHECKSIG_P_WARNINGS     8  /* malformed manifest lines so far */
-#define CHECKSIG_P_LEN          9
+#define CHECKSIG_P_IO           9  /* CHECKSIG_IO_* bits: how big files were read so far */
+#define CHECKSIG_P_LEN         10
+
+/* How a job read and hashed its big files (files of mmap_min bytes or more,
+ * 512 KiB unless tuned; smaller ones are always read into a buffer): bits of
+ * progress[CHECKSIG_P_IO], 0 while it has read none. The environment
+ * variable CHECKSIG_IO=read or =mmap, read when the library loads, forces a
+ * path; auto (the default) times the first big files of the process both
+ * ways, on the thread's CPU clock, and keeps the cheaper path for the rest
+ * of the process (checksig_engine_info says which). */
+#define CHECKSIG_IO_READ      0x1  /* read(2) into the hashing thread's buffer */
+#define CHECKSIG_IO_MMAP      0x2  /* mapped, a window at a time */
+#define CHECKSIG_IO_READAHEAD 0x4  /* read(2) on one core, hashed on another (an idle one) */
+#define CHECKSIG_IO_CALIBRATE 0x8  /* some windows were timed to choose READ or MMAP */
+#define CHECKSIG_IO_OPENSSL   0x10 /* hashed by the libcrypto the process had loaded (in
+                                      CPython: hashlib's), where it is faster than Go's code */
 
 /* Indices into the array checksig_job_inference fills: how a verify job chose
  * the algorithm of the lines no tag and no request decided, and how those
@@ -321,6 +337,17 @@ int32_t checksig_job_parse_state(uint64_t job, int64_t *next_line, int32_t *form
 /* Cancel, wait until no worker touches the columns or any file, release
  * the job. The handle is invalid afterwards. */
 int32_t checksig_job_free(uint64_t job);
+
+/* The engine's settings and choices in this process, as a JSON object
+ * (UTF-8, malloc'd: free it with checksig_free): "io" (the mode, the path
+ * chosen, "" while calibrating, and what the calibration chose by: the
+ * median ratio of reading's CPU cost to mapping's and each one's cheapest
+ * window, ns per MB), "hash" (the libcrypto found in the process, "" for
+ * none, and Go's and its CPU cost per algorithm timed), "tune" (every tuned
+ * constant, after CHECKSIG_TUNE), "refused" (what CHECKSIG_IO and
+ * CHECKSIG_TUNE said that the engine did not accept) and "gomaxprocs". For
+ * benchmarks and bug reports; keys may be added. */
+int32_t checksig_engine_info(uint8_t **out, int64_t *out_len, checksig_error *err);
 
 /* Debugging: live jobs, open files held by the engine, goroutines. */
 int32_t checksig_debug_counters(int64_t *out, int64_t n);

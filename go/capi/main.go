@@ -18,6 +18,7 @@ package main
 import "C"
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -369,6 +370,7 @@ func checksig_job_poll(h C.uint64_t, timeoutMS C.int32_t, progress *C.int64_t, n
 	vals[C.CHECKSIG_P_DIGEST_WIDTH] = p.DigestWidth
 	vals[C.CHECKSIG_P_PATHS_LEN] = p.PathsLen
 	vals[C.CHECKSIG_P_WARNINGS] = p.Warnings
+	vals[C.CHECKSIG_P_IO] = int64(p.IO)
 	if progress != nil && n > 0 {
 		out := unsafe.Slice((*int64)(unsafe.Pointer(progress)), int(n))
 		copy(out, vals[:])
@@ -515,6 +517,21 @@ func checksig_job_free(h C.uint64_t) (code C.int32_t) {
 		return C.CHECKSIG_E_HANDLE
 	}
 	j.Close()
+	return C.CHECKSIG_OK
+}
+
+//export checksig_engine_info
+func checksig_engine_info(out **C.uint8_t, outLen *C.int64_t, e *C.checksig_error) (code C.int32_t) {
+	defer guard(&code, e)
+	if out == nil || outLen == nil {
+		return fill(e, fmt.Errorf("%w: NULL output", checksig.ErrInvalid))
+	}
+	buf, err := json.Marshal(checksig.CurrentEngineInfo())
+	if err != nil {
+		return fill(e, err)
+	}
+	*out = (*C.uint8_t)(C.CBytes(buf))
+	*outLen = C.int64_t(len(buf))
 	return C.CHECKSIG_OK
 }
 
