@@ -269,7 +269,9 @@ def _hash(spec: _Spec, index: int, shard: _native.Entries) -> tuple[Any, ...]:
 def _outcome(columns: _native.Buffers, counters: tuple[int, ...]) -> tuple[Any, ...]:
     # Only what the client does not have already: ~13 bytes a row and a digest.
     a = columns.arrays()
-    return a["status"], a["errnum"], a["size"], a["actual"], (counters[1], counters[3], counters[4])
+    counts = (counters[_native.P_FILES_DONE], counters[_native.P_BYTES_DONE])
+    counts += (counters[_native.P_BYTES_TOTAL], counters[_native.P_IO])
+    return a["status"], a["errnum"], a["size"], a["actual"], counts
 
 
 def _walk(
@@ -475,10 +477,11 @@ class ClusterRun:
         # Counters: shards finished (summed) and running (latest report each).
         self._finished: set[tuple[str, int]] = set()
         self._done_files = self._done_bytes = 0
+        self._io = 0
         self._running: dict[tuple[str, int], tuple[int, int]] = {}
         self._scan_totals: list[int] = []
         self._bytes_total = -1
-        self._progress: tuple[int, ...] = (_native.PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
+        self._progress: tuple[int, ...] = _native.INITIAL_COUNTERS
         #: time.monotonic() when the shards were sent (the job's "attached").
         self.attached_at: float | None = None
 
@@ -509,6 +512,7 @@ class ClusterRun:
                 p[1] = self._done_files + sum(f for f, _ in self._running.values())
                 p[3] = self._done_bytes + sum(b for _, b in self._running.values())
                 p[4] = self._bytes_total
+            p[_native.P_IO] = self._io
             self._progress = tuple(p)
             return self._progress
 
@@ -696,7 +700,8 @@ class ClusterRun:
             if kind == _WALK:
                 parts[rows] = value
                 continue
-            status, errnum, size, actual, (files, nbytes, total) = value
+            status, errnum, size, actual, (files, nbytes, total, io) = value
+            self._io |= io  # how the workers read their big files (Report.io)
             if kind == _SCAN:
                 lo, hi = rows
                 a["status"][lo:hi], a["errnum"][lo:hi], a["size"][lo:hi] = status, errnum, size
@@ -730,6 +735,7 @@ class ClusterRun:
             bytes_total=self._bytes_total,
             rows=columns.rows,
             paths_len=columns.paths_len,
+            io=self._io,
         )
         return columns
 
