@@ -123,7 +123,9 @@ class HubCache:
         return entry
 
 
-def local_dir(root: Path, commit: str, files: dict[str, bytes], *, lfs: tuple[str, ...] = ()) -> None:
+def local_dir(
+    root: Path, commit: str, files: dict[str, bytes], *, lfs: tuple[str, ...] = ()
+) -> None:
     """What ``hf download --local-dir root`` leaves: the files, and a
     ``.cache/huggingface/download/<path>.metadata`` for each."""
     (root / ".cache" / "huggingface").mkdir(parents=True, exist_ok=True)
@@ -199,7 +201,9 @@ def oci_blob(layout: Path, data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hexdigest}"
 
 
-def oci_layout(layout: Path, images: dict[str, dict[str, bytes]], algorithm: str = "sha256") -> dict:
+def oci_layout(
+    layout: Path, images: dict[str, dict[str, bytes]], algorithm: str = "sha256"
+) -> dict:
     """An OCI image layout written by hand to the spec: for each tag, a
     config, its layers and an image manifest, all listed in index.json with
     ``org.opencontainers.image.ref.name``. Returns the index."""
