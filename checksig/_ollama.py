@@ -237,8 +237,8 @@ class _Models:
             rel = f"blobs/{entry.name}"
             if rel.lower() in self.used:
                 continue
-            head, _, rest = entry.name.partition("-partial")
-            if _blob_hex(head) is not None and (rest == "" or rest[1:].isdigit()):
+            head, sep, rest = entry.name.partition("-partial")
+            if sep and _blob_hex(head) is not None and (not rest or rest[1:].isdigit()):
                 partial.append(rel)
                 plan.unchecked(rel, model=None, tag=None)
                 continue
