@@ -146,10 +146,14 @@ def read_beneath(root: str, rel: str, limit: int, *, follow: bool = False) -> by
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
     nofollow = getattr(os, "O_NOFOLLOW", 0)
     directory = getattr(os, "O_DIRECTORY", 0)
+    # As the engine opens files: never blocking (a FIFO), never a controlling terminal.
+    leaf = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     fd = -1
     try:
         if follow:
-            fd = os.open(os.path.join(root, rel), flags | getattr(os, "O_NONBLOCK", 0))
+            if not stat.S_ISREG(os.stat(os.path.join(root, rel)).st_mode):
+                raise ReadError("not a regular file")
+            fd = os.open(os.path.join(root, rel), flags | leaf)
         else:
             fd = os.open(root, flags | directory)
             parts = rel.split("/")
@@ -157,9 +161,16 @@ def read_beneath(root: str, rel: str, limit: int, *, follow: bool = False) -> by
                 last = i == len(parts) - 1
                 if part in ("", ".", ".."):
                     raise ReadError("not a plain relative path")
-                extra = getattr(os, "O_NONBLOCK", 0) if last else directory
+                if last:
+                    # Not even opened unless it is a regular file (a device's
+                    # open can act); fstat below catches a swap in between.
+                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                    if stat.S_ISLNK(st.st_mode):
+                        raise ReadError("a symbolic link (not followed)")
+                    if not stat.S_ISREG(st.st_mode):
+                        raise ReadError("not a regular file")
                 try:
-                    nfd = os.open(part, flags | nofollow | extra, dir_fd=fd)
+                    nfd = os.open(part, flags | nofollow | (leaf if last else directory), dir_fd=fd)
                 finally:
                     os.close(fd)
                     fd = -1
@@ -184,8 +195,10 @@ def read_beneath(root: str, rel: str, limit: int, *, follow: bool = False) -> by
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             raise ReadError("no such file") from None
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
             raise ReadError("a symbolic link (not followed)") from None
+        if exc.errno == errno.ENOTDIR:
+            raise ReadError("a directory on its way is a link or a file (not followed)") from None
         raise ReadError(exc.strerror or str(exc)) from None
     finally:
         if fd >= 0:

@@ -619,3 +619,33 @@ def test_status_codes_used_here_exist() -> None:
     # The rows decided before the run take the engine's own statuses.
     assert _native.STATUSES[_native.ST_OUTSIDE_ROOT] == "outside_root"
     assert _native.STATUSES[_native.ST_EXTRA] == "extra"
+
+
+def test_metadata_is_read_without_following_any_link(tmp_path: Path) -> None:
+    # _store.read_beneath: what the kinds read in Python (refs, manifests, index.json).
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "sub" / "f").write_bytes(b"hi\n")
+    (tmp_path / "link").symlink_to("real")
+    (tmp_path / "real" / "sub" / "out").symlink_to("/etc/passwd")
+    (tmp_path / "real" / "sub" / "in").symlink_to("f")
+    os.mkfifo(tmp_path / "real" / "sub" / "fifo")
+    cases = {
+        "real/sub/f": b"hi\n",
+        "link/sub/f": "a directory on its way is a link or a file (not followed)",
+        "real/sub/out": "a symbolic link (not followed)",
+        "real/sub/in": "a symbolic link (not followed)",
+        "real/sub/fifo": "not a regular file",
+        "real/sub/none": "no such file",
+        "real/sub/f/x": "a directory on its way is a link or a file (not followed)",
+        "../real/sub/f": "not a plain relative path",
+        "real//sub/f": "not a plain relative path",
+    }
+    for rel, want in cases.items():
+        try:
+            got: object = _store.read_beneath(str(tmp_path), rel, 100)
+        except _store.ReadError as exc:
+            got = str(exc)
+        assert got == want, rel
+    with pytest.raises(_store.ReadError, match="larger than 2 bytes"):
+        _store.read_beneath(str(tmp_path), "real/sub/f", 2)
+    assert _store.read_beneath(str(tmp_path), "link/sub/f", 100, follow=True) == b"hi\n"
