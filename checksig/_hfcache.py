@@ -29,7 +29,6 @@ never opened.
 from __future__ import annotations
 
 import os
-import stat
 
 from . import _algorithms, _native
 from ._errors import ManifestError
@@ -157,6 +156,8 @@ class _Cache:
         self.unlinked = 0  # snapshot files that are no link (no etag recorded)
         self.unused: list[tuple[str, int]] = []
         self.bad_store_links: set[str] = set()
+        self.keys: dict[str, str | None] = {}  # repo blob -> what it is (_blob_key)
+        self.listing: dict[str, os.DirEntry[str]] = {}  # the current repo's blobs/
 
     # -- one repo
 
@@ -197,6 +198,9 @@ class _Cache:
         blobs_ok = is_real_dir(cache, f"{folder}/blobs")
         if not blobs_ok and lstat(cache, f"{folder}/blobs") is not None:
             plan.problem(f"{folder}/blobs", "not a directory (or a link to one, not followed)")
+        # One listing of blobs/ tells which blobs are links (from the directory
+        # entries' types: no lstat per blob) and which no snapshot uses.
+        self.listing = {e.name: e for e in scan(cache, f"{folder}/blobs")} if blobs_ok else {}
         used: set[str] = set()
         for commit in selected:
             self._snapshot(folder, label, commit, blobs_ok, used)
@@ -238,12 +242,21 @@ class _Cache:
             labels = {"repo": label, "revision": commit}
             if entry.is_symlink():
                 try:
-                    target = os.readlink(os.path.join(cache, rel))
+                    target = os.readlink(entry.path)
                 except OSError as exc:
                     plan.decided(rel, _native.ST_UNREADABLE, exc.errno or 0, **labels)
                     continue
-                resolved = resolve_link(rel, target)
-                etag = resolved[len(prefix) :] if resolved and resolved.startswith(prefix) else ""
+                # The form huggingface_hub writes, ../ up to the repo then blobs/ETAG,
+                # read at once; any other text by the general rule (the same result).
+                up = "../" * (rel.count("/") - 1) + "blobs/"
+                if target.startswith(up) and target.count("/", len(up)) == 0:
+                    etag = target[len(up) :]
+                    etag = "" if etag in ("", ".", "..") else etag
+                else:
+                    resolved = resolve_link(rel, target)
+                    etag = (
+                        resolved[len(prefix) :] if resolved and resolved.startswith(prefix) else ""
+                    )
                 if not etag or "/" in etag or not blobs_ok:
                     # Out of the cache, or somewhere in it other than this repo's blobs/.
                     plan.decided(rel, _native.ST_OUTSIDE_ROOT, **labels)
@@ -285,11 +298,16 @@ class _Cache:
         """What a repo blob is, physically: itself, or the shared store entry
         its link names; None for a link to anything else (outside_root)."""
         rel = f"{folder}/blobs/{etag}"
-        st = lstat(self.cache, rel)
-        if st is None or not stat.S_ISLNK(st.st_mode):
+        if rel in self.keys:
+            return self.keys[rel]
+        key = self.keys[rel] = self._find_key(rel, self.listing.get(etag))
+        return key
+
+    def _find_key(self, rel: str, entry: os.DirEntry[str] | None) -> str | None:
+        if entry is None or not entry.is_symlink():
             return rel  # a file (or missing: the engine says so)
         try:
-            target = os.readlink(os.path.join(self.cache, rel))
+            target = os.readlink(entry.path)
         except OSError:
             return rel  # the engine's open tells why
         resolved = resolve_link(rel, target)
@@ -299,21 +317,16 @@ class _Cache:
             and is_real_dir(self.cache, SHARED_STORE)
             and is_real_dir(self.cache, os.path.dirname(resolved))
         ):
-            users = self.store_users.setdefault(resolved, [])
-            if rel not in users:
-                users.append(rel)
+            self.store_users.setdefault(resolved, []).append(rel)
             return resolved
         if self.plan.follow:
             return rel  # allow_outside_root: the engine follows it, wherever it leads
-        if rel not in self.bad_store_links:
-            self.bad_store_links.add(rel)
-            self.plan.problem(rel, f"a link to {target!r}, not into the shared blob store")
+        self.plan.problem(rel, f"a link to {target!r}, not into the shared blob store")
         return None
 
     def _unused_blobs(self, folder: str, label: str, used: set[str]) -> None:
-        plan, cache = self.plan, self.cache
-        for entry in scan(cache, f"{folder}/blobs"):
-            name = entry.name
+        plan = self.plan
+        for name, entry in sorted(self.listing.items()):
             rel = f"{folder}/blobs/{name}"
             labels = {"repo": label, "revision": None}
             if name in used or name in OS_LITTER:

@@ -112,21 +112,24 @@ def scan(root: str, rel: str) -> list[os.DirEntry[str]]:
 
 def walk_files(root: str, rel: str) -> list[tuple[str, os.DirEntry[str]]]:
     """Every entry under the real directory root/rel that is not a directory
-    (files, links, FIFOs, ...), as (path relative to root, entry), in sorted
-    order; directories are entered only when they are real directories."""
+    (files, links, FIFOs, ...), as (path relative to root, entry), in the
+    order of their paths' components; directories are entered only when they
+    are real directories, never through a link."""
     out: list[tuple[str, os.DirEntry[str]]] = []
-    stack = [rel]
+    # Depth first, each directory's entries in name order: the output is sorted
+    # without sorting it (a stack of iterators over sorted listings).
+    stack = [(rel, iter(scan(root, rel)))]
     while stack:
-        here = stack.pop()
-        entries = scan(root, here)
-        for entry in reversed(entries):  # so that the stack pops in name order
-            path = f"{here}/{entry.name}" if here else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(path)
-        for entry in entries:
-            if not entry.is_dir(follow_symlinks=False):
-                out.append((f"{here}/{entry.name}" if here else entry.name, entry))
-    out.sort(key=lambda item: item[0].split("/"))
+        here, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = f"{here}/{entry.name}" if here else entry.name
+        if entry.is_dir(follow_symlinks=False):
+            stack.append((path, iter(scan(root, path))))
+        else:
+            out.append((path, entry))
     return out
 
 
