@@ -133,6 +133,22 @@ def algorithm_of(etag: str) -> int:
     return 0
 
 
+def link_etag(rel: str, blobs: str, target: str) -> str:
+    """The blob name a snapshot link at ``rel`` names when its text leads to
+    ``blobs`` (``FOLDER/blobs/``) and a single name in it; "" otherwise.
+
+    The form huggingface_hub writes (``../`` up to the repo folder, then
+    ``blobs/ETAG``) is read at once; any other text by :func:`resolve_link`,
+    with the same result (tests/test_stores_hf.py checks they agree)."""
+    up = "../" * (rel.count("/") - 1) + "blobs/"
+    if rel.startswith(blobs[: -len("blobs/")]) and target.startswith(up):
+        name = target[len(up) :]
+        return "" if "/" in name or name in ("", ".", "..") else name
+    resolved = resolve_link(rel, target) or ""
+    name = resolved[len(blobs) :] if resolved.startswith(blobs) else ""
+    return "" if "/" in name else name
+
+
 def _is_store_entry(rel: str) -> bool:
     """Whether rel is ``blobs/<2 hex>/<64 hex>`` with the directory the hash's first two digits."""
     parts = rel.split("/")
@@ -246,18 +262,8 @@ class _Cache:
                 except OSError as exc:
                     plan.decided(rel, _native.ST_UNREADABLE, exc.errno or 0, **labels)
                     continue
-                # The form huggingface_hub writes, ../ up to the repo then blobs/ETAG,
-                # read at once; any other text by the general rule (the same result).
-                up = "../" * (rel.count("/") - 1) + "blobs/"
-                if target.startswith(up) and target.count("/", len(up)) == 0:
-                    etag = target[len(up) :]
-                    etag = "" if etag in ("", ".", "..") else etag
-                else:
-                    resolved = resolve_link(rel, target)
-                    etag = (
-                        resolved[len(prefix) :] if resolved and resolved.startswith(prefix) else ""
-                    )
-                if not etag or "/" in etag or not blobs_ok:
+                etag = link_etag(rel, prefix, target)
+                if not etag or not blobs_ok:
                     # Out of the cache, or somewhere in it other than this repo's blobs/.
                     plan.decided(rel, _native.ST_OUTSIDE_ROOT, **labels)
                     continue

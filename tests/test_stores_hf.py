@@ -615,6 +615,26 @@ def test_resolve_link_is_posix_normpath_and_never_climbs_out(
         assert got is None
 
 
+@given(
+    depth=st.integers(min_value=0, max_value=3),
+    target=st.lists(st.sampled_from(["..", ".", "", "blobs", "e1", "snapshots"]), max_size=7).map(
+        "/".join
+    ),
+)
+def test_the_fast_read_of_a_snapshot_link_is_the_general_rule(depth: int, target: str) -> None:
+    from checksig import _hfcache
+
+    folder = "models--o--n"
+    rel = f"{folder}/snapshots/{C1}/" + "d/" * depth + "f"
+    blobs = f"{folder}/blobs/"
+    resolved = _store.resolve_link(rel, target) or ""
+    name = resolved[len(blobs) :] if resolved.startswith(blobs) else ""
+    want = "" if "/" in name else name
+    assert _hfcache.link_etag(rel, blobs, target) == want
+    fast = "../" * (depth + 2) + "blobs/e1"
+    assert _hfcache.link_etag(rel, blobs, fast) == "e1"
+
+
 def test_status_codes_used_here_exist() -> None:
     # The rows decided before the run take the engine's own statuses.
     assert _native.STATUSES[_native.ST_OUTSIDE_ROOT] == "outside_root"
