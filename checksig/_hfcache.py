@@ -189,7 +189,7 @@ class _Cache:
             why = (
                 "no snapshots/ directory"
                 if lstat(cache, snapshots) is None
-                else ("snapshots is not a directory (or a link to one, not followed)")
+                else "snapshots is not a directory (or a link to one, not followed)"
             )
             plan.problem(folder, why)
             return revision is None

@@ -215,8 +215,10 @@ class BlobPlan(Plan):
     Attributes, beside Plan's:
         only: the algorithm code ``algorithm=`` asked for (0: any); rows of
             other algorithms are listed as not_checked.
-        extra: the user's ``extra=``: unused blobs are failures (status
-            "extra") instead of being hashed.
+        want_extra: the user's ``extra=``: unused blobs are failures (status
+            "extra") instead of being hashed. (Plan's own ``extra`` asks the
+            engine to walk the root for unlisted files: only the local dir
+            form wants that.)
         follow: the user's ``allow_outside_root``.
     """
 
