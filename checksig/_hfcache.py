@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 
-from . import _algorithms, _native
+from . import _native
 from ._errors import ManifestError
 from ._store import (
     OS_LITTER,
@@ -451,9 +451,6 @@ def plan(
 ) -> BlobPlan:
     """The rows of a hub cache (FORMATS.md part L), optionally one repo's
     (``repo_id``, ``repo_type``) or one revision's (a commit or a ref name)."""
-    cache = os.path.abspath(os.fsdecode(root))
-    if not os.path.isdir(cache):
-        os.listdir(cache)  # the OSError that says why (FileNotFoundError, NotADirectoryError)
     if repo_type is not None and repo_type not in REPO_TYPES.values():
         raise ValueError(
             f"repo_type must be one of {', '.join(REPO_TYPES.values())} (or None: any), "
@@ -462,15 +459,7 @@ def plan(
     for what, value in (("repo_id", repo_id), ("revision", revision)):
         if value is not None and (not isinstance(value, str) or not value or "\0" in value):
             raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    plan = BlobPlan(
-        os.fsencode(cache),
-        title=f"Hugging Face cache {cache}",
-        labels=("repo", "revision"),
-        strict=options.strict,
-        only=_algorithms.code(options.algorithm, allow_none=True),
-        extra=options.extra,
-        follow=options.allow_outside_root,
-    )
+    cache, plan = BlobPlan.of(root, options, "Hugging Face cache", ("repo", "revision"))
     run = _Cache(cache, plan, whole=repo_id is None and repo_type is None and revision is None)
     repos, others = [], []
     for entry in scan(cache, ""):

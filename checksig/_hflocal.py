@@ -10,9 +10,7 @@ The root is the folder; names are the files' paths in it.
 
 from __future__ import annotations
 
-import os
-
-from . import _algorithms, _native
+from . import _native
 from ._errors import ManifestError
 from ._hfcache import algorithm_of
 from ._plan import select_rows
@@ -48,18 +46,7 @@ def for_path(path: str) -> tuple[str, Callable[[bytes, VerifyOptions], BlobPlan]
 
 def plan(root: bytes, options: VerifyOptions) -> BlobPlan:
     """The rows of a local dir: one per file with download metadata."""
-    local = os.path.abspath(os.fsdecode(root))
-    if not os.path.isdir(local):
-        os.listdir(local)  # the OSError that says why
-    made = BlobPlan(
-        os.fsencode(local),
-        title=f"Hugging Face local dir {local}",
-        labels=("repo", "revision"),
-        strict=options.strict,
-        only=_algorithms.code(options.algorithm, allow_none=True),
-        extra=options.extra,
-        follow=options.allow_outside_root,
-    )
+    local, made = BlobPlan.of(root, options, "Hugging Face local dir", ("repo", "revision"))
     if not is_real_dir(local, DOWNLOAD):
         raise ManifestError(
             f"{local}: no {DOWNLOAD}/ directory: not a folder hf download --local-dir wrote",

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 
-from . import _algorithms, _native
+from . import _native
 from ._store import BlobPlan, ReadError, is_hex, is_real_dir, lstat, read_beneath, scan
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
@@ -235,18 +234,7 @@ class _Layout:
 
 def plan(root: bytes, options: VerifyOptions) -> BlobPlan:
     """The rows of an OCI image layout."""
-    layout = os.path.abspath(os.fsdecode(root))
-    if not os.path.isdir(layout):
-        os.listdir(layout)  # the OSError that says why
-    made = BlobPlan(
-        os.fsencode(layout),
-        title=f"OCI image layout {layout}",
-        labels=("tag", "media_type"),
-        strict=options.strict,
-        only=_algorithms.code(options.algorithm, allow_none=True),
-        extra=options.extra,
-        follow=options.allow_outside_root,
-    )
+    layout, made = BlobPlan.of(root, options, "OCI image layout", ("tag", "media_type"))
     run = _Layout(layout, made)
     marker = run.read_json("oci-layout", "oci-layout")
     if marker is not None:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 
-from . import _algorithms, _native
+from . import _native
 from ._errors import ManifestError
 from ._store import (
     BlobPlan,
@@ -272,19 +272,8 @@ def _blob_hex(name: str) -> str | None:
 
 def plan(root: bytes, options: VerifyOptions, *, model: str | None = None) -> BlobPlan:
     """The rows of Ollama's models directory, optionally of one model."""
-    models = os.path.abspath(os.fsdecode(root))
-    if not os.path.isdir(models):
-        os.listdir(models)  # the OSError that says why
     wanted = _wanted(model)
-    made = BlobPlan(
-        os.fsencode(models),
-        title=f"Ollama models {models}",
-        labels=("model", "tag"),
-        strict=options.strict,
-        only=_algorithms.code(options.algorithm, allow_none=True),
-        extra=options.extra,
-        follow=options.allow_outside_root,
-    )
+    models, made = BlobPlan.of(root, options, "Ollama models", ("model", "tag"))
     if not is_real_dir(models, "blobs"):
         raise ManifestError(f"{models}: no blobs/ directory: not Ollama's models", path=models)
     run = _Models(models, made)

@@ -30,7 +30,7 @@ import errno
 import os
 import stat
 
-from . import _native
+from . import _algorithms, _native
 from ._errors import ManifestError
 from ._lazy import np
 from ._plan import Plan
@@ -39,6 +39,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _ap
 if TYPE_CHECKING:
     from collections.abc import Hashable
     from typing import Any
+
+    from ._options import VerifyOptions
 
 __all__ = [
     "BlobPlan",
@@ -243,6 +245,27 @@ class BlobPlan(Plan):
         self._decided: list[tuple[int, int, int, int, bytes]] = []
         self._sizes: list[tuple[int, int, str]] = []  # row, size its descriptor says, where
         self.finishers.append(_settle)
+
+    @classmethod
+    def of(
+        cls, root: bytes, options: VerifyOptions, what: str, labels: tuple[str, ...]
+    ) -> tuple[str, BlobPlan]:
+        """A store's directory (absolute) and an empty plan for it, titled
+        ``what`` and the directory, with the user's options. Raises the
+        OSError that says why when root is no directory."""
+        path = os.path.abspath(os.fsdecode(root))
+        if not os.path.isdir(path):
+            os.listdir(path)  # FileNotFoundError, NotADirectoryError, ...
+        plan = cls(
+            os.fsencode(path),
+            title=f"{what} {path}",
+            labels=labels,
+            strict=options.strict,
+            only=_algorithms.code(options.algorithm, allow_none=True),
+            extra=options.extra,
+            follow=options.allow_outside_root,
+        )
+        return path, plan
 
     def problem(self, where: str, message: str) -> None:
         """A fault of the store itself (it makes the report fail); with
