@@ -54,13 +54,17 @@ KINDS = {
 DETECTION_ORDER = ("record", "conda", "gnu")
 
 
+def _module(table: dict[str, str], name: str, what: str) -> ModuleType:
+    try:
+        module = table[name]
+    except KeyError:
+        raise ValueError(f"unknown {what} {name!r}: known are {', '.join(table)}") from None
+    return importlib.import_module(module)
+
+
 def kind(name: str) -> ModuleType:
     """The module of the kind called name; ValueError if there is none."""
-    try:
-        module = KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown manifest kind {name!r}: known are {', '.join(KINDS)}") from None
-    return importlib.import_module(module)
+    return _module(KINDS, name, "manifest kind")
 
 
 def detect(path: str) -> ModuleType:
@@ -90,11 +94,7 @@ STORE_DETECTION_ORDER = ("oci", "ollama", "hf-local", "hf")
 
 def store(name: str) -> ModuleType:
     """The module of the store kind called name; ValueError if there is none."""
-    try:
-        module = STORES[name]
-    except KeyError:
-        raise ValueError(f"unknown store kind {name!r}: known are {', '.join(STORES)}") from None
-    return importlib.import_module(module)
+    return _module(STORES, name, "store kind")
 
 
 def detect_store(path: str) -> ModuleType:
