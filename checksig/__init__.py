@@ -11,6 +11,9 @@ on first use (``import checksig`` alone does not load it). The API::
     checksig.digest_files(paths, "md5")        # many files in parallel, in input order
     checksig.verify_bag(bag_dir)               # a BagIt bag (RFC 8493), as bagit-python validates
     checksig.verify_environment()              # every installed file of this venv or conda env
+    checksig.verify_hf_cache()                 # the Hugging Face hub cache, offline, by digest
+    checksig.verify_ollama()                   # Ollama's models
+    checksig.verify_store(path)                # any of those, or an OCI image layout
 
 Every batch function also runs in the background or under asyncio::
 
@@ -64,6 +67,17 @@ from ._ecosystems import (
 )
 from ._errors import Cancelled, EngineError, ManifestError, SignatureError
 from ._native import STATUSES
+from ._stores import (
+    averify_hf_cache,
+    averify_ollama,
+    averify_store,
+    start_verify_hf_cache,
+    start_verify_ollama,
+    start_verify_store,
+    verify_hf_cache,
+    verify_ollama,
+    verify_store,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
@@ -118,6 +132,9 @@ __all__ = [
     "averify",
     "averify_bag",
     "averify_environment",
+    "averify_hf_cache",
+    "averify_ollama",
+    "averify_store",
     "check_file",
     "check_signatures",
     "digest_files",
@@ -129,7 +146,13 @@ __all__ = [
     "start_verify",
     "start_verify_bag",
     "start_verify_environment",
+    "start_verify_hf_cache",
+    "start_verify_ollama",
+    "start_verify_store",
     "verify",
     "verify_bag",
     "verify_environment",
+    "verify_hf_cache",
+    "verify_ollama",
+    "verify_store",
 ]

@@ -157,6 +157,16 @@ VERIFY_ENTRY_POINTS = (
     "verify_environment",
     "start_verify_environment",
     "averify_environment",
+    # _stores.py (issue 23)
+    "verify_hf_cache",
+    "start_verify_hf_cache",
+    "averify_hf_cache",
+    "verify_ollama",
+    "start_verify_ollama",
+    "averify_ollama",
+    "verify_store",
+    "start_verify_store",
+    "averify_store",
 )
 
 

@@ -23,7 +23,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _cmd_bag, _cmd_check, _cmd_digest, _cmd_env, _cmd_make
+from . import (
+    _cmd_bag,
+    _cmd_check,
+    _cmd_digest,
+    _cmd_env,
+    _cmd_hf,
+    _cmd_make,
+    _cmd_ollama,
+    _cmd_store,
+)
 from ._console import (
     BAD_FD,
     EXIT_FAILED,
@@ -48,7 +57,16 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The subcommands, in the order ``checksig --help`` lists them.
-COMMANDS = (_cmd_check, _cmd_make, _cmd_digest, _cmd_bag, _cmd_env)
+COMMANDS = (
+    _cmd_check,
+    _cmd_make,
+    _cmd_digest,
+    _cmd_bag,
+    _cmd_env,
+    _cmd_hf,
+    _cmd_ollama,
+    _cmd_store,
+)
 
 _BY_NAME = {command.NAME: command for command in COMMANDS}
 

@@ -14,6 +14,13 @@ content first (FORMATS.md I1, J1). Each new kind is a module of its own, a
 line in :data:`KINDS` and a place in :data:`DETECTION_ORDER`, ahead of
 "gnu". Modules are imported only when asked for. (A BagIt bag is a
 directory, not a manifest: ``verify_bag``, not a kind.)
+
+Stores (issue 23) are directories whose files are named by their digests:
+:data:`STORES` names the module of each, :data:`STORE_DETECTION_ORDER` the
+order in which ``verify_store(path)`` asks them (FORMATS.md O1). A store
+module has ``NAME``, ``detect_store(path) -> bool`` (by layout alone: a
+few ``lstat`` and directory listings, nothing read) and
+``for_path(path) -> (root, plan maker)``.
 """
 
 from __future__ import annotations
@@ -24,7 +31,16 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _ap
 if TYPE_CHECKING:
     from types import ModuleType
 
-__all__ = ["DETECTION_ORDER", "KINDS", "detect", "kind"]
+__all__ = [
+    "DETECTION_ORDER",
+    "KINDS",
+    "STORES",
+    "STORE_DETECTION_ORDER",
+    "detect",
+    "detect_store",
+    "kind",
+    "store",
+]
 
 #: Every manifest kind by name: the module that knows it.
 KINDS = {
@@ -38,13 +54,17 @@ KINDS = {
 DETECTION_ORDER = ("record", "conda", "gnu")
 
 
+def _module(table: dict[str, str], name: str, what: str) -> ModuleType:
+    try:
+        module = table[name]
+    except KeyError:
+        raise ValueError(f"unknown {what} {name!r}: known are {', '.join(table)}") from None
+    return importlib.import_module(module)
+
+
 def kind(name: str) -> ModuleType:
     """The module of the kind called name; ValueError if there is none."""
-    try:
-        module = KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown manifest kind {name!r}: known are {', '.join(KINDS)}") from None
-    return importlib.import_module(module)
+    return _module(KINDS, name, "manifest kind")
 
 
 def detect(path: str) -> ModuleType:
@@ -55,3 +75,42 @@ def detect(path: str) -> ModuleType:
         if module.detect(path):
             return module
     raise ValueError(f"{path}: no manifest kind reads it")  # pragma: no cover - gnu reads all
+
+
+#: Every store kind by name: the module that knows it (issue 23).
+STORES = {
+    "oci": "checksig._oci",  # an OCI image layout (oci-layout, index.json, blobs/<alg>/<hex>)
+    "ollama": "checksig._ollama",  # Ollama's models (blobs/sha256-<hex>, manifests/)
+    "hf-local": "checksig._hflocal",  # a folder `hf download --local-dir` wrote
+    "hf": "checksig._hfcache",  # the Hugging Face hub cache (models--org--name/, ...)
+}
+
+#: The order in which detect_store() asks the store kinds. The marked layouts
+#: come first (an oci-layout file; Ollama's blobs/ beside manifests/; a local
+#: dir's .cache/huggingface/download/), the hub cache, recognised by its repo
+#: folders' names, last.
+STORE_DETECTION_ORDER = ("oci", "ollama", "hf-local", "hf")
+
+
+def store(name: str) -> ModuleType:
+    """The module of the store kind called name; ValueError if there is none."""
+    return _module(STORES, name, "store kind")
+
+
+def detect_store(path: str) -> ModuleType:
+    """The kind of the store at path: the first of STORE_DETECTION_ORDER whose
+    ``detect_store`` says yes. OSError when path is no directory; ValueError
+    when no kind recognises it."""
+    import os
+
+    if not os.path.isdir(path):
+        os.listdir(path)  # the OSError that says why (FileNotFoundError, NotADirectoryError)
+    for name in STORE_DETECTION_ORDER:
+        module = store(name)
+        if module.detect_store(path):
+            return module
+    raise ValueError(
+        f"{path}: not a store checksig knows: an OCI image layout has an oci-layout file; "
+        "Ollama's models, blobs/ and manifests/; a Hugging Face local dir, "
+        ".cache/huggingface/download/; a hub cache, models--*, datasets--* or spaces--* folders"
+    )

@@ -677,14 +677,13 @@ func FuzzEntries(f *testing.F) {
 				want = e.Algorithms[i]
 			}
 			cell := j.digests[i*e.Width : (i+1)*e.Width]
-			// An entry of algorithm None is listed without a digest: not
-			// checked, never opened (its cell all zero, as for no digest).
-			preset := StatusPending
-			if r.alg == None {
-				preset = StatusNotChecked
+			// A row given without an algorithm is listed, not checked (ABI 3).
+			preset, valid := StatusPending, r.alg.Valid()
+			if r.alg == None && e.Algorithms != nil {
+				preset, valid = StatusNotChecked, true
 			}
 			if !bytes.Equal(name, names[e.Offsets[i]:e.Offsets[i+1]]) || len(name) == 0 || bytes.IndexByte(name, 0) >= 0 ||
-				r.alg != want || !(r.alg.Valid() || r.alg == None) || !bytes.Equal(cell, e.Digests[i*e.Width:(i+1)*e.Width]) || !allZero(cell[r.alg.Size():]) ||
+				r.alg != want || !valid || !bytes.Equal(cell, e.Digests[i*e.Width:(i+1)*e.Width]) || !allZero(cell[r.alg.Size():]) ||
 				(withLines && r.line != e.Lines[i]) || r.line < 0 || r.size != -1 || r.preset != preset {
 				t.Fatalf("row %d: %+v name %q cell %x", i, *r, name, cell)
 			}

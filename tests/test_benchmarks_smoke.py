@@ -176,3 +176,22 @@ def test_ab_harness_smoke(tmp_path):
         text=True,
     )
     assert listing.returncode == 0 and "private_table_min" in listing.stdout
+
+
+def test_stores_benchmark_smoke(tmp_path):
+    # benchmarks/stores.py (issue 23): every tool gets a row and all agree on
+    # the failures (one flipped byte); no timing is asserted.
+    out = tmp_path / "stores.json"
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "stores.py"),
+        "--smoke",
+        "--corrupt",
+        "--json",
+        str(out),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = {x["tool"].split("(")[0]: x for x in json.loads(out.read_text())["results"]}
+    assert set(rows) == {"checksig", "hf-serial", "threads"}
+    assert {x["failures"] for x in rows.values()} == {1}
