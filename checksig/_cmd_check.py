@@ -52,7 +52,8 @@ DESCRIPTION = (
     "Verify files against checksum manifests, answering like GNU sha256sum -c:\n"
     "the same lines, the same summaries, the same exit status. Reads every\n"
     "format *sum -c reads (HEX  name, HEX *name, SHA256 (name) = HEX, escaped\n"
-    "names, CRLF), several algorithms in one file included."
+    "names, CRLF), several algorithms in one file included, and those of b2sum,\n"
+    "cksum (SHA-3, base64 digests) and b3sum."
 )
 
 EPILOG = (
@@ -72,6 +73,9 @@ output (as GNU's sha256sum -c; see FORMATS.md):
            WARNING: N lines are improperly formatted
            WARNING: N listed files could not be read
            WARNING: N computed checksums did NOT match
+           MANIFEST: ... read as sha256 ..., but blake3 gives F its listed
+             digest ...: when every line read with an algorithm nothing named
+             failed (FORMATS.md B5)
   names    escaped as GNU 9.1 does (\\new\\nline: OK), control characters too;
            --shell-quote: quoted as GNU 9.11+ does ('new'$'\\n''line': OK);
            -z: as they are, each line ended by NUL
@@ -80,6 +84,9 @@ examples:
   checksig check                     # ./sha1sum.txt against the files in .
   checksig check SHA256SUMS          # like: sha256sum -c SHA256SUMS
   checksig check MD5SUMS SHA1SUMS    # each in turn, a summary each, one exit status
+  checksig check B2SUMS              # like: b2sum -c B2SUMS (every -l length)
+  checksig check -a sha3 SUMS        # like: cksum -a sha3 -c SUMS (SHA-3, any length)
+  checksig check -a blake3 checksums.txt        # b3sum's lines under another name
   curl -sL URL/SHA256SUMS | checksig check -    # answered as the lines arrive
   checksig check data -m data.sha256 --quiet
   checksig check data -m a.sha256 -m b.sha256   # two manifests of one tree
