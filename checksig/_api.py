@@ -460,13 +460,21 @@ def verify(
             A relative path is taken relative to ``root_dir``, not to the
             current directory. GNU ``*sum`` formats are read (``HEX  name``,
             ``HEX *name``, BSD tags ``SHA256 (name) = HEX``, escaped names),
+            as b2sum, cksum (SHA-3, base64 digests) and b3sum write them,
             and, told apart by name and content (FORMATS.md I, J), a
             distribution's ``RECORD`` (names relative to root_dir, which is
             then its site-packages) and conda's ``info/paths.json`` or
             ``conda-meta/*.json`` (root_dir: the package or environment).
-        algorithm: force the algorithm of untagged lines (a hashlib name,
-            any case); ``None`` infers it from the manifest's name or from
-            each digest's length.
+        algorithm: force the algorithm of untagged lines (any name of
+            ``checksig.algorithms_available``, any spelling: ``"sha256"``,
+            ``"SHA3-256"``, ``"blake3"``), or a family, ``"sha2"`` or
+            ``"sha3"``, whose member each line's length picks (as GNU's
+            ``cksum -a sha3 -c``; ``"blake2b"`` reads every BLAKE2b length
+            too, as ``b2sum -c``). ``None`` infers it from the manifest's name
+            (``SHA256SUMS``, ``b3sums.txt``) or from each digest's length (64
+            hex digits: sha256); when every line so read fails,
+            ``Report.algorithm_warning`` says which algorithm was assumed and
+            which one the files match, if any.
         workers: files hashed in parallel; ``None`` or 0 means one per CPU.
         strict: raise :class:`ManifestError` for the first malformed line
             instead of skipping it with a warning (``Report.warnings``).

@@ -361,12 +361,10 @@ def algorithm_from_name(path: str) -> str | None:
 
 # --- the command line's -a and -l (GNU's cksum and b2sum) -----------------------------------
 
-#: The -a words that take -l, as GNU's cksum has them: the bits of each.
-_LENGTHS = {
-    "sha2": (224, 256, 384, 512),
-    "sha3": (224, 256, 384, 512),
-    "blake2b": tuple(range(8, 513, 8)),
-}
+#: The -a words that take -l, as GNU's cksum has them (blake2b: any multiple
+#: of 8 up to 512; the SHA families: these).
+_TAKES_LENGTH = ("sha2", "sha3", "blake2b")
+_SHA_BITS = (224, 256, 384, 512)
 
 
 def algorithm_with_length(algorithm: str, length: str | None, *, check: bool) -> str:
@@ -382,7 +380,7 @@ def algorithm_with_length(algorithm: str, length: str | None, *, check: bool) ->
     words otherwise (a usage error).
     """
     word = algorithm.lower()
-    if word not in _LENGTHS:
+    if word not in _TAKES_LENGTH:
         if length is not None:
             raise ValueError("--length is only supported with --algorithm blake2b, sha2, or sha3")
         if check and word in _algorithms.FAMILIES:
@@ -401,7 +399,7 @@ def algorithm_with_length(algorithm: str, length: str | None, *, check: bool) ->
                 )
             if bits % 8:
                 raise ValueError(f"invalid length: {length!r}: length is not a multiple of 8")
-        elif bits not in _LENGTHS[word]:
+        elif bits not in _SHA_BITS:
             raise ValueError(
                 f"invalid length: {length!r}: digest length for {kind!r} must be "
                 "224, 256, 384, or 512"
