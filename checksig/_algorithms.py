@@ -281,7 +281,7 @@ class Inference:
         self.match = match
 
     @classmethod
-    def of(cls, engine: dict, name_of: Any) -> Inference | None:
+    def of(cls, engine: dict[str, Any], name_of: Callable[[int], bytes]) -> Inference | None:
         """From ``_native._Job.inference()``'s dict (``name_of(row)`` gives a
         row's name); None when no line was read without a tag or request."""
         if not engine["algorithm"] or engine["rows"] <= 0:
