@@ -22,11 +22,16 @@ Every batch function also runs in the background or under asyncio::
     job.cancel(); job.done(); job.result(timeout=10)
     report = await checksig.averify(root_dir)  # acheck_signatures, amake_manifest, ...
 
+Algorithms are named as hashlib names them (md5, sha1, sha256, sha3_256,
+blake2b, blake2s), plus blake2b-N (BLAKE2b with an N-bit digest, as b2sum -l N),
+blake3 and git-sha1; GNU's spellings work too (SHA3-256, BLAKE2b-256).
+``checksig.ALGORITHMS`` lists them, ``checksig.algorithms_available`` every
+name. verify() reads SHA-3, BLAKE2b, BLAKE3 and base64 manifests as GNU's
+cksum, b2sum and b3sum write them.
+
 On a Dask cluster, with ``pip install "checksig[dask]"``::
 
     report = checksig.verify(root_dir, client=distributed_client)  # same Report
-
-Algorithms are hashlib's names: md5, sha1, sha224, sha256, sha384, sha512.
 ``progress=True`` shows a bar (a widget in Jupyter); by default one appears
 when stderr is a terminal or in a Jupyter kernel. Ctrl-C, or interrupting
 the kernel, cancels the engine's work within milliseconds and raises
@@ -44,6 +49,7 @@ from ._api import (
     ALGORITHMS,
     acheck_signatures,
     adigest_files,
+    algorithms_available,
     amake_manifest,
     averify,
     check_file,
@@ -128,6 +134,7 @@ __all__ = [
     "__version__",
     "acheck_signatures",
     "adigest_files",
+    "algorithms_available",
     "amake_manifest",
     "averify",
     "averify_bag",

@@ -50,6 +50,7 @@ else:
 
 __all__ = [
     "ALGORITHMS",
+    "algorithms_available",
     "acheck_signatures",
     "adigest_files",
     "amake_manifest",
@@ -66,8 +67,20 @@ __all__ = [
     "verify",
 ]
 
-#: The supported algorithms: hashlib's names.
-ALGORITHMS: tuple[str, ...] = _algorithms.NAMES
+#: The algorithms, one name each, hashlib's where hashlib has the algorithm:
+#: md5, sha1, sha224, sha256, sha384, sha512, sha3_224, sha3_256, sha3_384,
+#: sha3_512, blake2b, blake2s, blake3, git-sha1. BLAKE2b is also every
+#: shorter length b2sum -l makes, as blake2b-N (:data:`algorithms_available`).
+#: Every function takes these names in any case, with "-" or "_" between
+#: their parts, and as GNU's tags: "SHA3-256", "BLAKE2b-256", "SHA2-256".
+ALGORITHMS: tuple[str, ...] = _algorithms.ALGORITHMS
+
+#: Every algorithm's name, as ``hashlib.algorithms_available`` lists
+#: hashlib's: ALGORITHMS and BLAKE2b's other lengths, blake2b-8, blake2b-16,
+#: ..., blake2b-504 (blake2b is BLAKE2b-512). Other spellings of these names
+#: are accepted too but not listed (``"SHA3-256" in algorithms_available`` is
+#: False, as ``"SHA256" in hashlib.algorithms_available`` is).
+algorithms_available: frozenset[str] = frozenset(_algorithms.NAMES)
 
 #: file_digest hashes files smaller than this in one synchronous engine call;
 #: larger ones run as a job so Ctrl-C can stop them.
@@ -216,6 +229,7 @@ def _start_verify(
         kind = kind or ("check_signatures" if check else "verify")
         return _start_plan(made, options, check=check, kind=kind, started=started)
     ignore = bool(options.ignore_missing)
+    family = options.family()
 
     def build(columns: _native.Buffers, warnings: list, info: RunInfo) -> Report:
         report = _report.Report(
@@ -227,6 +241,7 @@ def _start_verify(
             elapsed=info.elapsed,
             bytes_hashed=info.bytes_done,
             io=_native.io_paths(info.io),
+            inference=inference_of(native, columns),  # before the job is freed
         )
         return _report.raise_if_failed(report) if check else report
 
@@ -236,12 +251,19 @@ def _start_verify(
         from ._dask import ClusterRun
 
         native: Any = ClusterRun(
-            client, algorithm=alg, workers=nworkers, flags=flags, root=root, manifest=manifest_bytes
+            client,
+            algorithm=alg,
+            family=family,
+            workers=nworkers,
+            flags=flags,
+            root=root,
+            manifest=manifest_bytes,
         )
     else:
         native = _native._Job(
             _native.JOB_VERIFY,
             algorithm=alg,
+            family=family,
             workers=nworkers,
             flags=flags,
             root=root,
@@ -251,6 +273,18 @@ def _start_verify(
     desc = os.path.basename(manifest_name)
     progress = options.progress
     return _jobs.Job(native, build, kind=kind, desc=desc, progress=progress, started=started)
+
+
+def inference_of(native: _native._Job, columns: _native.Buffers) -> _algorithms.Inference | None:
+    """What a finished verify job inferred for its untagged lines (FORMATS.md
+    B5), the probed row's name read from its columns; None if it inferred
+    nothing."""
+
+    def name_of(i: int) -> bytes:
+        offsets = columns["path_offsets"]
+        return columns["paths"][offsets[i] : offsets[i + 1]].tobytes()
+
+    return _algorithms.Inference.of(native.inference(), name_of)
 
 
 def _start_plan(
@@ -374,6 +408,13 @@ def start_digest_files(
     return _start_digest(raw, alg, nworkers, progress)
 
 
+def default_manifest_name(algorithm: str) -> str:
+    """The name make_manifest writes by default: ``ALGORITHMsum.txt``
+    (sha256sum.txt, sha3_256sum.txt, blake2b-256sum.txt, blake3sum.txt),
+    which the engine reads back by its name (FORMATS.md B2.2, D3)."""
+    return f"{algorithm}sum.txt"
+
+
 def start_make_manifest(
     root_dir: PathArg,
     algorithm: str = "sha256",
@@ -381,6 +422,7 @@ def start_make_manifest(
     *,
     workers: int | None = None,
     tag: bool = False,
+    base64: bool = False,
     progress: ProgressArg = False,
 ) -> Job[Path]:
     """Start :func:`make_manifest` in the background; return its :class:`Job`.
@@ -390,11 +432,18 @@ def start_make_manifest(
     (see :func:`start_verify`).
     """
     alg = _algorithms.code(algorithm)
+    name = _algorithms.name(alg)
+    if tag and not _algorithms.tag(name):
+        raise ValueError(
+            f"{name} has no tag form: no tool writes or reads lines like "
+            f"'{name.upper()} (name) = DIGEST', so make_manifest(..., tag=True) "
+            f"cannot write one; write untagged lines (tag=False)"
+        )
     nworkers = workers_count(workers)
     check_progress_arg(progress)
     root = _fsbytes(root_dir, "root_dir")
     if output is None:
-        out = os.path.join(root, os.fsencode(f"{_algorithms.name(alg)}sum.txt"))
+        out = os.path.join(root, os.fsencode(default_manifest_name(name)))
     else:
         out = os.path.join(root, _fsbytes(output, "output path"))
     out = os.path.abspath(out)
@@ -409,7 +458,7 @@ def start_make_manifest(
         _native.JOB_MAKE,
         algorithm=alg,
         workers=nworkers,
-        flags=_native.F_TAG if tag else 0,
+        flags=(_native.F_TAG if tag else 0) | (_native.F_BASE64 if base64 else 0),
         root=root,
         manifest=out,
     )
@@ -450,13 +499,21 @@ def verify(
             A relative path is taken relative to ``root_dir``, not to the
             current directory. GNU ``*sum`` formats are read (``HEX  name``,
             ``HEX *name``, BSD tags ``SHA256 (name) = HEX``, escaped names),
+            as b2sum, cksum (SHA-3, base64 digests) and b3sum write them,
             and, told apart by name and content (FORMATS.md I, J), a
             distribution's ``RECORD`` (names relative to root_dir, which is
             then its site-packages) and conda's ``info/paths.json`` or
             ``conda-meta/*.json`` (root_dir: the package or environment).
-        algorithm: force the algorithm of untagged lines (a hashlib name,
-            any case); ``None`` infers it from the manifest's name or from
-            each digest's length.
+        algorithm: force the algorithm of untagged lines (any name of
+            ``checksig.algorithms_available``, any spelling: ``"sha256"``,
+            ``"SHA3-256"``, ``"blake3"``), or a family, ``"sha2"`` or
+            ``"sha3"``, whose member each line's length picks (as GNU's
+            ``cksum -a sha3 -c``; ``"blake2b"`` reads every BLAKE2b length
+            too, as ``b2sum -c``). ``None`` infers it from the manifest's name
+            (``SHA256SUMS``, ``b3sums.txt``) or from each digest's length (64
+            hex digits: sha256); when every line so read fails,
+            ``Report.algorithm_warning`` says which algorithm was assumed and
+            which one the files match, if any.
         workers: files hashed in parallel; ``None`` or 0 means one per CPU.
         strict: raise :class:`ManifestError` for the first malformed line
             instead of skipping it with a warning (``Report.warnings``).
@@ -534,14 +591,21 @@ def check_signatures(
     return job.result()
 
 
-def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
+def file_digest(path: PathArg, algorithm: str = "sha1", *, length: int | None = None) -> str:
     """Return the lower-case hex digest of the file at path.
 
-    ``algorithm`` is a hashlib name (md5, sha1, sha224, sha256, sha384,
-    sha512; any case). The path is used as given (no root confinement).
-    Directories, FIFOs, sockets and devices are refused without being read.
-    Files of 64 MiB or more run as a cancellable engine job, so Ctrl-C (or
-    a kernel interrupt) stops them promptly.
+    ``algorithm`` is an algorithm's name in any spelling (md5, sha1, sha256,
+    sha3_256 or SHA3-256, blake2b, blake2b-256, blake2s, blake3, git-sha1;
+    see ``checksig.algorithms_available``). The path is used as given (no
+    root confinement). Directories, FIFOs, sockets and devices are refused
+    without being read. Files of 64 MiB or more run as a cancellable engine
+    job, so Ctrl-C (or a kernel interrupt) stops them promptly.
+
+    ``length`` (blake3 only) asks for that many bytes of BLAKE3's extendable
+    output, as ``b3sum -l LENGTH`` and PyPI's ``blake3(...).digest(length)``
+    make them (its first 32 bytes are the usual digest). Beyond 32 bytes the
+    file is hashed in one engine call, which Ctrl-C interrupts only when it
+    returns. For BLAKE2b of another length, name it (``"blake2b-256"``).
 
     Raises:
         FileNotFoundError, PermissionError, IsADirectoryError, OSError: as
@@ -549,45 +613,72 @@ def file_digest(path: PathArg, algorithm: str = "sha1") -> str:
             a regular file, and a file whose size changed while it was read
             (truncated or appended to) an OSError saying so: its digest would
             be of no version of the file.
-        ValueError: an unknown algorithm or a NUL in the path.
+        ValueError: an unknown algorithm, a bad length, or a NUL in the path.
     """
     alg = _algorithms.code(algorithm)
+    extended = _extended_length(alg, length)
     raw = _fsbytes(path)
+    if extended:
+        digest, _ = _native.file_digest(raw, alg, extended)
+        return digest.hex()
     try:
         small = os.stat(raw).st_size < SYNC_DIGEST_LIMIT
     except (OSError, ValueError):
         small = True  # the engine reports the error, with its own classification
     if small:
         digest, _ = _native.file_digest(raw, alg)
-        return digest.hex()
-    with _jobs.blocking():
-        job = _start_digest([raw], alg, 1, False)
-    return job.result()[0]
+        hexdigest = digest.hex()
+    else:
+        with _jobs.blocking():
+            job = _start_digest([raw], alg, 1, False)
+        hexdigest = job.result()[0]
+    return hexdigest[: 2 * length] if length else hexdigest
+
+
+def _extended_length(alg: int, length: Any) -> int:
+    """file_digest's length= checked: the byte count the engine must make itself
+    (BLAKE3 beyond its 32 bytes), 0 when the usual digest (or a prefix of it) will do."""
+    if length is None:
+        return 0
+    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+        raise ValueError(f"length must be a positive number of bytes, got {length!r}")
+    if alg != _native.ALG_BLAKE3:
+        name = _algorithms.name(alg)
+        hint = (
+            f"; for BLAKE2b of {8 * length} bits name it: 'blake2b-{8 * length}'"
+            if name.startswith("blake2b") and 8 * length <= 512
+            else ""
+        )
+        raise ValueError(
+            f"length= is for blake3's extendable output (b3sum -l); {name} makes "
+            f"{_algorithms.size(alg)}-byte digests only{hint}"
+        )
+    return length if length > _algorithms.size(alg) else 0
 
 
 def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bool:
     """Return whether the file at path has the given hex digest.
 
     ``expected`` is a hex digest in any case (surrounding whitespace is
-    ignored). Without ``algorithm`` it is inferred from the digest length:
-    32 md5, 40 sha1, 56 sha224, 64 sha256, 96 sha384, 128 sha512.
+    ignored). ``algorithm`` is an algorithm's name in any spelling (see
+    :func:`file_digest`). Without it, the digest's length decides as it does
+    for a manifest's untagged lines (FORMATS.md B2.3): 32 hex digits md5, 40
+    sha1, 56 sha224, 64 sha256, 96 sha384, 128 sha512. Each of those lengths
+    is another algorithm's too (64: sha3_256, blake2s, blake3, blake2b-256),
+    so when the file does not match, it is hashed again with each of those,
+    and a ValueError names the one that matches, if any: the digest was not
+    of the algorithm assumed, and the answer is neither True nor False.
 
     Raises:
         ValueError: a malformed digest (a non-hex character, a length no
-            algorithm has, or one that does not fit ``algorithm``), or an
-            unknown algorithm.
+            algorithm has, one that only algorithms never assumed have, or
+            one that does not fit ``algorithm``), an unknown algorithm, or,
+            without ``algorithm``, a digest another algorithm of its length
+            gives the file.
         OSError: as :func:`file_digest`.
     """
     digest = _normalise_hex(expected)
-    if algorithm is None:
-        alg = _algorithms.by_hex_length(len(digest))
-        if alg is None:
-            raise ValueError(
-                f"expected digest has {len(digest)} hex digits, which fits no algorithm "
-                f"({_algorithms.hex_lengths()})"
-            )
-        name = _algorithms.name(alg)
-    else:
+    if algorithm is not None:
         alg = _algorithms.code(algorithm)
         name = _algorithms.name(alg)
         want = 2 * _algorithms.size(alg)
@@ -595,7 +686,30 @@ def check_file(path: PathArg, expected: str, algorithm: str | None = None) -> bo
             raise ValueError(
                 f"expected {name} digest must have {want} hex digits, got {len(digest)}"
             )
-    return file_digest(path, name) == digest
+        return file_digest(path, name) == digest
+    alg = _algorithms.by_hex_length(len(digest))
+    fits = _algorithms.fitting(len(digest))
+    if alg is None:
+        if fits:
+            raise ValueError(
+                f"expected digest has {len(digest)} hex digits, as {_words.listed(fits)} digests "
+                f"have, which is never assumed: name the algorithm (algorithm={fits[0]!r})"
+            )
+        raise ValueError(
+            f"expected digest has {len(digest)} hex digits, which fits no algorithm "
+            f"({_algorithms.hex_lengths()}; other even lengths up to 128: blake2b-N, named)"
+        )
+    name = _algorithms.name(alg)
+    if file_digest(path, name) == digest:
+        return True
+    for other in _algorithms.same_size(name):
+        if file_digest(path, other) == digest:
+            raise ValueError(
+                f"the expected digest is the {other} digest of {os.fsdecode(path)!r}, not its "
+                f"{name} digest ({len(digest)} hex digits fit {_words.listed(fits)}; {name} is "
+                f"assumed from the length alone): name the algorithm (algorithm={other!r})"
+            )
+    return False
 
 
 def digest_files(
@@ -630,25 +744,37 @@ def make_manifest(
     *,
     workers: int | None = None,
     tag: bool = False,
+    base64: bool = False,
     progress: ProgressArg = None,
 ) -> Path:
     """Hash every regular file under root_dir and write a manifest.
 
-    The manifest is what GNU ``sha256sum`` (etc.) writes and ``*sum -c``
-    reads: one ``HEX  name`` line per file, names relative to root_dir,
-    sorted, or BSD tag lines (``SHA256 (name) = HEX``) with ``tag=True``.
-    Symlinks, FIFOs, devices and the manifest itself are not listed. It is
-    written atomically: a temporary file beside it, then a rename; an
+    The manifest is what the algorithm's own tool writes, byte for byte, and
+    reads back: one ``HEX  name`` line per file, names relative to root_dir,
+    sorted, or BSD tag lines with ``tag=True``: GNU ``sha256sum [--tag]``
+    (``SHA256 (name) = HEX``; md5, sha1, sha2), ``cksum -a sha3 -l 256
+    [--untagged]`` (``SHA3-256 (name) = HEX``), ``b2sum [-l N] [--tag]``
+    (``BLAKE2b-256 (name) = HEX``), ``b3sum [--tag]`` (``BLAKE3 (name) =
+    HEX``). Symlinks, FIFOs, devices and the manifest itself are not listed.
+    It is written atomically: a temporary file beside it, then a rename; an
     interrupted call writes nothing.
 
     Args:
         root_dir: the directory to walk.
-        algorithm: a hashlib name, any case.
+        algorithm: an algorithm's name, any spelling (``sha256``, ``sha3_256``,
+            ``SHA3-256``, ``blake2b``, ``blake2b-256``, ``blake3``; see
+            ``checksig.algorithms_available``).
         output: where to write; ``None`` means
-            ``root_dir/f"{algorithm}sum.txt"``. A relative path is taken
-            relative to root_dir, as :func:`verify` takes its manifest.
+            ``root_dir/f"{algorithm}sum.txt"`` with the algorithm's name
+            (``sha3_256sum.txt``, ``blake2b-256sum.txt``, ``blake3sum.txt``),
+            which :func:`verify` reads back by its name. A relative path is
+            taken relative to root_dir, as :func:`verify` takes its manifest.
         workers: files hashed in parallel; ``None`` or 0 means one per CPU.
-        tag: write BSD tag lines.
+        tag: write BSD tag lines. git-sha1 has no tag form (ValueError).
+        base64: write digests in base64 (standard alphabet, padded), as GNU
+            ``cksum --base64 [--untagged]`` does; ``cksum -c`` (GNU 9.2+ for
+            tagged lines, 9.9+ for untagged ones given ``-a``) and
+            :func:`verify` read them.
         progress: as for :func:`verify`.
 
     Returns:
@@ -657,12 +783,19 @@ def make_manifest(
     Raises:
         OSError: root_dir cannot be walked, a file cannot be read, or the
             manifest cannot be written.
-        ValueError: an unknown algorithm or a NUL in a path.
+        ValueError: an unknown algorithm, a NUL in a path, or tag=True for
+            git-sha1.
         KeyboardInterrupt: as for :func:`verify`.
     """
     with _jobs.blocking():
         job = start_make_manifest(
-            root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
+            root_dir,
+            algorithm,
+            output,
+            workers=workers,
+            tag=tag,
+            base64=base64,
+            progress=progress,
         )
     return job.result()
 
@@ -731,9 +864,16 @@ async def amake_manifest(
     *,
     workers: int | None = None,
     tag: bool = False,
+    base64: bool = False,
     progress: ProgressArg = None,
 ) -> Path:
     """:func:`make_manifest` for asyncio (see :func:`averify`)."""
     return await start_make_manifest(
-        root_dir, algorithm, output, workers=workers, tag=tag, progress=progress
+        root_dir,
+        algorithm,
+        output,
+        workers=workers,
+        tag=tag,
+        base64=base64,
+        progress=progress,
     )

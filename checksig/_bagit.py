@@ -37,7 +37,7 @@ NAME = "bagit"
 
 #: Algorithms a manifest may be named for: hashlib's guaranteed names, which
 #: bagit-python reads (manifest-sha3_256.txt, ...). Those checksig cannot
-#: compute yet are listed as not checked (FORMATS.md K5).
+#: compute (shake_128, shake_256) are listed as not checked (FORMATS.md K3).
 MANIFEST_ALGORITHMS = (
     "md5",
     "sha1",

@@ -30,9 +30,10 @@ from ._console import (
     STDIN_NAME,
     Out,
     ProgressLine,
-    algorithm_arg,
+    algorithm_option,
     common_options,
     progress_enabled,
+    resolve_algorithm,
     stdout_is_tty,
 )
 from ._errors import ManifestError
@@ -52,7 +53,8 @@ DESCRIPTION = (
     "Verify files against checksum manifests, answering like GNU sha256sum -c:\n"
     "the same lines, the same summaries, the same exit status. Reads every\n"
     "format *sum -c reads (HEX  name, HEX *name, SHA256 (name) = HEX, escaped\n"
-    "names, CRLF), several algorithms in one file included."
+    "names, CRLF), several algorithms in one file included, and those of b2sum,\n"
+    "cksum (SHA-3, base64 digests) and b3sum."
 )
 
 EPILOG = (
@@ -72,6 +74,9 @@ output (as GNU's sha256sum -c; see FORMATS.md):
            WARNING: N lines are improperly formatted
            WARNING: N listed files could not be read
            WARNING: N computed checksums did NOT match
+           MANIFEST: ... read as sha256 ..., but blake3 gives F its listed
+             digest ...: when every line read with an algorithm nothing named
+             failed (FORMATS.md B5)
   names    escaped as GNU 9.1 does (\\new\\nline: OK), control characters too;
            --shell-quote: quoted as GNU 9.11+ does ('new'$'\\n''line': OK);
            -z: as they are, each line ended by NUL
@@ -80,6 +85,9 @@ examples:
   checksig check                     # ./sha1sum.txt against the files in .
   checksig check SHA256SUMS          # like: sha256sum -c SHA256SUMS
   checksig check MD5SUMS SHA1SUMS    # each in turn, a summary each, one exit status
+  checksig check B2SUMS              # like: b2sum -c B2SUMS (every -l length)
+  checksig check -a sha3 SUMS        # like: cksum -a sha3 -c SUMS (SHA-3, any length)
+  checksig check -a blake3 checksums.txt        # b3sum's lines under another name
   curl -sL URL/SHA256SUMS | checksig check -    # answered as the lines arrive
   checksig check data -m data.sha256 --quiet
   checksig check data -m a.sha256 -m b.sha256   # two manifests of one tree
@@ -119,14 +127,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"a manifest (relative to the current directory; - reads standard input); "
         f"repeat for several, checked in order (default: ROOT/{_api.DEFAULT_MANIFEST})",
     )
+    algorithm_option(p, check=True)
     p.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=algorithm_arg,
-        default=None,
-        help="algorithm of untagged lines: " + ", ".join(_algorithms.NAMES) + " (default: from "
-        "the manifest's name, e.g. SHA256SUMS, else from each digest's length)",
+        "--untagged",
+        action="store_true",
+        help="accepted and ignored, as GNU cksum --check takes it (untagged lines are always read)",
     )
     p.add_argument(
         "--ignore-missing",
@@ -256,6 +261,7 @@ def plan(args: argparse.Namespace) -> tuple[str, list[_Source]]:
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Usage errors argparse cannot see (they exit 2); sets args.root and
     args.sources (the manifests, in order)."""
+    resolve_algorithm(parser, args, check=True)
     try:
         args.root, args.sources = plan(args)
     except ValueError as exc:
@@ -382,6 +388,12 @@ class _TextSection:
         self.extra_only = extra_only
         self.algo_word = ""  # B4: the algorithm --warn names
         self.tally = _Tally()
+        self.inference: _algorithms.Inference | None = None  # B5
+
+    def infer(self, inference: _algorithms.Inference | None) -> None:
+        """What a job of this manifest inferred (B5), added to the earlier jobs'."""
+        if inference is not None:
+            self.inference = inference.merged(self.inference) if self.inference else inference
 
     def _improper(self, line: int) -> None:
         self.io.err(_gnu.improper_line(self.shown, line, self.algo_word))
@@ -462,6 +474,9 @@ class _TextSection:
                 self.io.err(line)
             if args.ignore_missing and not t.matched:
                 self.io.err(self.shown + b": no file was verified")
+            warning = self.inference and self.inference.warning(_shown, _as_option)
+            if warning:
+                self.io.err(self.shown + b": " + os.fsencode(warning))
         return _gnu.exit_ok(
             t.matched, c["mismatch"], t.unread, c["extra"], t.malformed, args.strict
         )
@@ -488,6 +503,7 @@ class _JsonSection:
         self.extra_only = extra_only
         self.algo_word = ""
         self.tally = _Tally()
+        self.inference: _algorithms.Inference | None = None
         self.warnings: list[tuple[int, str]] = []
         self._deferred: list[tuple[Rows, list[int] | None]] = []
         self._open = False  # a stream's head is written, its entries under way
@@ -499,6 +515,14 @@ class _JsonSection:
             "root": os.fsencode(self.run.root).decode("utf-8", "replace"),
             "manifest": None if self.name is None else self.name.decode("utf-8", "replace"),
         }
+
+    infer = _TextSection.infer
+
+    def _inference(self) -> dict[str, Any]:
+        """The document's ``inference`` (E12, B5), when lines' algorithm was assumed."""
+        if self.inference is None:
+            return {}
+        return {"inference": self.inference.to_dict(_shown, _as_option)}
 
     def _entries(self, rows: Rows, index: list[int] | None) -> None:
         out, dumps, sep = self.io.out, json.dumps, self._sep
@@ -588,16 +612,26 @@ class _JsonSection:
             if not self._open:
                 self._begin_entries(self._head())
             self._end_entries()
-            tail = {"warnings": self._warning_list(), "summary": summary}
+            tail = {"warnings": self._warning_list(), **self._inference(), "summary": summary}
             self.io.out(json.dumps(tail)[1:].encode() + b"\n")
             self._open = False
             return passed
-        self._begin_entries({**self._head(), "summary": summary})
+        self._begin_entries({**self._head(), "summary": summary, **self._inference()})
         for rows, index in self._deferred:
             self._entries(rows, index)
         self._end_entries()
         self.io.out(json.dumps({"warnings": self._warning_list()})[1:].encode() + b"\n")
         return passed
+
+
+def _shown(raw: bytes) -> str:
+    """A file's name in an algorithm warning (B5), quoted as GNU quotes names (E10)."""
+    return _gnu.quotef(raw).decode("utf-8", "surrogateescape")
+
+
+def _as_option(alg: str) -> str:
+    """How the command line names an algorithm, in an algorithm warning (B5)."""
+    return f"-a {alg}"
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -694,8 +728,9 @@ class _CheckRun:
         # What the manifest's kind knows of its own files (today every manifest
         # is GNU's kind): the algorithm its name implies, its malformed lines.
         kind = _kinds.detect(manifest)
-        algo = args.algorithm or kind.algorithm_from_name(manifest)
-        section.algo_word = _algorithms.tag(algo) if algo else ""
+        section.algo_word = _algorithms.warn_word(
+            args.algorithm or kind.algorithm_from_name(manifest)
+        )
         progress = ProgressLine(
             progress_enabled(args.progress), label=os.path.basename(source.given)
         )
@@ -723,6 +758,7 @@ class _CheckRun:
         finally:
             progress.close()
         rows = report._rows
+        section.infer(report.inference)
         if self.listed is not None:
             self.listed.add(rows)
 
@@ -753,18 +789,19 @@ class _CheckRun:
 
     def _check_stream(self, source: _Source, section: Any) -> bool:
         args = self.args
-        alg, workers, flags = self._options().engine()
+        options = self._options()
+        alg, workers, flags = options.engine()
+        family = options.family()
         flags |= _native.F_ALLOW_EMPTY
-        if args.algorithm:
-            section.algo_word = _algorithms.tag(args.algorithm)
+        section.algo_word = _algorithms.warn_word(args.algorithm)
         progress = ProgressLine(progress_enabled(args.progress), label=STDIN_NAME, streaming=True)
         line, form = 1, _native.FORM_UNDECIDED
         entries = 0
         try:
             for chunk in _stdin_chunks(self.io.stdin.read1):
                 try:
-                    columns, warnings, info, state = self._verify_chunk(
-                        chunk, line, form, alg, workers, flags, progress
+                    columns, warnings, info, state, inference = self._verify_chunk(
+                        chunk, line, form, (alg, family), workers, flags, progress
                     )
                 except ManifestError as exc:  # pragma: no cover - chunks are never strict
                     return section.error("manifest", b"", str(exc))
@@ -773,6 +810,7 @@ class _CheckRun:
                 finally:
                     progress.close()  # erase the bar before this chunk's lines
                 rows = Rows(columns)
+                section.infer(inference)
 
                 def all_malformed(
                     chunk: bytes = chunk, first: int = line, rows: Rows = rows
@@ -805,15 +843,17 @@ class _CheckRun:
         chunk: bytes,
         line: int,
         form: int,
-        alg: int,
+        choice: tuple[int, int],
         workers: int,
         flags: int,
         progress: ProgressLine,
-    ) -> tuple[Any, list[tuple[int, str]], Any, tuple[int, int]]:
-        """(columns, warnings, RunInfo, parse state) of one chunk's job."""
+    ) -> tuple[Any, list[tuple[int, str]], Any, tuple[int, int], Any]:
+        """(columns, warnings, RunInfo, parse state, Inference or None) of one
+        chunk's job; choice is the (algorithm, family) asked for."""
         native = _native._Job(
             _native.JOB_VERIFY,
-            algorithm=alg,
+            algorithm=choice[0],
+            family=choice[1],
             workers=workers,
             flags=flags,
             root=os.fsencode(self.root),
@@ -823,8 +863,10 @@ class _CheckRun:
             form=form,
         )
 
-        def build(columns: Any, warnings: list, info: Any) -> tuple[Any, list, Any, tuple]:
-            return columns, warnings, info, native.parse_state()  # before the job is freed
+        def build(columns: Any, warnings: list, info: Any) -> tuple[Any, list, Any, tuple, Any]:
+            # Both asked before the job is freed.
+            state, inference = native.parse_state(), _api.inference_of(native, columns)
+            return columns, warnings, info, state, inference
 
         with _jobs.blocking():
             job = _jobs.Job(native, build, kind="verify", desc=STDIN_NAME, progress=progress)

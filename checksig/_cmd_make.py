@@ -15,9 +15,12 @@ from ._console import (
     ProgressLine,
     Writer,
     algorithm_option,
+    check_tag,
     common_options,
     progress_enabled,
+    resolve_algorithm,
     stdout_is_tty,
+    tag_options,
 )
 from ._lazy import _LazyModule
 
@@ -29,20 +32,28 @@ NAME = "make"
 HELP = "write a manifest for a directory tree"
 DESCRIPTION = (
     "Hash every regular file under ROOT and write a manifest that GNU\n"
-    "sha256sum -c (or md5sum -c, ...) accepts."
+    "sha256sum -c (or md5sum -c, b2sum -c, cksum -c, b3sum --check) accepts."
 )
 
 EPILOG = (
     """\
 The manifest lists every regular file under ROOT (sorted, names relative to
-ROOT, '/' separated) in the form sha256sum writes, so `sha256sum -c` reads
-it. Symlinks, FIFOs, devices and the manifest itself are not listed. It is
-written atomically (a temporary file, then a rename).
+ROOT, '/' separated) in the form the algorithm's tool writes, byte for byte:
+sha256sum (md5sum, ...), b2sum [-l N], cksum -a sha3 -l N --untagged, b3sum;
+with --tag, their BSD lines (SHA256 (name) = HEX, SHA3-256, BLAKE2b-256,
+BLAKE3); with --base64, what cksum --base64 writes. Symlinks, FIFOs, devices
+and the manifest itself are not listed. It is written atomically (a
+temporary file, then a rename); by default to ROOT/ALGOsum.txt, a name
+checksig check reads the algorithm from (sha3_256sum.txt, blake3sum.txt).
 
 examples:
   checksig make data                      # writes data/sha256sum.txt
   checksig make data -a md5 -o MD5SUMS    # MD5SUMS in the current directory
   checksig make data --tag -o -           # BSD tags, to stdout
+  checksig make data -a blake3 -o b3sums.txt        # what b3sum writes
+  checksig make data -a blake2b -l 256 -o B2SUMS    # what b2sum -l 256 writes
+  checksig make data -a sha3 -l 256 --tag -o SUMS   # what cksum -a sha3 -l 256 writes
+  checksig make data -a sha512 --base64 --tag -o -  # what cksum -a sha512 --base64 writes
 
 """
     + EXIT_HELP
@@ -61,8 +72,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="where to write (relative to the current directory; - for "
         "stdout; default: ROOT/ALGOsum.txt)",
     )
-    p.add_argument("--tag", action="store_true", help="write BSD-style lines: SHA256 (name) = HEX")
+    tag_options(p)
     common_options(p)
+
+
+def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """-a with -l, and --tag for an algorithm that has a tag form."""
+    resolve_algorithm(parser, args)
+    check_tag(parser, args)
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
@@ -72,7 +89,7 @@ def run(args: argparse.Namespace, io: Out) -> int:
     tmpdir = tempfile.mkdtemp(prefix="checksig-make-") if to_stdout else None
     try:
         if tmpdir is not None:
-            output: str | None = os.path.join(tmpdir, f"{args.algorithm}sum.txt")
+            output: str | None = os.path.join(tmpdir, _api.default_manifest_name(args.algorithm))
         elif args.output is not None:
             output = os.path.abspath(args.output)
         else:
@@ -84,6 +101,7 @@ def run(args: argparse.Namespace, io: Out) -> int:
                 output,
                 workers=args.jobs,
                 tag=args.tag,
+                base64=args.base64,
                 progress=progress,
             )
         except OSError as exc:
@@ -98,8 +116,8 @@ def run(args: argparse.Namespace, io: Out) -> int:
                 if stdout_is_tty():
                     algorithm, tag = args.algorithm, args.tag
                     for line in f:
-                        name, hexdigest = _gnu.parse_own_line(line[:-1], algorithm, tag)
-                        io.out(_gnu.manifest_line(name, hexdigest, algorithm, tag=tag, safe=True))
+                        name, digest = _gnu.parse_own_line(line[:-1], algorithm, tag, args.base64)
+                        io.out(_gnu.manifest_line(name, digest, algorithm, tag=tag, safe=True))
                 else:
                     io.flush()
                     shutil.copyfileobj(f, Writer(io))

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from . import _algorithms
+from . import _algorithms, _gnu
 from ._feedback import Listener, _stderr_is_a_terminal
 from ._lazy import _LazyModule
 from ._words import human_bytes
@@ -428,25 +428,116 @@ def workers_arg(text: str) -> int:
 
 
 def algorithm_arg(text: str) -> str:
-    """-a's type: any spelling the API takes, as the hashlib name."""
+    """-a's type where it names one algorithm (bag, env): any spelling the API
+    takes, as the algorithm's name."""
     try:
         return _algorithms.name(_algorithms.code(text))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"unknown algorithm {text!r} (choose from {', '.join(_algorithms.NAMES)})"
+            f"unknown algorithm {text!r} (choose from {', '.join(_algorithms.ALGORITHMS)}, "
+            "blake2b-N)"
         ) from None
 
 
-def algorithm_option(p: argparse.ArgumentParser) -> None:
-    """-a/--algorithm for the commands that hash (make, digest): sha256 by default."""
+def _algorithm_word(text: str) -> str:
+    """-a's type for check, make and digest: an algorithm in any spelling, or
+    GNU cksum's sha2 and sha3 (with -l; checking, the family), as given:
+    :func:`resolve_algorithm` reads it with -l."""
+    if text.lower() in _algorithms.SPELLINGS or text.lower() in _algorithms.FAMILIES:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown algorithm {text!r} (choose from {', '.join(_algorithms.ALGORITHMS)}, "
+        "blake2b-N, or sha2, sha3 and blake2b with -l BITS)"
+    )
+
+
+#: -a's help: every algorithm, and how GNU's cksum spells a length.
+ALGORITHM_HELP = (
+    "one of " + ", ".join(_algorithms.ALGORITHMS) + ", blake2b-N (N bits: 8, 16, ..., 512), "
+    "in any case and GNU's spellings too (SHA3-256); or, as GNU cksum, sha2, sha3 or "
+    "blake2b with -l BITS"
+)
+
+
+def algorithm_option(p: argparse.ArgumentParser, *, check: bool = False) -> None:
+    """-a/--algorithm and -l/--length, as GNU's cksum and b2sum take them
+    (``-a sha3 -l 256``, ``-a blake2b -l 256``, ``-a blake3``); the command's
+    ``validate`` reads them together (:func:`resolve_algorithm`). Checking,
+    -a names the untagged lines' algorithm and has no default."""
+    if check:
+        help = (
+            "algorithm of untagged lines: "
+            + ALGORITHM_HELP
+            + ". sha2, sha3 and blake2b read every length of the family, with or without "
+            "-l, as GNU cksum -a ALGO -c does (default: from the manifest's name, e.g. "
+            "SHA256SUMS or b3sums.txt, else from each digest's length)"
+        )
+    else:
+        help = ALGORITHM_HELP + " (default sha256)"
     p.add_argument(
         "-a",
         "--algorithm",
         metavar="ALGO",
-        type=algorithm_arg,
-        default="sha256",
-        help="one of " + ", ".join(_algorithms.NAMES) + " (default sha256)",
+        type=_algorithm_word,
+        default=None if check else "sha256",
+        help=help,
     )
+    p.add_argument(
+        "-l",
+        "--length",
+        metavar="BITS",
+        default=None,
+        help="digest length in bits, with -a sha2 or sha3 (224, 256, 384 or 512) or blake2b "
+        "(a multiple of 8 up to 512), as GNU cksum -l and b2sum -l",
+    )
+
+
+def resolve_algorithm(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, *, check: bool = False
+) -> None:
+    """args.algorithm as -a and -l say it together (GNU's rules,
+    _gnu.algorithm_with_length): an algorithm's name, or checking, a family's
+    (``sha3``) or None; a usage error (exit 2) otherwise."""
+    if args.algorithm is None:
+        if args.length is not None:
+            parser.error(f"{args.command}: --length needs --algorithm blake2b, sha2, or sha3")
+        return
+    try:
+        args.algorithm = _gnu.algorithm_with_length(args.algorithm, args.length, check=check)
+    except ValueError as exc:
+        parser.error(f"{args.command}: {exc}")
+    args.length = None  # read: a second resolve changes nothing
+
+
+def tag_options(p: argparse.ArgumentParser) -> None:
+    """make's and digest's --tag, --untagged and --base64, as GNU's cksum has them."""
+    p.add_argument(
+        "--tag",
+        action="store_true",
+        help="write BSD-style lines: SHA256 (name) = HEX (SHA3-256, BLAKE2b-256, BLAKE3, ...)",
+    )
+    p.add_argument(
+        "--untagged",
+        dest="tag",
+        action="store_false",
+        help="write HEX  name lines (the default; of --tag and --untagged the last one wins, "
+        "as in GNU cksum)",
+    )
+    p.add_argument(
+        "--base64",
+        action="store_true",
+        help="write digests in base64, as GNU cksum --base64 does (cksum -c and checksig "
+        "check read them)",
+    )
+
+
+def check_tag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--tag for an algorithm without a tag form (git-sha1) is a usage error."""
+    if args.tag and not _algorithms.tag(args.algorithm):
+        parser.error(
+            f"{args.command}: {args.algorithm} has no tag form (no tool writes or reads "
+            f"'{args.algorithm.upper()} (name) = DIGEST' lines): drop --tag"
+        )
 
 
 def common_options(p: argparse.ArgumentParser) -> None:

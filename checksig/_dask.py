@@ -444,6 +444,7 @@ class ClusterRun:
         flags: int,
         root: bytes,
         manifest: bytes,
+        family: int = _native.FAMILY_NONE,
     ) -> None:
         if not isinstance(client, distributed.Client):
             raise TypeError(
@@ -487,9 +488,11 @@ class ClusterRun:
 
         client.subscribe_topic(TOPIC, _on_event)  # raises if the client is closed
         # The parse starts now, as a local job's does: a bad argument raises here.
+        self._parse_inference: dict[str, Any] | None = None
         self._parse = _native._Job(
             _native.JOB_VERIFY,
             algorithm=algorithm,
+            family=family,
             flags=_native.F_PARSE_ONLY | (flags & _native.F_STRICT),
             manifest=manifest,
         )
@@ -544,6 +547,22 @@ class ClusterRun:
 
     def warnings(self) -> list[tuple[int, str]]:
         return list(self._warnings)
+
+    def inference(self) -> dict[str, Any]:
+        """As ``_native._Job.inference()``, for the whole run: the parse says
+        which algorithm untagged lines were read as and why; the ok and
+        mismatch counts are those of the rows of that algorithm once every
+        shard is in. No row is probed with the other algorithms of its length
+        (``probed`` -1): the file lives on the workers' file system."""
+        d = dict(self._parse_inference or {})
+        if not d or self._columns is None or not d.get("rows"):
+            return d
+        a = self._columns.arrays()
+        status = a["status"][a["algorithm"] == _native.ALGORITHMS.index(d["algorithm"])]
+        d["ok"] = int(np.count_nonzero(status == _native.ST_OK))
+        d["mismatch"] = int(np.count_nonzero(status == _native.ST_MISMATCH))
+        d["probed"], d["match"] = -1, ""
+        return d
 
     def free(self) -> None:
         """Cancel if still running and wait (a few seconds at most) until the
@@ -613,6 +632,7 @@ class ClusterRun:
                 parse.cancel()
         columns = parse.result()  # ManifestError, FileNotFoundError, Cancelled, ...
         self._warnings = parse.warnings()
+        self._parse_inference = parse.inference()
         parse.free()
         return columns
 

@@ -17,8 +17,6 @@ for output, so a name that is not UTF-8 comes out exactly as it is.
 
 from __future__ import annotations
 
-import os
-
 from . import _algorithms
 from ._lazy import _LazyModule
 from ._words import plural
@@ -39,8 +37,10 @@ __all__ = [
     "NO_LINES",
     "READ_ERROR",
     "algorithm_from_name",
+    "algorithm_with_length",
     "check_name",
     "detect",
+    "digest_text_length",
     "display_name",
     "exit_ok",
     "improper_line",
@@ -243,10 +243,12 @@ def quotef(raw: bytes) -> bytes:
 
 
 def manifest_line(
-    raw: bytes, hexdigest: str, algorithm: str, *, tag: bool, safe: bool, zero: bool = False
+    raw: bytes, digest: str, algorithm: str, *, tag: bool, safe: bool, zero: bool = False
 ) -> bytes:
-    """One manifest line as GNU's ``sha256sum [--tag] [-z]`` writes it (-z:
-    ended by NUL instead of a newline, the name never escaped)."""
+    """One manifest line as the algorithm's tool writes it: GNU's ``sha256sum
+    [--tag] [-z]``, ``b2sum``, ``cksum -a sha3 [--untagged] [--base64]``, ``b3sum``
+    (-z: ended by NUL instead of a newline, the name never escaped). ``digest``
+    is its text, hex or base64."""
     name, escaped = manifest_name(raw, safe=safe, zero=zero)
     prefix = b"\\" if escaped else b""
     end = b"\0" if zero else b"\n"
@@ -255,17 +257,25 @@ def manifest_line(
             prefix
             + f"{_algorithms.tag(algorithm)} (".encode()
             + name
-            + f") = {hexdigest}".encode()
+            + f") = {digest}".encode()
             + end
         )
-    return prefix + hexdigest.encode() + b"  " + name + end
+    return prefix + digest.encode() + b"  " + name + end
 
 
-def parse_own_line(line: bytes, algorithm: str, tag: bool) -> tuple[bytes, str]:
-    """(name, hex) of a line that make_manifest wrote (exactly GNU's form)."""
+def digest_text_length(algorithm: str, base64: bool = False) -> int:
+    """Characters of an algorithm's digest written in hex, or in padded base64 (A13)."""
+    n = _algorithms.SIZES[algorithm]
+    return 4 * -(-n // 3) if base64 else 2 * n
+
+
+def parse_own_line(
+    line: bytes, algorithm: str, tag: bool, base64: bool = False
+) -> tuple[bytes, str]:
+    """(name, digest text) of a line that make_manifest wrote (exactly the tool's form)."""
     escaped = line.startswith(b"\\")
     body = line[1:] if escaped else line
-    hexlen = 2 * _algorithms.SIZES[algorithm]
+    hexlen = digest_text_length(algorithm, base64)
     if tag:
         head = len(_algorithms.tag(algorithm)) + 2
         name, hexdigest = body[head : -(hexlen + 4)], body[-hexlen:]
@@ -284,22 +294,123 @@ def parse_own_line(line: bytes, algorithm: str, tag: bool) -> tuple[bytes, str]:
 # --- reading manifests: mirrors of go/manifest.go, for messages only ----------------------
 
 
+#: What a word of a manifest's name says (go/algorithm.go's nameWords):
+#: (algorithm, family) as the engine tells them apart, "" for none. The
+#: tools' short names b2 and b3, sha2 and sha3 (families), and every
+#: spelling of an algorithm, '-' joining its parts.
+_NAME_WORDS: dict[str, tuple[str, str]] = {
+    **{
+        k: (_algorithms.name(code), "") for k, code in _algorithms.SPELLINGS.items() if "_" not in k
+    },
+    "b2": ("", "blake2b"),
+    "blake2": ("", "blake2b"),
+    "blake2b": ("", "blake2b"),
+    "b3": ("blake3", ""),
+    "sha2": ("", "sha2"),
+    "sha3": ("", "sha3"),
+}
+
+
+def _name_word(word: str, last: bool) -> tuple[str, str] | None:
+    """What word says, with an optional "sum"/"sums" suffix; the short words
+    b2 and b3 only with the suffix or as the name's last word."""
+    for suffix in ("sums", "sum", ""):
+        if word.endswith(suffix):
+            stem = word[: len(word) - len(suffix)]
+            found = _NAME_WORDS.get(stem)
+            if found is not None and (suffix or last or len(stem) > 2):
+                return found
+    return None
+
+
 def algorithm_from_name(path: str) -> str | None:
-    """The algorithm a manifest's file name implies (sha1sum.txt, SHA256SUMS,
-    MD5SUMS, x.sha256, manifest-sha512.txt), or None. Mirrors the engine's
-    AlgorithmFromName (go/manifest.go): used only for the wording of
-    --warn lines, never for parsing."""
-    found = None
-    for tok in re.split(r"[^a-z0-9]+", os.path.basename(path).lower()):
-        for suffix in ("sums", "sum"):
-            if tok.endswith(suffix):
-                tok = tok[: -len(suffix)]
-                break
-        if tok in _algorithms.SIZES:
-            if found is not None and found != tok:
-                return None
-            found = tok
-    return found
+    """What a manifest's file name says of its untagged lines' algorithm
+    (FORMATS.md B2.2): an algorithm's name (sha1sum.txt: ``sha1``, SHA256SUMS,
+    b3sums.txt: ``blake3``, SHA3-256SUMS: ``sha3_256``, B2SUMS: ``blake2b``,
+    which reads every BLAKE2b length, git-sha1sum.txt: ``git-sha1``) or a
+    family's (SHA3SUMS: ``sha3``, sha2sums: ``sha2``), or None (checksums.txt;
+    MD5SUMS.sha1 names two). The engine's AlgorithmFromName
+    (go/algorithm.go) word for word: for the wording of --warn lines (B4),
+    never for parsing; tests/test_cli.py holds the two together."""
+    base = path[path.rfind("/") + 1 :]
+    # Go lower-cases rune by rune (U+0130 becomes "i", where Python adds a
+    # combining dot); then words are the runs of a-z and 0-9.
+    base = "".join(ch.lower()[:1] for ch in base)
+    words = [w for w in re.split(r"[^a-z0-9]+", base) if w]
+    found: tuple[str, str] | None = None
+    i = 0
+    while i < len(words):
+        last = i == len(words) - 1
+        choice, n = None, 0
+        if i + 1 < len(words):
+            choice = _name_word(words[i] + "-" + words[i + 1], i + 1 == len(words) - 1)
+            n = 2 if choice is not None else 0
+        if not n:
+            choice = _name_word(words[i], last)
+            n = 1
+        i += n
+        if choice is None:
+            continue
+        if found is not None and choice != found:
+            return None  # two algorithms named: ambiguous
+        found = choice
+    if found is None:
+        return None
+    return found[0] or found[1]
+
+
+# --- the command line's -a and -l (GNU's cksum and b2sum) -----------------------------------
+
+#: The -a words that take -l, as GNU's cksum has them (blake2b: any multiple
+#: of 8 up to 512; the SHA families: these).
+_TAKES_LENGTH = ("sha2", "sha3", "blake2b")
+_SHA_BITS = (224, 256, 384, 512)
+
+
+def algorithm_with_length(algorithm: str, length: str | None, *, check: bool) -> str:
+    """``-a ALGO [-l BITS]`` as GNU's cksum and b2sum read them, as the
+    name the API takes: an algorithm's, or (``check``) a family's.
+
+    ``-a sha3 -l 256`` is sha3_256, ``-a sha2 -l 384`` sha384, ``-a blake2b -l
+    256`` blake2b-256 (``-l 0`` or none: blake2b, 512 bits), any other -a an
+    algorithm in any spelling (sha3_256, SHA3-256). Checking, ``-a sha2`` and
+    ``-a sha3`` name the family and ``-a blake2b`` every BLAKE2b length,
+    with or without -l, which GNU checks and then ignores: each line's
+    length picks the member (FORMATS.md B2). Raises ValueError with GNU's
+    words otherwise (a usage error).
+    """
+    word = algorithm.lower()
+    if word not in _TAKES_LENGTH:
+        if length is not None:
+            raise ValueError("--length is only supported with --algorithm blake2b, sha2, or sha3")
+        if check and word in _algorithms.FAMILIES:
+            return word
+        return _algorithms.name(_algorithms.code(algorithm))
+    kind = "BLAKE2b" if word == "blake2b" else word.upper()
+    bits = 0
+    if length is not None:
+        if not (length.isascii() and length.isdigit()):
+            raise ValueError(f"invalid length: {length!r}")
+        bits = int(length)
+        if word == "blake2b":
+            if bits > 512:
+                raise ValueError(
+                    f"invalid length: {length!r}: maximum digest length for {kind!r} is 512 bits"
+                )
+            if bits % 8:
+                raise ValueError(f"invalid length: {length!r}: length is not a multiple of 8")
+        elif bits not in _SHA_BITS:
+            raise ValueError(
+                f"invalid length: {length!r}: digest length for {kind!r} must be "
+                "224, 256, 384, or 512"
+            )
+    if word == "blake2b":
+        return "blake2b" if check or bits in (0, 512) else f"blake2b-{bits}"
+    if check:
+        return word
+    if not bits:
+        raise ValueError(f"--algorithm={word} requires specifying --length 224, 256, 384, or 512")
+    return f"sha{bits}" if word == "sha2" else f"sha3_{bits}"
 
 
 def is_skipped_line(line: bytes) -> bool:

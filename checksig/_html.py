@@ -83,7 +83,16 @@ def _failures_table(rows: Rows, bad: list[int]) -> str:
         "<thead><tr>"
         + "".join(
             f"<th style='{_CELL}'>{e(h)}</th>"
-            for h in ("line", *rows.labels, "path", "status", "reason", "expected", "actual")
+            for h in (
+                "line",
+                *rows.labels,
+                "path",
+                "status",
+                "reason",
+                "algorithm",
+                "expected",
+                "actual",
+            )
         )
         + "</tr></thead><tbody>"
     ]
@@ -102,6 +111,7 @@ def _failures_table(rows: Rows, bad: list[int]) -> str:
             f"<td style='{_CELL}{_MONO}'>{e(display_name(r.path))}</td>"
             f"<td style='{_CELL}color:{_RED}'>{e(r.status)}</td>"
             f"<td style='{_CELL}'>{e(why or '')}</td>"
+            f"<td style='{_CELL}'>{e(r.algorithm)}</td>"
             f"<td style='{_CELL}'>{_digest(r.expected)}</td>"
             f"<td style='{_CELL}'>{_digest(r.actual, r.expected)}</td>"
             "</tr>"
@@ -163,6 +173,12 @@ def report_html(report: Any, rows: Rows, *, title: str, heading: str | None = No
         parts.append("<ul class='checksig-problems' style='margin:4px 0'>")
         parts += [f"<li style='color:{_RED}'>{e(display_name(p))}</li>" for p in problems]
         parts.append("</ul>")
+    warning = report.algorithm_warning
+    if warning:
+        parts.append(
+            f"<p class='checksig-algorithm-warning' style='margin:4px 0;color:{_RED}'>"
+            f"&#9888; {e(warning)}</p>"
+        )
     label, failing, passing = report._failing_groups()
     if failing:
         parts.append(_groups_table(label, failing, passing))

@@ -95,9 +95,10 @@ class VerifyOptions:
         """(algorithm code, workers, CHECKSIG_F_* flags) for the engine's request.
 
         Raises ValueError for an unknown algorithm or a bad workers count and
-        TypeError for a bad progress, in that order.
+        TypeError for a bad progress, in that order. A family (``algorithm="sha3"``)
+        is algorithm code NONE here and its code is :meth:`family`'s.
         """
-        alg = _algorithms.code(self.algorithm, allow_none=True)
+        alg, _family = _algorithms.requested(self.algorithm)
         workers = workers_count(self.workers)
         check_progress_arg(self.progress)
         flags = (
@@ -106,6 +107,12 @@ class VerifyOptions:
             | (_native.F_ALLOW_OUTSIDE if self.allow_outside_root else 0)
         )
         return alg, workers, flags
+
+    def family(self) -> int:
+        """The CHECKSIG_FAMILY_* code of ``algorithm=`` when it names a family
+        (``"sha2"``, ``"sha3"``: each untagged line's length picks the member),
+        else FAMILY_NONE. ValueError as :meth:`engine`."""
+        return _algorithms.requested(self.algorithm)[1]
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in FIELDS)

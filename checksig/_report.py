@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from . import _words
+from . import _algorithms, _words
 from ._lazy import _LazyModule, np
 from ._native import (
     ALGORITHMS,
@@ -82,6 +82,13 @@ class Report:
     rows up by the first label column (:meth:`summary_by`): which packages
     failed, and how.
 
+    A report of a manifest read with an algorithm nothing named (no tag, no
+    ``algorithm=``: the digests' length or the manifest's name chose it)
+    carries :attr:`inference`, and when every such line failed in a way that
+    suggests the wrong algorithm (a b3sum manifest read as sha256),
+    :attr:`algorithm_warning` says so, in ``str()``, the HTML, JSON and a
+    SignatureError's message too.
+
     A report of something other than one manifest file (a BagIt bag, an
     environment) may carry ``title`` (what was verified, for display),
     ``problems`` (whole-run failures that are no row: a bag's bad
@@ -120,6 +127,11 @@ class Report:
             one); empty when no file was big; None when not known.
         problems: whole-run failures that are no row (a list of str).
         notes: remarks that are no failure (a list of str).
+        inference: how the algorithm of the lines no tag and no
+            ``algorithm=`` decided was chosen, and how they fared (a
+            ``checksig._algorithms.Inference``: ``algorithm``, ``source``
+            "length" or "name", ``rows``, ``ok``, ``mismatch``, ``probed``,
+            ``match``; FORMATS.md B5), or None.
     """
 
     __slots__ = (
@@ -137,6 +149,7 @@ class Report:
         "_title",
         "problems",
         "notes",
+        "inference",
     )
 
     def __init__(
@@ -155,6 +168,7 @@ class Report:
         problems: Sequence[str] = (),
         notes: Sequence[str] = (),
         io: tuple[str, ...] | None = None,
+        inference: _algorithms.Inference | None = None,
     ) -> None:
         self._raw: Buffers | None = None
         self._columns: dict[str, np.ndarray] | None = None
@@ -174,6 +188,7 @@ class Report:
         self._title = None if title is None else os.fsdecode(title)
         self.problems = list(problems)
         self.notes = list(notes)
+        self.inference = inference
 
     # root and manifest are kept as strings and handed out as Paths: a
     # blocking call's report would otherwise import pathlib (and with it re,
@@ -378,6 +393,17 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report {self._name()}: {_words.summary(len(self), self.counts())}>"
 
+    @property
+    def algorithm_warning(self) -> str | None:
+        """Why the failures may come from reading the manifest with the wrong
+        algorithm, or None: every line whose algorithm was assumed (from the
+        digests' length, or from a manifest name no GNU tool writes) failed,
+        and it says which algorithm was assumed and from where, which others
+        make digests of that length, and which of them gives a failing file
+        its listed digest, if one does (FORMATS.md B5)."""
+        inference = self.inference
+        return None if inference is None else inference.warning(_quoted, _as_argument)
+
     def raise_if_failed(self) -> Report:
         """Return this report if :attr:`ok`, else raise :class:`SignatureError`
         naming every problem and failing row (the report rides on it), as
@@ -385,13 +411,19 @@ class Report:
         return raise_if_failed(self)
 
     def failure_lines(self) -> list[str]:
-        """One line per whole-run problem, then one ``path: what went wrong``
-        line per failing row."""
+        """One line per whole-run problem, then the :attr:`algorithm_warning`
+        if any, then one ``path: what went wrong`` line per failing row."""
         rows = self._rows
-        return [_words.display_name(p) for p in self.problems] + [
-            f"{rows.shown_path(i)}: {rows.row(i).describe()}"
-            for i in rows.failing(self.ignore_missing)
-        ]
+        warning = self.algorithm_warning
+        said = [f"warning: {warning}"] if warning else []
+        return (
+            [_words.display_name(p) for p in self.problems]
+            + said
+            + [
+                f"{rows.shown_path(i)}: {rows.row(i).describe()}"
+                for i in rows.failing(self.ignore_missing)
+            ]
+        )
 
     def __str__(self) -> str:
         rows = self._rows
@@ -401,6 +433,9 @@ class Report:
         lines = [f"{self._heading()}: {summary}" + (f"; {timing}" if timing else "")]
         for problem in self.problems:
             lines.append(f"problem: {display_name(problem)}")
+        warning = self.algorithm_warning
+        if warning:
+            lines.append(f"warning: {warning}")
         label, failing, passing = self._failing_groups()
         if failing:
             lines.append(f"by {label}: {passing:,} without a failure, {len(failing):,} with:")
@@ -475,6 +510,14 @@ class Report:
               "title": str,               # only in a report given a title (a bag, an environment)
               "problems": [str],          # only when there are whole-run problems
               "notes": [str],             # only when there are notes
+              "inference": {              # only when lines' algorithm was assumed (B5)
+                "algorithm": str, "source": "length" | "name",
+                "rows": int, "ok": int, "mismatch": int,
+                "same_length": [str],     # the other algorithms of that digest length
+                "probed": str | null,     # the failing file hashed again with those
+                "match": str | null,      # the one that gave it its listed digest
+                "warning": str | null,    # Report.algorithm_warning
+              },
             }
 
         The CLI adds ``summary.exit_status`` and computes ``passed`` with
@@ -511,6 +554,8 @@ class Report:
             doc["problems"] = list(self.problems)
         if self.notes:
             doc["notes"] = list(self.notes)
+        if self.inference is not None:
+            doc["inference"] = self.inference.to_dict(_quoted, _as_argument)
         return doc
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -604,9 +649,19 @@ def raise_if_failed(report: Report) -> Report:
     from ._errors import SignatureError
 
     lines = report.failure_lines()
-    failed = len(lines) - len(report.problems)
+    failed = len(report._rows.failing(report.ignore_missing))
     heading = _words.failure_heading(failed, len(report), report._heading(), len(report.problems))
     raise SignatureError("\n  ".join([heading, *lines]), report)
+
+
+def _quoted(raw: bytes) -> str:
+    """A file's name in an algorithm warning: quoted, safe to print."""
+    return "'" + _words.display_name(os.fsdecode(raw)) + "'"
+
+
+def _as_argument(alg: str) -> str:
+    """How the API names an algorithm, in an algorithm warning."""
+    return f'algorithm="{alg}"'
 
 
 def _hex_column(digests: np.ndarray, lengths: np.ndarray) -> list[str | None]:

@@ -22,7 +22,9 @@ class Row(NamedTuple):
         size: bytes hashed (or the file's size), None if unknown.
         expected: the manifest's digest in lower-case hex, None if none.
         actual: the computed digest in lower-case hex, None if not hashed.
-        algorithm: the hashlib name of the row's algorithm ("" if none).
+        algorithm: the name of the row's algorithm (hashlib's where hashlib
+            has it: "sha256", "sha3_256", "blake2b"; else "blake2b-256",
+            "blake3", "git-sha1"; "" if none).
         line: 1-based manifest line, None if the row has no line.
         reason: ``os.strerror`` of the OS error behind the status, or None.
     """

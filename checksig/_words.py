@@ -16,6 +16,10 @@ from __future__ import annotations
 import errno
 import os
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
+if TYPE_CHECKING:
+    from typing import Callable
+
 __all__ = [
     "DIGEST_DIFFERS",
     "REASONS",
@@ -26,9 +30,11 @@ __all__ = [
     "human_bytes",
     "human_seconds",
     "labelled",
+    "listed",
     "plural",
     "reason",
     "summary",
+    "wrong_algorithm",
 ]
 
 #: Why a row is not ok when no OS error says why (FORMATS.md E3): what the
@@ -126,6 +132,48 @@ def failure_heading(failed: int, total: int, title: str, problems: int = 0) -> s
     if problems:
         text = f"{plural(problems, 'problem', 'problems')} and " + text
     return text + ":"
+
+
+def listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
+
+
+def wrong_algorithm(
+    assumed: str,
+    source: str,
+    rows: int,
+    others: list[str],
+    probed: str | None,
+    match: str,
+    how: Callable[[str], str],
+) -> str:
+    """Why failing lines may have been read with the wrong algorithm (issue
+    18's hazard, FORMATS.md B5): ``rows`` untagged lines read as ``assumed``
+    (``source``: "length" or "name"), not one of which matched; ``others``
+    make digests of the same length; the engine hashed ``probed`` (a name as
+    it is to be shown) again with them, and ``match`` gave it its listed
+    digest ("" if none did). ``how(alg)`` says how to name an algorithm
+    (``algorithm="blake3"``, ``-a blake3``).
+    """
+    why = (
+        "assumed from the digests' length" if source == "length" else "as the manifest's name says"
+    )
+    if rows == 1:
+        text = f"the untagged line was read as {assumed} ({why}) and did not match"
+    else:
+        text = f"all {rows:,} untagged lines were read as {assumed} ({why}) and none matched"
+    if match:
+        return (
+            f"{text}, but {match} gives {probed} its listed digest: this looks like a {match} "
+            f"manifest; check it with {how(match)}"
+        )
+    if not others:
+        return text
+    also = f"{listed(others)} {'makes' if len(others) == 1 else 'make'} digests of that length too"
+    if probed is not None:
+        return f"{text}; {also}, and none gives {probed} its listed digest either"
+    return f"{text}; {also}: if the manifest was made with one of them, name it ({how('ALGO')})"
 
 
 def human_bytes(n: float) -> str:

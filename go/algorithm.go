@@ -367,7 +367,10 @@ func sizeTable(algs []Algorithm) *bySize {
 
 // nameWords maps the words manifest names use for an algorithm or a family
 // to it: the tool's short name (b2, b3) and hashlib's or GNU's names, each
-// with an optional "sum" or "sums" (b3sums.txt, B2SUMS, SHA3-256SUMS).
+// with an optional "sum" or "sums" (b3sums.txt, B2SUMS, SHA3-256SUMS). Its
+// whole name counts for git-sha1 (git-sha1sum.txt, what the Python API's
+// make_manifest writes by default), which no length ever implies: "sha1"
+// alone is SHA-1.
 var nameWords = func() map[string]nameChoice {
 	m := map[string]nameChoice{
 		"b2": {family: FamilyBLAKE2b}, "blake2": {family: FamilyBLAKE2b}, "blake2b": {family: FamilyBLAKE2b},
@@ -375,7 +378,7 @@ var nameWords = func() map[string]nameChoice {
 		"sha2": {family: FamilySHA2}, "sha3": {family: FamilySHA3},
 	}
 	for k, a := range algorithmKeys {
-		if _, ok := m[k]; !ok && a != GitSHA1 {
+		if _, ok := m[k]; !ok {
 			m[k] = nameChoice{alg: a}
 		}
 	}

@@ -240,6 +240,9 @@ func TestAlgorithmFromName(t *testing.T) {
 		"part-b3.txt": None, "SHA3-256SUMS": SHA3_256, "sha3_512sums": SHA3_512,
 		"manifest-sha3-384.txt": SHA3_384, "blake2b-256sums": BLAKE2bN(256), "sha2-256sums": SHA256,
 		"blake2s.sums": BLAKE2s, "b3sums.sha256": None,
+		// git's blob ids by their whole name only: "git" alone says nothing.
+		"git-sha1sum.txt": GitSHA1, "GIT_SHA1SUMS": GitSHA1, "blobs.git-sha1": GitSHA1,
+		"git-sha1sum.sha1": None, "git.txt": None,
 	} {
 		if got, f := AlgorithmFromName(name); got != want || f != FamilyNone {
 			t.Errorf("AlgorithmFromName(%q) = %v, %v; want %v", name, got, f, want)

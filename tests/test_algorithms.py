@@ -2,10 +2,9 @@
 length against independent implementations, and manifests against the tools
 that write and check them (b2sum, cksum, b3sum, git) where they are installed.
 
-The public API and CLI expose these algorithms in a later step; until then this
-module drives the engine through _native (file_digest, jobs) and, where the
-engine infers the algorithm from a manifest's name (B2SUMS, b3sums.txt), through
-checksig.verify.
+This module drives the engine through _native (file_digest, jobs, the inference
+of a verify job); tests/test_algorithms_exposed.py holds the public API and the
+command line to the same tools.
 
 GNU coreutils 9.1 (this machine's) has `cksum -a blake2b -l N` but neither
 `-a sha3` (9.7) nor `--base64` (9.2) nor untagged base64 checks (9.9): those

@@ -148,16 +148,17 @@ def test_nul_in_path_is_value_error(tree: Path, call) -> None:
 
 def test_unknown_algorithm_lists_supported(tree: Path) -> None:
     for call in (
-        lambda: checksig.verify(tree, algorithm="sha3_256"),
+        lambda: checksig.verify(tree, algorithm="shake_128"),
         lambda: checksig.file_digest(tree / "a.txt", "crc32"),
-        lambda: checksig.digest_files([tree / "a.txt"], "blake2b"),
+        lambda: checksig.digest_files([tree / "a.txt"], "blake2b-12"),
         lambda: checksig.make_manifest(tree, "whirlpool"),
         lambda: checksig.check_file(tree / "a.txt", "0" * 40, "sha"),
         lambda: checksig.file_digest(tree / "a.txt", None),  # type: ignore[arg-type]
     ):
         with pytest.raises(ValueError) as info:
             call()
-        assert "md5, sha1, sha224, sha256, sha384, sha512" in str(info.value)
+        assert ", ".join(checksig.ALGORITHMS) in str(info.value)
+        assert "blake2b-N" in str(info.value)
 
 
 @pytest.mark.parametrize("name", ["SHA256", "Sha256", "sha256"])
@@ -415,26 +416,34 @@ def test_manifest_without_usable_lines(tmp_path: Path, text: str) -> None:
 
 
 def _vectors() -> list[dict]:
-    # The file also holds the engine's newer algorithms (issue 18), which the
-    # public API does not expose yet: tests/test_algorithms.py checks those.
-    vectors = json.loads((TESTS / "vectors.json").read_text(encoding="utf-8"))["vectors"]
-    return [v for v in vectors if v["algorithm"] in ALGS]
+    # Every algorithm and length the engine has (issue 18), from hashlib, PyPI's
+    # blake3 and git (tests/make_vectors.py; test_algorithms.py checks them).
+    return json.loads((TESTS / "vectors.json").read_text(encoding="utf-8"))["vectors"]
 
 
 def test_vectors_are_hashlibs() -> None:
-    for v in _vectors():
+    vectors = [v for v in _vectors() if v["algorithm"] in ALGS]
+    for v in vectors:
         data = (v["pattern"] * v["repeat"]).encode()
         assert hashlib.new(v["algorithm"], data).hexdigest() == v["hex"], v["name"]
-    assert {v["algorithm"] for v in _vectors()} == set(ALGS)
+    assert {v["algorithm"] for v in vectors} == set(ALGS)
 
 
 def test_file_digest_vectors(tmp_path: Path) -> None:
+    assert {v["algorithm"] for v in _vectors()} == checksig.algorithms_available
     for v in _vectors():
         path = tmp_path / v["name"]
         if not path.exists():
             path.write_bytes((v["pattern"] * v["repeat"]).encode())
-        assert checksig.file_digest(path, v["algorithm"]) == v["hex"], v["name"]
-        assert checksig.check_file(path, v["hex"].upper())
+        alg, hexdigest = v["algorithm"], v["hex"]
+        assert checksig.file_digest(path, alg) == hexdigest, (alg, v["name"])
+        assert checksig.check_file(path, hexdigest.upper(), alg), (alg, v["name"])
+        if alg in ALGS:  # the lengths' own algorithms (FORMATS.md B2.3)
+            assert checksig.check_file(path, hexdigest)
+        else:
+            # Any other digest is refused, naming the algorithm to ask for.
+            with pytest.raises(ValueError, match=f"algorithm='{alg}'"):
+                checksig.check_file(path, hexdigest)
 
 
 def test_file_digest_default_is_sha1(tree: Path) -> None:
@@ -696,7 +705,13 @@ def test_public_surface_has_docstrings() -> None:
             assert obj.__doc__ and len(obj.__doc__.strip()) > 20, name
             assert pydoc.render_doc(obj)
     assert checksig.__version__ and checksig.__version__ != ""
-    assert checksig.ALGORITHMS == tuple(ALGS)
+    # Every algorithm of the engine's table, by its one name, in both views.
+    engine = {name for name in _native.ALGORITHMS if name}
+    assert checksig.algorithms_available == engine and len(engine) == 14 + 63
+    assert set(checksig.ALGORITHMS) <= engine and len(set(checksig.ALGORITHMS)) == 14
+    assert set(ALGS) < set(checksig.ALGORITHMS)
+    assert engine - set(checksig.ALGORITHMS) == {f"blake2b-{n}" for n in range(8, 512, 8)}
+    assert isinstance(checksig.algorithms_available, frozenset)
 
 
 def test_keyword_only_options() -> None:

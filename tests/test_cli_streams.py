@@ -379,8 +379,15 @@ def test_json_one_document_per_manifest(tree: Path) -> None:
     assert all(d["schema"] == "checksig.report/1" and d["root"] == "." for d in docs)
     assert [d["summary"] and d["summary"]["exit_status"] for d in docs] == [0, 0, None, 1]
     # A stream's document is written as it goes: its summary comes last.
-    assert list(docs[1]) == ["schema", "root", "manifest", "entries", "warnings", "summary"]
-    assert list(docs[0]) == ["schema", "root", "manifest", "summary", "entries", "warnings"]
+    # (Its lines' algorithm came from their length: the inference says so, B5.)
+    assert list(docs[1]) == [
+        "schema", "root", "manifest", "entries", "warnings", "inference", "summary"
+    ]  # fmt: skip
+    assert docs[1]["inference"]["algorithm"] == "sha1" and docs[1]["inference"]["ok"] == 2
+    assert list(docs[0]) == [
+        "schema", "root", "manifest", "summary", "inference", "entries", "warnings"
+    ]  # fmt: skip
+    assert docs[0]["inference"]["source"] == "name"  # sha1sum.txt
     assert docs[1]["warnings"] == [{"line": 3, "message": docs[1]["warnings"][0]["message"]}]
     assert docs[1]["summary"]["improperly_formatted"] == 1
     assert [e["path"] for e in docs[1]["entries"]] == ["a", "sub/b"]

@@ -787,3 +787,24 @@ def test_cli_scheduler_errors(tmp_path: Path) -> None:
     )
     assert no_dask.returncode == 2
     assert b'pip install "checksig[dask]"' in no_dask.stderr
+
+
+def test_a_manifest_read_with_the_wrong_algorithm_is_named_on_a_cluster(client, tmp_path: Path):
+    # A b3sum manifest under a name that says nothing is read as sha256 (the
+    # digest's length): every file mismatches, and the cluster's report says so
+    # as a local run's does, naming the other algorithms of that length. (The
+    # local run also re-hashes one file to name the one that matches; the client
+    # of a cluster may not see the files, so it does not.)
+    blake3 = pytest.importorskip("blake3")
+    lines = []
+    for i in range(3):
+        data = f"payload {i}\n".encode() * 100
+        (tmp_path / f"f{i}").write_bytes(data)
+        lines.append(f"{blake3.blake3(data).hexdigest()}  f{i}\n")
+    (tmp_path / "checksums.txt").write_text("".join(lines))
+    local = checksig.verify(tmp_path, "checksums.txt", progress=False)
+    remote = checksig.verify(tmp_path, "checksums.txt", progress=False, client=client)
+    assert local.counts() == remote.counts() == {"mismatch": 3}
+    assert local.algorithm_warning and remote.algorithm_warning
+    assert "sha256" in remote.algorithm_warning and "blake3" in remote.algorithm_warning
+    assert remote.inference.algorithm == local.inference.algorithm == "sha256"

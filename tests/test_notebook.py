@@ -70,15 +70,18 @@ def _html(cell: Any, output_type: str = "execute_result") -> str:
 
 def _failure_rows(html: str) -> list[dict[str, str]]:
     table = html.split("checksig-failures", 1)[1].split("</table>", 1)[0]
+    head, *body = re.findall(r"<tr>(.*?)</tr>", table)
+    columns = re.findall(r"<th[^>]*>(.*?)</th>", head)
     rows = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", table)[1:]:  # [0] is the head
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", tr)
-        titles = [re.findall(r"title='([0-9a-f]+)'", c) for c in cells[4:6]]
+    for tr in body:
+        cells = dict(zip(columns, re.findall(r"<td[^>]*>(.*?)</td>", tr)))
+        titles = [re.findall(r"title='([0-9a-f]+)'", cells[k]) for k in ("expected", "actual")]
         rows.append(
             {
-                "path": cells[1],
-                "status": cells[2],
-                "reason": cells[3],
+                "path": cells["path"],
+                "status": cells["status"],
+                "reason": cells["reason"],
+                "algorithm": cells["algorithm"],
                 "expected": titles[0][0] if titles[0] else "",
                 "actual": titles[1][0] if titles[1] else "",
             }
@@ -120,6 +123,7 @@ def test_quickstart_runs_in_a_kernel(tmp_path: Path) -> None:
             "path": "images/img-007.bin",
             "status": "mismatch",
             "reason": "digest differs",
+            "algorithm": "sha256",
             "expected": sha256(original),
             "actual": sha256(bytes(corrupted)),
         },
@@ -127,6 +131,7 @@ def test_quickstart_runs_in_a_kernel(tmp_path: Path) -> None:
             "path": "images/img-013.bin",
             "status": "missing",
             "reason": "No such file or directory",
+            "algorithm": "sha256",
             "expected": sha256(bytes([13]) * 50_000),
             "actual": "",
         },
