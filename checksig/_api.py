@@ -293,7 +293,9 @@ def _start_plan(
     """Start a verify job over a Plan's rows (entries, F_ENTRIES): the same
     engine, statuses, columns, progress and cancel as a manifest's."""
     _alg, nworkers, flags = options.engine()  # the plan applied algorithm= itself
-    flags &= ~_native.F_STRICT  # so did it strict=: the engine reads no lines here
+    # So did it strict= (the engine reads no lines here) and extra= (Plan.extra
+    # says whether the engine walks the root for unlisted files).
+    flags &= ~(_native.F_STRICT | _native.F_EXTRA)
     if plan.extra:
         flags |= _native.F_EXTRA
     ignore = bool(options.ignore_missing)

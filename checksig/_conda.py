@@ -85,7 +85,14 @@ def plan(root: bytes, manifest: str, options: Any) -> Plan:
     extracted: the packaged digests) or ``verify(prefix,
     "conda-meta/x.json")`` (an environment: as installed)."""
     installed = os.path.basename(os.path.dirname(manifest)) == "conda-meta"
-    p = Plan(root, title=manifest, manifest=manifest, labels=("package",), strict=options.strict)
+    p = Plan(
+        root,
+        title=manifest,
+        manifest=manifest,
+        labels=("package",),
+        strict=options.strict,
+        extra=options.extra,
+    )
     record = load(manifest)
     read_into(
         p,

@@ -184,6 +184,7 @@ def _environment_plan(packages: Iterable[str] | None) -> Callable[[bytes, Verify
             title=f"environment {prefix}",
             labels=("package",),
             strict=options.strict,
+            extra=options.extra,
         )
         found: set[str] = set()
         conda_files: set[str] = set()

@@ -20,7 +20,7 @@ import os
 
 from . import _api, _kinds
 from ._lazy import _LazyModule
-from ._options import FIELDS, START_PROGRESS, VerifyOptions
+from ._options import START_PROGRESS, VerifyOptions
 
 # As in _api: only a job needs _jobs (and threading with it).
 _jobs = _LazyModule("checksig._jobs")
@@ -51,16 +51,11 @@ __all__ = [
 def _start(
     path: PathArg, options: VerifyOptions, make: Callable[[bytes, VerifyOptions], Plan], kind: str
 ) -> Job[Report]:
-    """Start a store's verify job. The engine never walks a store for files
-    nothing lists (its ``extra``): which files a store should not hold is the
-    kind's business (an unused blob, with ``extra=True``, is an "extra" row),
-    so the engine is asked without it and the plan maker gets the user's
-    options."""
-    engine = VerifyOptions(**{name: getattr(options, name) for name, _ in FIELDS})
-    engine.extra = False
-    return _api._start_verify(
-        path, None, engine, check=False, plan=lambda root, _: make(root, options), kind=kind
-    )
+    """Start a store's verify job. Which files a store should not hold is
+    the kind's business (an unused blob, with ``extra=True``, is an "extra"
+    row), so its plan says whether the engine also walks the root
+    (``Plan.extra``: only a local dir's does)."""
+    return _api._start_verify(path, None, options, check=False, plan=make, kind=kind)
 
 
 # --- the Hugging Face hub cache ---------------------------------------------------------------
