@@ -49,13 +49,16 @@ __all__ = [
 
 
 def _start(
-    path: PathArg, options: VerifyOptions, make: Callable[[bytes, VerifyOptions], Plan], kind: str
+    kind: str,
+    store: tuple[PathArg, Callable[[bytes, VerifyOptions], Plan]],
+    options: VerifyOptions,
 ) -> Job[Report]:
-    """Start a store's verify job. Which files a store should not hold is
-    the kind's business (an unused blob, with ``extra=True``, is an "extra"
-    row), so its plan says whether the engine also walks the root
-    (``Plan.extra``: only a local dir's does)."""
-    return _api._start_verify(path, None, options, check=False, plan=make, kind=kind)
+    """Start the verify job of a store, given as (root, plan maker). Which
+    files a store should not hold is the kind's business (an unused blob,
+    with ``extra=True``, is an "extra" row), so its plan says whether the
+    engine also walks the root (``Plan.extra``: only a local dir's does)."""
+    root, make = store
+    return _api._start_verify(root, None, options, check=False, plan=make, kind=kind)
 
 
 # --- the Hugging Face hub cache ---------------------------------------------------------------
@@ -101,9 +104,11 @@ def start_verify_hf_cache(
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
     """Start :func:`verify_hf_cache` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    return _start(root, options, make, "hf_cache")
+    return _start(
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 def verify_hf_cache(
@@ -166,11 +171,12 @@ def verify_hf_cache(
         ValueError: a bad argument, or a repo or revision not cached.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    with _jobs.blocking():
-        job = _start(root, options, make, "hf_cache")
-    return job.result()
+    return _jobs.run(
+        _start,
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 async def averify_hf_cache(
@@ -189,9 +195,11 @@ async def averify_hf_cache(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_hf_cache` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    return await _start(root, options, make, "hf_cache")
+    return await _start(
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 # --- Ollama ------------------------------------------------------------------------------------
@@ -222,9 +230,7 @@ def start_verify_ollama(
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
     """Start :func:`verify_ollama` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    return _start(root, options, make, "ollama")
+    return _start("ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 def verify_ollama(
@@ -264,11 +270,7 @@ def verify_ollama(
         ValueError: a bad argument, or a model not there.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    with _jobs.blocking():
-        job = _start(root, options, make, "ollama")
-    return job.result()
+    return _jobs.run(_start, "ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 async def averify_ollama(
@@ -284,9 +286,7 @@ async def averify_ollama(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_ollama` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    return await _start(root, options, make, "ollama")
+    return await _start("ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 # --- any store ---------------------------------------------------------------------------------
@@ -310,9 +310,7 @@ def start_verify_store(
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
     """Start :func:`verify_store` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    return _start(root, options, make, "store")
+    return _start("store", _any(path), VerifyOptions.of(locals()))
 
 
 def verify_store(
@@ -350,11 +348,7 @@ def verify_store(
         ManifestError: the store's own files cannot be used.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    with _jobs.blocking():
-        job = _start(root, options, make, "store")
-    return job.result()
+    return _jobs.run(_start, "store", _any(path), VerifyOptions.of(locals()))
 
 
 async def averify_store(
@@ -369,6 +363,4 @@ async def averify_store(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_store` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    return await _start(root, options, make, "store")
+    return await _start("store", _any(path), VerifyOptions.of(locals()))
