@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -121,6 +122,14 @@ def run_json(code: str, **kwargs) -> object:
     """run_python, then parse the child's last stdout line as JSON."""
     proc = run_python(code, **kwargs)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def tool_or_skip(name: str) -> str:
+    """The path of the program ``name`` on PATH, or skip the test saying it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 def is_root() -> bool:

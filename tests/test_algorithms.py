@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TESTS
+from conftest import TESTS, tool_or_skip
 
 import checksig
 from checksig import _native
@@ -97,13 +97,6 @@ def _make(root: Path, out: Path, alg: str, *, tag: bool = False, b64: bool = Fal
     return out.read_bytes()
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
-
-
 def _new_cksum() -> str:
     """A cksum with -a sha3 and --base64 (GNU 9.7+), or skip saying why."""
     for cand in (os.environ.get("CHECKSIG_CKSUM"), shutil.which("cksum")):
@@ -167,7 +160,7 @@ def test_longer_outputs_are_blake3s_only(tmp_path: Path) -> None:
 
 
 def test_git_sha1_is_git_hash_object(tmp_path: Path) -> None:
-    git = _tool("git")
+    git = tool_or_skip("git")
     for i, data in enumerate([b"", b"hello\n", os.urandom(100_000)]):
         path = tmp_path / f"f{i}"
         path.write_bytes(data)
@@ -197,7 +190,7 @@ def test_git_sha1_is_git_hash_object(tmp_path: Path) -> None:
     ids=lambda x: " ".join(x) if isinstance(x, list) else x,
 )
 def test_tool_manifests_verify(tmp_path: Path, argv: list[str], manifest: str) -> None:
-    _tool(argv[0])
+    tool_or_skip(argv[0])
     names = _tree(tmp_path)
     (tmp_path / manifest).write_bytes(_tool_output(argv, tmp_path, names))
     statuses, algs, inf = _verify(tmp_path, tmp_path / manifest)
@@ -220,7 +213,7 @@ def test_tool_manifests_verify(tmp_path: Path, argv: list[str], manifest: str) -
 def test_engine_writes_what_the_tool_writes(
     tmp_path: Path, alg: str, argv: list[str], tag: bool
 ) -> None:
-    _tool(argv[0])
+    tool_or_skip(argv[0])
     if tag:
         argv = [x for x in argv if x != "--untagged"] + ([] if argv[0] == "cksum" else ["--tag"])
     elif argv[0] == "cksum" and "--untagged" not in argv:

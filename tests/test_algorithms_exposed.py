@@ -24,7 +24,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gnu_trees import GNU_ENV, TIMEOUT, Result, content, make_tree, normalize, run_checksig
+from conftest import tool_or_skip
+from gnu_trees import TIMEOUT, Result, content, make_tree, run_checksig, run_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,13 +68,6 @@ def _oracle(alg: str, data: bytes) -> bytes:
     return hashlib.new(alg, data).digest()
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
-
-
 def _new_cksum() -> str:
     """A GNU cksum with -a sha2/sha3, --base64 and untagged base64 checks (9.9+)."""
     for cand in (os.environ.get("CHECKSIG_CKSUM"), shutil.which("cksum")):
@@ -87,21 +81,6 @@ def _new_cksum() -> str:
         "no GNU cksum 9.9+ (-a sha3, --base64, untagged base64 checks; this machine's is "
         "older): set CHECKSIG_CKSUM to one"
     )
-
-
-def _run_tool(argv: list[str], cwd: Path, stdin: bytes = b"") -> Result:
-    """A tool's answer, its program name in messages normalised to checksig's."""
-    prog = os.path.basename(argv[0])
-    proc = subprocess.run(
-        [prog, *argv[1:]],
-        executable=argv[0],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        timeout=TIMEOUT,
-        env=GNU_ENV,
-    )
-    return normalize(Result(proc.stdout, proc.stderr, proc.returncode), prog)
 
 
 def _tree(root: Path, names: tuple[bytes, ...] = NAMES) -> list[bytes]:
@@ -358,10 +337,10 @@ def _ours(args: list[str], cwd: Path, names: list[bytes]) -> bytes:
 def test_digest_writes_what_the_tool_writes(
     tmp_path: Path, tool: list[str], ours: list[str]
 ) -> None:
-    path = _tool(tool[0])
+    path = tool_or_skip(tool[0])
     root = tmp_path / "root"
     names = _tree(root)
-    theirs = _run_tool([path, *tool[1:], "--", *map(os.fsdecode, names)], root)
+    theirs = run_tool([path, *tool[1:], "--", *map(os.fsdecode, names)], root)
     assert theirs.status == 0, theirs
     assert _ours(ours, root, names) == theirs.stdout
     # make writes the same lines (sorted, as names are here), and the tool checks them.
@@ -372,7 +351,7 @@ def test_digest_writes_what_the_tool_writes(
         return  # b3sum --check reads only its untagged lines
     how = {"b3sum": ["--check"], "cksum": [*tool[1:3], "-c"]}.get(tool[0], ["-c"])
     check = [path, *how, str(tmp_path / "m")]
-    assert _run_tool(check, root).status == 0
+    assert run_tool(check, root).status == 0
 
 
 @pytest.mark.parametrize("alg", ["sha3_224", "sha3_256", "sha3_384", "sha3_512", "sha384", "md5"])
@@ -381,7 +360,7 @@ def test_digest_writes_what_new_cksum_writes(tmp_path: Path, alg: str, style: li
     cksum = _new_cksum()
     names = _tree(tmp_path)
     gnu = GNU_SPELLING.get(alg, ["-a", alg])
-    theirs = _run_tool([cksum, *gnu, *style, "--", *map(os.fsdecode, names)], tmp_path)
+    theirs = run_tool([cksum, *gnu, *style, "--", *map(os.fsdecode, names)], tmp_path)
     assert theirs.status == 0, theirs
     # cksum writes tags by default; checksig digest writes sha256sum's lines.
     ours = _ours([*gnu, *style, *([] if "--untagged" in style else ["--tag"])], tmp_path, names)
@@ -442,10 +421,10 @@ def test_check_families_as_new_cksum(
     text = b""
     for i, bits in enumerate(lengths):
         args = ["-a", family, "-l", bits, "--untagged", *(["--base64"] if i % 2 else [])]
-        text += _run_tool([cksum, *args, "--", *map(os.fsdecode, names)], tmp_path).stdout
+        text += run_tool([cksum, *args, "--", *map(os.fsdecode, names)], tmp_path).stdout
     (tmp_path / "d").write_bytes(b"damaged")
     (tmp_path / "SUMS").write_bytes(_junk(text))
-    theirs = _run_tool([cksum, *check, "-c", *mode, "SUMS"], tmp_path)
+    theirs = run_tool([cksum, *check, "-c", *mode, "SUMS"], tmp_path)
     _compare(theirs, run_checksig(["check", *check, *mode, "SUMS"], tmp_path))
     # --untagged, which cksum -c takes and ignores, changes nothing either.
     _compare(theirs, run_checksig(["check", *check, *mode, "--untagged", "SUMS"], tmp_path))
@@ -456,25 +435,25 @@ def test_check_families_as_new_cksum(
 def test_check_b2sum_manifests_as_b2sum(tmp_path: Path, manifest: str, lengths: list) -> None:
     # b2sum -c reads every length; so does checksig, named -a blake2b or by a
     # B2SUMS-like name, with b2sum's --warn word.
-    b2sum = _tool("b2sum")
+    b2sum = tool_or_skip("b2sum")
     names = _tree(tmp_path, (b"a", b"b c", b"d"))
     text = b"".join(
-        _run_tool(
+        run_tool(
             [b2sum, *(["-l", n] if n else []), "--", *map(os.fsdecode, names)], tmp_path
         ).stdout
         for n in lengths
     )
     (tmp_path / "d").write_bytes(b"damaged")
     (tmp_path / manifest).write_bytes(_junk(text))
-    theirs = _run_tool([b2sum, "-c", "--warn", manifest], tmp_path)
+    theirs = run_tool([b2sum, "-c", "--warn", manifest], tmp_path)
     named = [] if manifest != "list" else ["-a", "blake2b"]
     _compare(theirs, run_checksig(["check", *named, "--warn", manifest], tmp_path))
 
 
 def test_check_b3sum_manifests(tmp_path: Path) -> None:
-    b3sum = _tool("b3sum")
+    b3sum = tool_or_skip("b3sum")
     names = _tree(tmp_path)
-    text = _run_tool([b3sum, "--", *map(os.fsdecode, names)], tmp_path).stdout
+    text = run_tool([b3sum, "--", *map(os.fsdecode, names)], tmp_path).stdout
     for manifest, args in [("b3sums.txt", []), ("B3SUMS", []), ("list", ["-a", "BLAKE3"])]:
         (tmp_path / manifest).write_bytes(text)
         r = run_checksig(["check", *args, manifest], tmp_path)
@@ -557,12 +536,12 @@ def test_manifest_names_and_warn_words(name: str, said: str | None, word: str) -
 
 def _b3sum_manifest(root: Path, name: str = "checksums.txt") -> list[bytes]:
     """A real b3sum manifest under a name that says nothing of its algorithm."""
-    b3sum = _tool("b3sum")
+    b3sum = tool_or_skip("b3sum")
     files = {b"model.bin": os.urandom(1 << 16), b"config.json": b"{}\n", b"tok en.txt": b"a b c\n"}
     for file, data in files.items():
         (root / os.fsdecode(file)).write_bytes(data)
     names = sorted(files)
-    text = _run_tool([b3sum, "--", *map(os.fsdecode, names)], root).stdout
+    text = run_tool([b3sum, "--", *map(os.fsdecode, names)], root).stdout
     (root / name).write_bytes(text)
     return names
 
