@@ -77,8 +77,9 @@ class Report:
 
     ``Report(columns, ..., labels={"package": [...]})`` adds label columns:
     one value (a str or None) per row, shown after the line number in the
-    HTML, before the name in ``str()``, as ``labels`` in each JSON entry and
-    as columns of :meth:`to_pandas`. ``str()`` and the HTML also sum the
+    HTML, before the name in ``str()``, as ``labels`` in each JSON entry, as
+    columns of :meth:`to_pandas` and as each :class:`Row`'s ``labels`` (a
+    dict beside its 8 fields). ``str()`` and the HTML also sum the
     rows up by the first label column (:meth:`summary_by`): which packages
     failed, and how.
 
