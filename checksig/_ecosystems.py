@@ -73,7 +73,12 @@ def start_verify_bag(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_bag` in the background; return its :class:`Job`."""
+    """Start :func:`verify_bag` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_bag`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
     return _start_bag(path, VerifyOptions.of(locals()), fast)
 
 
@@ -268,7 +273,12 @@ def start_verify_environment(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_environment` in the background; return its :class:`Job`."""
+    """Start :func:`verify_environment` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_environment`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
     return _start_environment(prefix, VerifyOptions.of(locals()), packages)
 
 

@@ -312,7 +312,9 @@ class Report:
     def summary_by(self, label: str) -> dict[str | None, Counter[str]]:
         """How many rows of each label value have each status: for a label
         column such as ``package``, ``{"numpy 2.1.0": Counter({"ok": 880,
-        "mismatch": 1}), ...}``, in order of first appearance."""
+        "mismatch": 1}), ...}``, in order of first appearance. Rows without
+        a value (an extra file) are counted under None. KeyError, naming the
+        report's label columns, for a label it does not have."""
         try:
             values = self._labels[label]
         except KeyError:

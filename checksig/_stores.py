@@ -103,7 +103,12 @@ def start_verify_hf_cache(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_hf_cache` in the background; return its :class:`Job`."""
+    """Start :func:`verify_hf_cache` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_hf_cache`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
     return _start(
         "hf_cache",
         _hf(cache_dir, local_dir, repo_id, repo_type, revision),
@@ -229,7 +234,12 @@ def start_verify_ollama(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_ollama` in the background; return its :class:`Job`."""
+    """Start :func:`verify_ollama` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_ollama`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
     return _start("ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
@@ -309,7 +319,12 @@ def start_verify_store(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_store` in the background; return its :class:`Job`."""
+    """Start :func:`verify_store` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_store`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
     return _start("store", _any(path), VerifyOptions.of(locals()))
 
 
