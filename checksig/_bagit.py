@@ -113,7 +113,10 @@ class Bag:
         if self.only:
             wanted = _algorithms.name(self.only)
             if manifests and f"manifest-{wanted}.txt" not in manifests:
-                raise ValueError(f"{self.path}: the bag has no manifest-{wanted}.txt")
+                raise ValueError(
+                    f"{self.path}: the bag has no manifest-{wanted}.txt "
+                    f"(its payload manifests: {', '.join(manifests)})"
+                )
             manifests = [m for m in manifests if m == f"manifest-{wanted}.txt"]
             tags = [m for m in tags if m == f"tagmanifest-{wanted}.txt"]
         if self.fast:
