@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, tool_or_skip
+from conftest import TESTS, oracle_digest, tool_or_skip
 
 import checksig
 from checksig import _native
@@ -48,19 +48,6 @@ def _tree(root: Path) -> list[bytes]:
 
 def _data(root: Path, name: bytes) -> bytes:
     return (root / os.fsdecode(name)).read_bytes()
-
-
-def _digest(alg: str, data: bytes) -> bytes:
-    """An independent digest: hashlib, PyPI's blake3, or git's header + SHA-1."""
-    if alg == "blake3":
-        blake3 = pytest.importorskip("blake3", reason="pip install blake3: the BLAKE3 oracle")
-        return blake3.blake3(data).digest()
-    if alg == "git-sha1":
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
-    if alg.startswith("blake2b"):
-        bits = int(alg.partition("-")[2] or 512)
-        return hashlib.blake2b(data, digest_size=bits // 8).digest()
-    return hashlib.new(alg, data).digest()
 
 
 def _run_job(kind: int, **kw) -> tuple[dict, dict | None]:
@@ -126,7 +113,7 @@ def test_vectors_of_every_algorithm(tmp_path: Path) -> None:
     seen = set()
     for v in doc["vectors"]:
         data = (v["pattern"] * v["repeat"]).encode()
-        assert _digest(v["algorithm"], data).hex() == v["hex"], (v["algorithm"], v["name"])
+        assert oracle_digest(v["algorithm"], data).hex() == v["hex"], (v["algorithm"], v["name"])
         path = tmp_path / v["name"]
         if not path.exists():
             path.write_bytes(data)
@@ -336,7 +323,7 @@ def test_b3sum_manifest_read_as_sha256_is_named(tmp_path: Path) -> None:
     what it assumed and which algorithm the files match."""
     names = _tree(tmp_path)
     lines = b"".join(
-        b"%s  %s\n" % (_digest("blake3", _data(tmp_path, n)).hex().encode(), n)
+        b"%s  %s\n" % (oracle_digest("blake3", _data(tmp_path, n)).hex().encode(), n)
         for n in names
         if b"\n" not in n and b"\\" not in n
     )

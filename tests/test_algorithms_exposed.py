@@ -24,7 +24,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import tool_or_skip
+from conftest import oracle_digest, tool_or_skip
 from gnu_trees import TIMEOUT, Result, content, make_tree, run_checksig, run_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,18 +54,6 @@ GNU_SPELLING = {
     "blake2b-8": ["-a", "blake2b", "-l", "8"],
     "blake2b": ["-a", "blake2b"],
 }
-
-
-def _oracle(alg: str, data: bytes) -> bytes:
-    """An independent digest: hashlib, PyPI's blake3, or git's header + SHA-1."""
-    if alg == "blake3":
-        blake3 = pytest.importorskip("blake3", reason="pip install blake3: the BLAKE3 oracle")
-        return blake3.blake3(data).digest()
-    if alg == "git-sha1":
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
-    if alg.startswith("blake2b"):
-        return hashlib.blake2b(data, digest_size=_algorithms.SIZES[alg]).digest()
-    return hashlib.new(alg, data).digest()
 
 
 def _new_cksum() -> str:
@@ -129,7 +117,7 @@ def test_every_spelling_of_every_name(name: str, flips: list[bool], dash: bool) 
 )
 def test_gnu_and_openssl_spellings(tmp_path: Path, spelling: str, name: str) -> None:
     (tmp_path / "f").write_bytes(b"spelled")
-    assert checksig.file_digest(tmp_path / "f", spelling) == _oracle(name, b"spelled").hex()
+    assert checksig.file_digest(tmp_path / "f", spelling) == oracle_digest(name, b"spelled").hex()
 
 
 @settings(max_examples=200, deadline=None)
@@ -151,7 +139,7 @@ def test_every_tag_is_the_engines(tmp_path: Path) -> None:
     # The tag make --tag writes for each algorithm is one the engine reads as it.
     (tmp_path / "f").write_bytes(b"tagged")
     lines = [
-        f"{_algorithms.tag(alg)} (f) = {_oracle(alg, b'tagged').hex()}\n"
+        f"{_algorithms.tag(alg)} (f) = {oracle_digest(alg, b'tagged').hex()}\n"
         for alg in _algorithms.NAMES
         if _algorithms.tag(alg)
     ]
@@ -171,7 +159,7 @@ def test_file_digest_and_digest_files(tmp_path: Path, alg: str, workers: int) ->
     for i, d in enumerate(data):
         paths.append(tmp_path / f"f{i}")
         paths[-1].write_bytes(d)
-    want = [_oracle(alg, d).hex() for d in data]
+    want = [oracle_digest(alg, d).hex() for d in data]
     assert [checksig.file_digest(p, alg) for p in paths] == want
     assert checksig.digest_files(paths, alg, workers=workers) == want
 
@@ -228,7 +216,7 @@ def test_check_file_names_the_algorithm_a_digest_is_of(tmp_path: Path) -> None:
     path.write_bytes(b"weights")
     fits = "sha256, sha3_256, blake2s, blake3 and blake2b-256"
     for alg in ("sha3_256", "blake2s", "blake3", "blake2b-256"):
-        digest = _oracle(alg, b"weights").hex()
+        digest = oracle_digest(alg, b"weights").hex()
         # Read as sha256 (the length's own algorithm) it does not match, and
         # the answer is no True or False but the algorithm to name.
         with pytest.raises(ValueError, match=f"algorithm='{alg}'") as info:
@@ -239,10 +227,10 @@ def test_check_file_names_the_algorithm_a_digest_is_of(tmp_path: Path) -> None:
     assert checksig.check_file(path, hashlib.sha256(b"weights").hexdigest())
     # A digest no algorithm of its length gives the file: False.
     assert not checksig.check_file(path, hashlib.sha256(b"other").hexdigest())
-    assert not checksig.check_file(path, _oracle("blake3", b"other").hex())
+    assert not checksig.check_file(path, oracle_digest("blake3", b"other").hex())
     # A length only a BLAKE2b length has: named, never assumed.
     with pytest.raises(ValueError, match="as blake2b-192 digests have.*algorithm='blake2b-192'"):
-        checksig.check_file(path, _oracle("blake2b-192", b"weights").hex())
+        checksig.check_file(path, oracle_digest("blake2b-192", b"weights").hex())
     with pytest.raises(ValueError, match="fits no algorithm"):
         checksig.check_file(path, "abc")
 
@@ -272,7 +260,7 @@ def test_make_then_verify_every_algorithm(tmp_path: Path, alg: str, style: str) 
     # Every line is the digest the oracle gives, in the form asked for.
     text = path.read_bytes()
     for name in names:
-        digest = _oracle(alg, content(name))
+        digest = oracle_digest(alg, content(name))
         shown = base64.b64encode(digest) if b64 else digest.hex().encode()
         assert shown in text
 
@@ -372,7 +360,7 @@ def test_stdin_digest_of_every_algorithm(tmp_path: Path) -> None:
     for alg in _algorithms.ALGORITHMS:
         r = run_checksig(["digest", "-a", alg], tmp_path, stdin=data)
         assert (r.stdout, r.stderr, r.status) == (
-            _oracle(alg, data).hex().encode() + b"  -\n",
+            oracle_digest(alg, data).hex().encode() + b"  -\n",
             b"",
             0,
         )
