@@ -84,6 +84,20 @@ class Plan:
         self.strict = strict
         self.finishers: list[Finisher] = []
 
+    @classmethod
+    def of_manifest(cls, root: bytes, manifest: str, options: Any) -> Plan:
+        """An empty plan for one manifest file a kind reads in Python (a RECORD,
+        a conda record): titled by it, a ``package`` label column, the user's
+        ``strict=`` and ``extra=`` (``options``: a VerifyOptions)."""
+        return cls(
+            root,
+            title=manifest,
+            manifest=manifest,
+            labels=("package",),
+            strict=options.strict,
+            extra=options.extra,
+        )
+
     def __len__(self) -> int:
         return len(self.names)
 
