@@ -35,12 +35,12 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+
+from interleave import interleaved
 
 import checksig
 
@@ -126,30 +126,8 @@ def bag_checksig(bag: str) -> int:
 
 
 def bench(name: str, tools: dict, arg: str, repeat: int) -> list[dict]:
-    for fn in tools.values():  # warm-up: page cache, imports
-        fn(arg)
-    times: dict[str, list[float]] = {t: [] for t in tools}
-    results: dict[str, int] = {}
-    for _ in range(repeat):
-        for tool, fn in tools.items():
-            start = time.perf_counter()
-            results[tool] = fn(arg)
-            times[tool].append(time.perf_counter() - start)
-    base = statistics.median(times["checksig"])
-    rows = []
-    for tool, ts in times.items():
-        median = statistics.median(ts)
-        rows.append(
-            {
-                "benchmark": name,
-                "tool": tool,
-                "seconds": ts,
-                "median": median,
-                "x_checksig": median / base,
-                "failures": results[tool],
-            }
-        )
-    return rows
+    """interleave.interleaved's rows, each named for its benchmark."""
+    return [{"benchmark": name, **row} for row in interleaved(tools, arg, repeat)]
 
 
 def system_prefix() -> str:

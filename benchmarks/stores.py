@@ -36,11 +36,11 @@ import json
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+
+from interleave import interleaved
 
 import checksig
 
@@ -184,29 +184,6 @@ def with_checksig(cache: str) -> int:
 # --- harness ---------------------------------------------------------------------------------
 
 
-def bench(tools: dict, cache: str, repeat: int) -> list[dict]:
-    for fn in tools.values():  # warm-up: page cache, imports
-        fn(cache)
-    times: dict[str, list[float]] = {t: [] for t in tools}
-    results: dict[str, int] = {}
-    for _ in range(repeat):
-        for tool, fn in tools.items():
-            start = time.perf_counter()
-            results[tool] = fn(cache)
-            times[tool].append(time.perf_counter() - start)
-    base = statistics.median(times["checksig"])
-    return [
-        {
-            "tool": tool,
-            "seconds": ts,
-            "median": statistics.median(ts),
-            "x_checksig": statistics.median(ts) / base,
-            "failures": results[tool],
-        }
-        for tool, ts in times.items()
-    ]
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--gib", type=float, default=0.5, help="size of the cache made (GiB)")
@@ -234,7 +211,7 @@ def main() -> int:
             f"{NPROC} CPUs; a hub cache of {files:,} files, {size / (1 << 20):,.0f} MiB; "
             f"median of {args.repeat}; hf-serial: {HF_SOURCE}'s compute_file_hash"
         )
-        rows = bench(
+        rows = interleaved(
             {"checksig": with_checksig, "hf-serial": hf_serial, f"threads({NPROC})": threads},
             cache,
             args.repeat,

@@ -32,10 +32,11 @@ cksum, b2sum and b3sum write them.
 On a Dask cluster, with ``pip install "checksig[dask]"``::
 
     report = checksig.verify(root_dir, client=distributed_client)  # same Report
+
 ``progress=True`` shows a bar (a widget in Jupyter); by default one appears
 when stderr is a terminal or in a Jupyter kernel. Ctrl-C, or interrupting
-the kernel, cancels the engine's work within milliseconds and raises
-KeyboardInterrupt. The engine cannot be used in a process forked from one
+the kernel, cancels the engine's work at the end of its 50 ms poll and
+raises KeyboardInterrupt. The engine cannot be used in a process forked from one
 that already used it: use multiprocessing's "spawn" or "forkserver" start
 method.
 """

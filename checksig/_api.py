@@ -293,7 +293,9 @@ def _start_plan(
     """Start a verify job over a Plan's rows (entries, F_ENTRIES): the same
     engine, statuses, columns, progress and cancel as a manifest's."""
     _alg, nworkers, flags = options.engine()  # the plan applied algorithm= itself
-    flags &= ~_native.F_STRICT  # so did it strict=: the engine reads no lines here
+    # So did it strict= (the engine reads no lines here) and extra= (Plan.extra
+    # says whether the engine walks the root for unlisted files).
+    flags &= ~(_native.F_STRICT | _native.F_EXTRA)
     if plan.extra:
         flags |= _native.F_EXTRA
     ignore = bool(options.ignore_missing)
@@ -549,9 +551,7 @@ def verify(
             has stopped and closed every file before it propagates.
     """
     options = VerifyOptions.of(locals())
-    with _jobs.blocking():
-        job = _start_verify(root_dir, manifest, options, check=False, client=client)
-    return job.result()
+    return _jobs.run(_start_verify, root_dir, manifest, options, check=False, client=client)
 
 
 def check_signatures(
@@ -586,9 +586,7 @@ def check_signatures(
     and the other exceptions (FileNotFoundError for a missing manifest, ...).
     """
     options = VerifyOptions.of(locals())
-    with _jobs.blocking():
-        job = _start_verify(root_dir, manifest, options, check=True, client=client)
-    return job.result()
+    return _jobs.run(_start_verify, root_dir, manifest, options, check=True, client=client)
 
 
 def file_digest(path: PathArg, algorithm: str = "sha1", *, length: int | None = None) -> str:
@@ -629,9 +627,7 @@ def file_digest(path: PathArg, algorithm: str = "sha1", *, length: int | None = 
         digest, _ = _native.file_digest(raw, alg)
         hexdigest = digest.hex()
     else:
-        with _jobs.blocking():
-            job = _start_digest([raw], alg, 1, False)
-        hexdigest = job.result()[0]
+        hexdigest = _jobs.run(_start_digest, [raw], alg, 1, False)[0]
     return hexdigest[: 2 * length] if length else hexdigest
 
 
@@ -732,9 +728,7 @@ def digest_files(
         ValueError: an unknown algorithm or a NUL in a path.
         KeyboardInterrupt: as for :func:`verify`.
     """
-    with _jobs.blocking():
-        job = start_digest_files(paths, algorithm, workers=workers, progress=progress)
-    return job.result()
+    return _jobs.run(start_digest_files, paths, algorithm, workers=workers, progress=progress)
 
 
 def make_manifest(
@@ -787,17 +781,16 @@ def make_manifest(
             git-sha1.
         KeyboardInterrupt: as for :func:`verify`.
     """
-    with _jobs.blocking():
-        job = start_make_manifest(
-            root_dir,
-            algorithm,
-            output,
-            workers=workers,
-            tag=tag,
-            base64=base64,
-            progress=progress,
-        )
-    return job.result()
+    return _jobs.run(
+        start_make_manifest,
+        root_dir,
+        algorithm,
+        output,
+        workers=workers,
+        tag=tag,
+        base64=base64,
+        progress=progress,
+    )
 
 
 # --- asyncio -----------------------------------------------------------------------------

@@ -113,12 +113,18 @@ class Bag:
         if self.only:
             wanted = _algorithms.name(self.only)
             if manifests and f"manifest-{wanted}.txt" not in manifests:
-                raise ValueError(f"{self.path}: the bag has no manifest-{wanted}.txt")
+                raise ValueError(
+                    f"{self.path}: the bag has no manifest-{wanted}.txt "
+                    f"(its payload manifests: {', '.join(manifests)})"
+                )
             manifests = [m for m in manifests if m == f"manifest-{wanted}.txt"]
             tags = [m for m in tags if m == f"tagmanifest-{wanted}.txt"]
         if self.fast:
             self._fast(manifests)
             self._fetch(top)
+            if self.keep_extra:  # the tag directories' unlisted files (data/'s: the Oxum)
+                self.plan.extra = True
+                self.plan.finishers.append(self._finish)
             return
         for name in manifests + tags:
             self._manifest(name, tag=name.startswith("tag"))
@@ -424,7 +430,8 @@ class Bag:
 
     def _finish(self, columns: Any, plan: Plan) -> Any:
         """Keep the extra files under data/ (all but the bag's own files with
-        extra=True) and check the Payload-Oxum against what the engine found."""
+        extra=True) and check the Payload-Oxum against what the engine found;
+        with fast=True (the Oxum checked already), only the extra=True ones."""
         n_listed = len(plan)
         rows = columns.rows if isinstance(columns, _native.Buffers) else len(columns["status"])
         status = columns["status"]
@@ -444,11 +451,12 @@ class Bag:
         for i in range(n_listed, rows):
             raw = name(i)
             if raw.startswith(b"data/"):
-                keep.append(i)
-                found[raw] = sizes[i]
+                if not self.fast:  # fast: the Payload-Oxum alone judged data/
+                    keep.append(i)
+                    found[raw] = sizes[i]
             elif self.keep_extra and not _is_structure(raw):
                 keep.append(i)
-        want = self._oxum()
+        want = None if self.fast else self._oxum()
         if want is not None and status.tobytes().count(_native.ST_PENDING) == 0:
             self._oxum_problem(want, (sum(found.values()), len(found)))
         if len(keep) == rows:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from . import _ecosystems
-from ._console import EXIT_HELP, Out, ProgressLine, algorithm_arg, common_options, progress_enabled
+from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
 NAME = "bag"
@@ -42,36 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check only the Payload-Oxum (file count and bytes), hash nothing",
     )
-    p.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=algorithm_arg,
-        default=None,
-        help="read only the manifests of this algorithm (default: all of them)",
+    report_options(
+        p,
+        algorithm="read only the manifests of this algorithm (default: all of them)",
+        extra="also fail for unlisted files outside data/ (tag directories)",
     )
-    p.add_argument(
-        "--extra",
-        action="store_true",
-        help="also fail for unlisted files outside data/ (tag directories)",
-    )
-    report_options(p)
-    common_options(p)
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig bag``; return the exit status."""
-    progress = ProgressLine(progress_enabled(args.progress), label="bag")
-    return run_report(
-        io,
-        args,
-        progress,
-        lambda: _ecosystems.verify_bag(
-            args.path,
-            fast=args.fast,
-            algorithm=args.algorithm,
-            workers=args.jobs,
-            extra=args.extra,
-            progress=progress,
-        ),
-    )
+    return run_report(io, args, _ecosystems.verify_bag, args.path, fast=args.fast)

@@ -868,9 +868,9 @@ class _CheckRun:
             state, inference = native.parse_state(), _api.inference_of(native, columns)
             return columns, warnings, info, state, inference
 
-        with _jobs.blocking():
-            job = _jobs.Job(native, build, kind="verify", desc=STDIN_NAME, progress=progress)
-        return job.result()
+        return _jobs.run(
+            _jobs.Job, native, build, kind="verify", desc=STDIN_NAME, progress=progress
+        )
 
     # -- --extra over several manifests, or a stream
 
@@ -891,11 +891,15 @@ class _CheckRun:
                 root=os.fsencode(self.root),
                 entries=self.listed.entries(),  # type: ignore[union-attr]
             )
-            with _jobs.blocking():
-                job = _jobs.Job(
-                    native, lambda c, w, i: c, kind="verify", desc="--extra", progress=progress
-                )
-            return Rows(job.result(), has_expected=False)
+            columns = _jobs.run(
+                _jobs.Job,
+                native,
+                lambda c, w, i: c,
+                kind="verify",
+                desc="--extra",
+                progress=progress,
+            )
+            return Rows(columns, has_expected=False)
         finally:
             progress.close()
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from . import _ecosystems
-from ._console import EXIT_HELP, Out, ProgressLine, algorithm_arg, common_options, progress_enabled
+from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
 NAME = "env"
@@ -56,37 +56,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="check only this distribution or conda package (repeatable)",
     )
-    p.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=algorithm_arg,
-        default=None,
-        help="check only digests of this algorithm (others: not checked)",
+    report_options(
+        p,
+        algorithm="check only digests of this algorithm (others: not checked)",
+        extra="also fail for every file under PREFIX that no record lists",
     )
-    p.add_argument(
-        "--extra",
-        action="store_true",
-        help="also fail for every file under PREFIX that no record lists",
-    )
-    report_options(p)
-    common_options(p)
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig env``; return the exit status."""
-    progress = ProgressLine(progress_enabled(args.progress), label="env")
     prefix = args.prefix if args.prefix is not None else sys.prefix
-    return run_report(
-        io,
-        args,
-        progress,
-        lambda: _ecosystems.verify_environment(
-            prefix,
-            packages=args.packages,
-            algorithm=args.algorithm,
-            workers=args.jobs,
-            extra=args.extra,
-            progress=progress,
-        ),
-    )
+    return run_report(io, args, _ecosystems.verify_environment, prefix, packages=args.packages)

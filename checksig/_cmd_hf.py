@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from . import _stores
-from ._console import EXIT_HELP, Out, ProgressLine, algorithm_arg, common_options, progress_enabled
+from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
 NAME = "hf"
@@ -66,39 +66,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="a folder hf download --local-dir wrote, instead of the cache",
     )
-    p.add_argument(
-        "-a",
-        "--algorithm",
-        metavar="ALGO",
-        type=algorithm_arg,
-        default=None,
-        help="check only blobs of this algorithm (others: not checked)",
+    report_options(
+        p,
+        algorithm="check only blobs of this algorithm (others: not checked)",
+        extra="also fail for blobs no snapshot uses (local dir: files without metadata)",
     )
-    p.add_argument(
-        "--extra",
-        action="store_true",
-        help="also fail for blobs no snapshot uses (local dir: files without metadata)",
-    )
-    report_options(p)
-    common_options(p)
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig hf``; return the exit status."""
-    progress = ProgressLine(progress_enabled(args.progress), label="hf")
     return run_report(
         io,
         args,
-        progress,
-        lambda: _stores.verify_hf_cache(
-            args.cache_dir,
-            repo_id=args.repo_id,
-            repo_type=args.repo_type,
-            revision=args.revision,
-            local_dir=args.local_dir,
-            algorithm=args.algorithm,
-            workers=args.jobs,
-            extra=args.extra,
-            progress=progress,
-        ),
+        _stores.verify_hf_cache,
+        args.cache_dir,
+        repo_id=args.repo_id,
+        repo_type=args.repo_type,
+        revision=args.revision,
+        local_dir=args.local_dir,
     )

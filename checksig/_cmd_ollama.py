@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from . import _stores
-from ._console import EXIT_HELP, Out, ProgressLine, common_options, progress_enabled
+from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
 NAME = "ollama"
@@ -46,27 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="only this model (name, name:tag, namespace/name:tag)",
     )
     p.add_argument("--models", metavar="D", default=None, help="Ollama's models directory")
-    p.add_argument(
-        "--extra",
-        action="store_true",
-        help="also fail for blobs no manifest lists",
-    )
-    report_options(p)
-    common_options(p)
+    report_options(p, extra="also fail for blobs no manifest lists")
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig ollama``; return the exit status."""
-    progress = ProgressLine(progress_enabled(args.progress), label="ollama")
-    return run_report(
-        io,
-        args,
-        progress,
-        lambda: _stores.verify_ollama(
-            args.models,
-            model=args.model,
-            workers=args.jobs,
-            extra=args.extra,
-            progress=progress,
-        ),
-    )
+    return run_report(io, args, _stores.verify_ollama, args.models, model=args.model)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from . import _stores
-from ._console import EXIT_HELP, Out, ProgressLine, common_options, progress_enabled
+from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
 NAME = "store"
@@ -39,23 +39,9 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """store's arguments and options."""
     p.add_argument("path", metavar="PATH", help="the store's directory")
-    p.add_argument(
-        "--extra",
-        action="store_true",
-        help="also fail for blobs nothing uses",
-    )
-    report_options(p)
-    common_options(p)
+    report_options(p, extra="also fail for blobs nothing uses")
 
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig store``; return the exit status."""
-    progress = ProgressLine(progress_enabled(args.progress), label="store")
-    return run_report(
-        io,
-        args,
-        progress,
-        lambda: _stores.verify_store(
-            args.path, workers=args.jobs, extra=args.extra, progress=progress
-        ),
-    )
+    return run_report(io, args, _stores.verify_store, args.path)

@@ -85,7 +85,7 @@ def plan(root: bytes, manifest: str, options: Any) -> Plan:
     extracted: the packaged digests) or ``verify(prefix,
     "conda-meta/x.json")`` (an environment: as installed)."""
     installed = os.path.basename(os.path.dirname(manifest)) == "conda-meta"
-    p = Plan(root, title=manifest, manifest=manifest, labels=("package",), strict=options.strict)
+    p = Plan.of_manifest(root, manifest, options)
     record = load(manifest)
     read_into(
         p,

@@ -52,13 +52,13 @@ __all__ = [
 # --- BagIt ------------------------------------------------------------------------------------
 
 
-def _bag_plan(fast: bool) -> Callable[[bytes, VerifyOptions], Plan]:
-    """The plan maker of a bag (``_api._start_verify(..., plan=)``)."""
+def _start_bag(path: PathArg, options: VerifyOptions, fast: bool) -> Job[Report]:
+    """Start a bag's verify job: its plan handed to _api's one verify body."""
 
     def make(root: bytes, options: VerifyOptions) -> Plan:
         return _bagit.plan(os.path.abspath(root), options, fast=fast)
 
-    return make
+    return _api._start_verify(path, None, options, check=False, plan=make, kind="bag")
 
 
 def start_verify_bag(
@@ -73,9 +73,13 @@ def start_verify_bag(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_bag` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    return _api._start_verify(path, None, options, check=False, plan=_bag_plan(fast), kind="bag")
+    """Start :func:`verify_bag` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_bag`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
+    return _start_bag(path, VerifyOptions.of(locals()), fast)
 
 
 def verify_bag(
@@ -127,10 +131,7 @@ def verify_bag(
         ValueError: a bad argument (``algorithm`` the bag has no manifest for).
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    with _jobs.blocking():
-        job = _api._start_verify(path, None, options, check=False, plan=_bag_plan(fast), kind="bag")
-    return job.result()
+    return _jobs.run(_start_bag, path, VerifyOptions.of(locals()), fast)
 
 
 async def averify_bag(
@@ -146,10 +147,7 @@ async def averify_bag(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_bag` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    return await _api._start_verify(
-        path, None, options, check=False, plan=_bag_plan(fast), kind="bag"
-    )
+    return await _start_bag(path, VerifyOptions.of(locals()), fast)
 
 
 # --- environments -----------------------------------------------------------------------------
@@ -166,13 +164,21 @@ def _normalise(name: str) -> str:
     return text
 
 
+def _start_environment(
+    prefix: PathArg, options: VerifyOptions, packages: Iterable[str] | None
+) -> Job[Report]:
+    """Start an environment's verify job: its plan handed to _api's one verify body."""
+    make = _environment_plan(packages)
+    return _api._start_verify(prefix, None, options, check=False, plan=make, kind="environment")
+
+
 def _environment_plan(packages: Iterable[str] | None) -> Callable[[bytes, VerifyOptions], Plan]:
     """The plan maker of an environment: its conda records, then the RECORD
     of each distribution conda did not install (FORMATS.md I6, I7, J)."""
 
-    wanted = None if packages is None else {_normalise(p): p for p in packages}
     if isinstance(packages, str):
         raise TypeError("packages takes a list of names, not a single string")
+    wanted = None if packages is None else {_normalise(p): p for p in packages}
 
     def make(root: bytes, options: VerifyOptions) -> Plan:
         prefix = os.path.abspath(os.fsdecode(root))
@@ -184,6 +190,7 @@ def _environment_plan(packages: Iterable[str] | None) -> Callable[[bytes, Verify
             title=f"environment {prefix}",
             labels=("package",),
             strict=options.strict,
+            extra=options.extra,
         )
         found: set[str] = set()
         conda_files: set[str] = set()
@@ -266,10 +273,13 @@ def start_verify_environment(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_environment` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    make = _environment_plan(packages)
-    return _api._start_verify(prefix, None, options, check=False, plan=make, kind="environment")
+    """Start :func:`verify_environment` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_environment`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
+    return _start_environment(prefix, VerifyOptions.of(locals()), packages)
 
 
 def verify_environment(
@@ -322,11 +332,7 @@ def verify_environment(
         ValueError: a bad argument, or packages that are not installed.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    make = _environment_plan(packages)
-    with _jobs.blocking():
-        job = _api._start_verify(prefix, None, options, check=False, plan=make, kind="environment")
-    return job.result()
+    return _jobs.run(_start_environment, prefix, VerifyOptions.of(locals()), packages)
 
 
 async def averify_environment(
@@ -342,8 +348,4 @@ async def averify_environment(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_environment` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    make = _environment_plan(packages)
-    return await _api._start_verify(
-        prefix, None, options, check=False, plan=make, kind="environment"
-    )
+    return await _start_environment(prefix, VerifyOptions.of(locals()), packages)

@@ -23,10 +23,59 @@ from __future__ import annotations
 from ._words import REASONS
 
 # No import of _report, not even for type checkers: errors are the bottom
-# layer, and the Report (which raises SignatureError) sits above them.
+# layer, and the Report (which raises SignatureError) sits above them. What a
+# SignatureError's report is, type checkers learn from ReportLike below.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections import Counter
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any, Protocol
+
+    class ReportLike(Protocol):
+        """checksig.Report as a type checker sees ``SignatureError.report``:
+        the Report's public members, written out here because this module
+        sits below _report (tests/test_layers.py holds the two to the same
+        names). Types from the layers above (Row, Inference, numpy, pandas)
+        are Any here."""
+
+        warnings: list[tuple[int, str]]
+        ignore_missing: bool
+        elapsed: float | None
+        bytes_hashed: int | None
+        io: tuple[str, ...] | None
+        problems: list[str]
+        notes: list[str]
+        inference: Any
+
+        @property
+        def root(self) -> Path | None: ...
+        @property
+        def manifest(self) -> Path | None: ...
+        @property
+        def columns(self) -> dict[str, Any]: ...
+        @property
+        def status(self) -> Any: ...
+        @property
+        def ok(self) -> bool: ...
+        @property
+        def failures(self) -> list[Any]: ...
+        @property
+        def throughput(self) -> float | None: ...
+        @property
+        def algorithm_warning(self) -> str | None: ...
+        def __len__(self) -> int: ...
+        def __getitem__(self, index: Any) -> Any: ...
+        def __iter__(self) -> Iterator[Any]: ...
+        def counts(self) -> Counter[str]: ...
+        def summary_by(self, label: str) -> dict[str | None, Counter[str]]: ...
+        def raise_if_failed(self) -> Any: ...
+        def failure_lines(self) -> list[str]: ...
+        def to_dict(self) -> dict[str, Any]: ...
+        def to_json(self, *, indent: int | None = None) -> str: ...
+        def to_pandas(self) -> Any: ...
+        def _repr_html_(self, *, heading: str | None = None) -> str: ...
+
 
 __all__ = [
     "Cancelled",
@@ -50,9 +99,9 @@ class SignatureError(ValueError):
     """
 
     #: The full checksig.Report of the run.
-    report: Any
+    report: ReportLike
 
-    def __init__(self, message: str, report: Any) -> None:
+    def __init__(self, message: str, report: ReportLike) -> None:
         super().__init__(message)
         self.report = report
 
@@ -146,9 +195,10 @@ class NotRegularFileError(OSError):
         self.strerror = REASONS["not_regular"]
 
     def __str__(self) -> str:
+        reason = self.strerror or REASONS["not_regular"]
         if self.filename is None:
-            return self.strerror
-        return f"{self.strerror}: {self.filename!r}"
+            return reason
+        return f"{reason}: {self.filename!r}"
 
     def __reduce__(self):
         return (type(self), (self.filename,))

@@ -1,4 +1,4 @@
-"""A folder ``hf download --local-dir`` wrote (issue 23; FORMATS.md L9): the
+"""A folder ``hf download --local-dir`` wrote (issue 23; FORMATS.md L10): the
 "hf-local" store kind.
 
 huggingface_hub (``_local_folder.py``) keeps, for each file it downloaded to

@@ -220,6 +220,14 @@ class blocking:
         _blocking.on = False
 
 
+def run(start: Callable[..., Job[T]], *args: Any, **kwargs: Any) -> T:
+    """``start(*args, **kwargs)``'s job, started unwatched (see :class:`blocking`),
+    waited for: its result. The body of every blocking call."""
+    with blocking():
+        job = start(*args, **kwargs)
+    return job.result()
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 

@@ -50,7 +50,11 @@ class Plan:
         warnings: (line, message) for each skipped line (messages name the file).
         problems: whole-run failures that are no row (the Report's ``problems``).
         notes: remarks that are no failure (the Report's ``notes``).
-        extra: whether the engine also lists unlisted files (F_EXTRA).
+        extra: whether the engine also walks the root and lists the files no
+            row names (status "extra", F_EXTRA). The plan alone decides it:
+            the user's ``extra=`` means what its kind says (a bag lists its
+            payload's extra files always, a store its unused blobs), so each
+            kind sets this from the options itself.
         strict: whether a skipped line is an error (:meth:`skip` raises).
         finishers: callables run on the filled columns, in order.
     """
@@ -63,6 +67,7 @@ class Plan:
         manifest: str | None = None,
         labels: tuple[str, ...] = (),
         strict: bool = False,
+        extra: bool = False,
     ) -> None:
         self.root = root
         self.title = title
@@ -75,9 +80,23 @@ class Plan:
         self.warnings: list[tuple[int, str]] = []
         self.problems: list[str] = []
         self.notes: list[str] = []
-        self.extra = False
+        self.extra = extra
         self.strict = strict
         self.finishers: list[Finisher] = []
+
+    @classmethod
+    def of_manifest(cls, root: bytes, manifest: str, options: Any) -> Plan:
+        """An empty plan for one manifest file a kind reads in Python (a RECORD,
+        a conda record): titled by it, a ``package`` label column, the user's
+        ``strict=`` and ``extra=`` (``options``: a VerifyOptions)."""
+        return cls(
+            root,
+            title=manifest,
+            manifest=manifest,
+            labels=("package",),
+            strict=options.strict,
+            extra=options.extra,
+        )
 
     def __len__(self) -> int:
         return len(self.names)

@@ -84,7 +84,7 @@ def plan(root: bytes, manifest: str, options: Any) -> Plan:
     RECORD writes them, relative to root (FORMATS.md I4)."""
     with open(manifest, "rb") as f:
         data = f.read()
-    p = Plan(root, title=manifest, manifest=manifest, labels=("package",), strict=options.strict)
+    p = Plan.of_manifest(root, manifest, options)
     only = _algorithms.code(options.algorithm, allow_none=True)
     read_into(p, data, shown=manifest, base=None, package=package_of(manifest), only=only)
     return p

@@ -77,8 +77,9 @@ class Report:
 
     ``Report(columns, ..., labels={"package": [...]})`` adds label columns:
     one value (a str or None) per row, shown after the line number in the
-    HTML, before the name in ``str()``, as ``labels`` in each JSON entry and
-    as columns of :meth:`to_pandas`. ``str()`` and the HTML also sum the
+    HTML, before the name in ``str()``, as ``labels`` in each JSON entry, as
+    columns of :meth:`to_pandas` and as each :class:`Row`'s ``labels`` (a
+    dict beside its 8 fields). ``str()`` and the HTML also sum the
     rows up by the first label column (:meth:`summary_by`): which packages
     failed, and how.
 
@@ -311,7 +312,9 @@ class Report:
     def summary_by(self, label: str) -> dict[str | None, Counter[str]]:
         """How many rows of each label value have each status: for a label
         column such as ``package``, ``{"numpy 2.1.0": Counter({"ok": 880,
-        "mismatch": 1}), ...}``, in order of first appearance."""
+        "mismatch": 1}), ...}``, in order of first appearance. Rows without
+        a value (an extra file) are counted under None. KeyError, naming the
+        report's label columns, for a label it does not have."""
         try:
             values = self._labels[label]
         except KeyError:

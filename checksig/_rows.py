@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable
 
     from ._native import Buffers
-    from ._row import Row
+    from ._row import LabelledRow, Row
 
 __all__ = ["HASHED", "PASSING", "Rows"]
 
@@ -53,19 +53,19 @@ PASSING = (ST_OK, ST_NOT_CHECKED)
 _FAILING = bytes(int(code not in PASSING) for code in range(256))
 _FAILING_IGNORE_MISSING = bytes(int(code not in (*PASSING, ST_MISSING)) for code in range(256))
 
-#: Row, from _row, imported when the first row is made and then kept here:
-#: looking it up through a lazy proxy cost 1.3 us per row, half again what
-#: making the row costs.
-_Row: type[Row] | None = None
+#: (Row, LabelledRow), from _row, imported when the first row is made and
+#: then kept here: looking one up through a lazy proxy cost 1.3 us per row,
+#: half again what making the row costs.
+_ROW_CLASSES: tuple[type[Row], type[LabelledRow]] | None = None
 
 
-def _row_class() -> type[Row]:
-    global _Row
-    if _Row is None:
-        from ._row import Row
+def _row_classes() -> tuple[type[Row], type[LabelledRow]]:
+    global _ROW_CLASSES
+    if _ROW_CLASSES is None:
+        from ._row import LabelledRow, Row
 
-        _Row = Row
-    return _Row
+        _ROW_CLASSES = (Row, LabelledRow)
+    return _ROW_CLASSES
 
 
 class Rows:
@@ -175,16 +175,20 @@ class Rows:
         actual = None
         if st in HASHED:
             actual = digest_hex(c["actual"], i, width, alg) or None
-        return (_Row or _row_class())(
-            path=os.fsdecode(self.raw_path(i)),
-            status=status_name(st),
-            size=size if size >= 0 else None,
-            expected=expected,
-            actual=actual,
-            algorithm=_algorithms.name(alg),
-            line=line or None,
-            reason=os.strerror(errnum) if errnum else None,
+        fields = (
+            os.fsdecode(self.raw_path(i)),
+            status_name(st),
+            size if size >= 0 else None,
+            expected,
+            actual,
+            _algorithms.name(alg),
+            line or None,
+            os.strerror(errnum) if errnum else None,
         )
+        row, labelled = _ROW_CLASSES or _row_classes()
+        if self.labels:
+            return labelled(*fields, labels=self.row_labels(i))
+        return row(*fields)
 
     # -- many rows, a batch at a time
 

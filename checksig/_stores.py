@@ -20,7 +20,7 @@ import os
 
 from . import _api, _kinds
 from ._lazy import _LazyModule
-from ._options import FIELDS, START_PROGRESS, VerifyOptions
+from ._options import START_PROGRESS, VerifyOptions
 
 # As in _api: only a job needs _jobs (and threading with it).
 _jobs = _LazyModule("checksig._jobs")
@@ -49,18 +49,16 @@ __all__ = [
 
 
 def _start(
-    path: PathArg, options: VerifyOptions, make: Callable[[bytes, VerifyOptions], Plan], kind: str
+    kind: str,
+    store: tuple[PathArg, Callable[[bytes, VerifyOptions], Plan]],
+    options: VerifyOptions,
 ) -> Job[Report]:
-    """Start a store's verify job. The engine never walks a store for files
-    nothing lists (its ``extra``): which files a store should not hold is the
-    kind's business (an unused blob, with ``extra=True``, is an "extra" row),
-    so the engine is asked without it and the plan maker gets the user's
-    options."""
-    engine = VerifyOptions(**{name: getattr(options, name) for name, _ in FIELDS})
-    engine.extra = False
-    return _api._start_verify(
-        path, None, engine, check=False, plan=lambda root, _: make(root, options), kind=kind
-    )
+    """Start the verify job of a store, given as (root, plan maker). Which
+    files a store should not hold is the kind's business (an unused blob,
+    with ``extra=True``, is an "extra" row), so its plan says whether the
+    engine also walks the root (``Plan.extra``: only a local dir's does)."""
+    root, make = store
+    return _api._start_verify(root, None, options, check=False, plan=make, kind=kind)
 
 
 # --- the Hugging Face hub cache ---------------------------------------------------------------
@@ -105,10 +103,17 @@ def start_verify_hf_cache(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_hf_cache` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    return _start(root, options, make, "hf_cache")
+    """Start :func:`verify_hf_cache` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_hf_cache`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
+    return _start(
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 def verify_hf_cache(
@@ -171,11 +176,12 @@ def verify_hf_cache(
         ValueError: a bad argument, or a repo or revision not cached.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    with _jobs.blocking():
-        job = _start(root, options, make, "hf_cache")
-    return job.result()
+    return _jobs.run(
+        _start,
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 async def averify_hf_cache(
@@ -194,9 +200,11 @@ async def averify_hf_cache(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_hf_cache` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _hf(cache_dir, local_dir, repo_id, repo_type, revision)
-    return await _start(root, options, make, "hf_cache")
+    return await _start(
+        "hf_cache",
+        _hf(cache_dir, local_dir, repo_id, repo_type, revision),
+        VerifyOptions.of(locals()),
+    )
 
 
 # --- Ollama ------------------------------------------------------------------------------------
@@ -226,10 +234,13 @@ def start_verify_ollama(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_ollama` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    return _start(root, options, make, "ollama")
+    """Start :func:`verify_ollama` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_ollama`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
+    return _start("ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 def verify_ollama(
@@ -269,11 +280,7 @@ def verify_ollama(
         ValueError: a bad argument, or a model not there.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    with _jobs.blocking():
-        job = _start(root, options, make, "ollama")
-    return job.result()
+    return _jobs.run(_start, "ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 async def averify_ollama(
@@ -289,9 +296,7 @@ async def averify_ollama(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_ollama` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _ollama(models_dir, model)
-    return await _start(root, options, make, "ollama")
+    return await _start("ollama", _ollama(models_dir, model), VerifyOptions.of(locals()))
 
 
 # --- any store ---------------------------------------------------------------------------------
@@ -314,10 +319,13 @@ def start_verify_store(
     allow_outside_root: bool = False,
     progress: ProgressArg = START_PROGRESS,
 ) -> Job[Report]:
-    """Start :func:`verify_store` in the background; return its :class:`Job`."""
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    return _start(root, options, make, "store")
+    """Start :func:`verify_store` in the background; return its :class:`Job`.
+
+    The arguments are :func:`verify_store`'s; ``progress`` defaults to
+    ``False`` and is fed only when the job is observed, and errors in the
+    arguments are raised here (see :func:`checksig.start_verify`).
+    """
+    return _start("store", _any(path), VerifyOptions.of(locals()))
 
 
 def verify_store(
@@ -355,11 +363,7 @@ def verify_store(
         ManifestError: the store's own files cannot be used.
         KeyboardInterrupt: as for :func:`checksig.verify`.
     """
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    with _jobs.blocking():
-        job = _start(root, options, make, "store")
-    return job.result()
+    return _jobs.run(_start, "store", _any(path), VerifyOptions.of(locals()))
 
 
 async def averify_store(
@@ -374,6 +378,4 @@ async def averify_store(
     progress: ProgressArg = None,
 ) -> Report:
     """:func:`verify_store` for asyncio (see :func:`checksig.averify`)."""
-    options = VerifyOptions.of(locals())
-    root, make = _any(path)
-    return await _start(root, options, make, "store")
+    return await _start("store", _any(path), VerifyOptions.of(locals()))

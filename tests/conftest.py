@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -121,6 +122,28 @@ def run_json(code: str, **kwargs) -> object:
     """run_python, then parse the child's last stdout line as JSON."""
     proc = run_python(code, **kwargs)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def oracle_digest(alg: str, data: bytes) -> bytes:
+    """An independent digest of data for checksig's algorithm name: hashlib, PyPI's
+    blake3, or git's header + SHA-1 (the length of blake2b-N from its name)."""
+    if alg == "blake3":
+        blake3 = pytest.importorskip("blake3", reason="pip install blake3: the BLAKE3 oracle")
+        return blake3.blake3(data).digest()
+    if alg == "git-sha1":
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
+    if alg.startswith("blake2b"):
+        bits = int(alg.partition("-")[2] or 512)
+        return hashlib.blake2b(data, digest_size=bits // 8).digest()
+    return hashlib.new(alg, data).digest()
+
+
+def tool_or_skip(name: str) -> str:
+    """The path of the program ``name`` on PATH, or skip the test saying it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 def is_root() -> bool:

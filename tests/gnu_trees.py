@@ -171,9 +171,16 @@ def run_gnu(tool: str, args: list[str], cwd: Path, stdin: bytes = b"") -> Result
     path = gnu_tool(tool)
     assert path, f"no GNU {tool}"
     prog = "cksum" if tool == "cksum" else f"{tool}sum"
+    return run_tool([path, *args], cwd, stdin, prog=prog)
+
+
+def run_tool(argv: list[str], cwd: Path, stdin: bytes = b"", *, prog: str | None = None) -> Result:
+    """The program ``argv[0]`` run as ``prog`` (default: its file name) in cwd with
+    GNU's environment, stdin given; its name in messages normalised to checksig's."""
+    prog = prog or os.path.basename(argv[0])
     proc = subprocess.run(
-        [prog, *args],
-        executable=path,
+        [prog, *argv[1:]],
+        executable=argv[0],
         cwd=cwd,
         input=stdin,
         capture_output=True,

@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TESTS
+from conftest import TESTS, oracle_digest, tool_or_skip
 
 import checksig
 from checksig import _native
@@ -48,19 +48,6 @@ def _tree(root: Path) -> list[bytes]:
 
 def _data(root: Path, name: bytes) -> bytes:
     return (root / os.fsdecode(name)).read_bytes()
-
-
-def _digest(alg: str, data: bytes) -> bytes:
-    """An independent digest: hashlib, PyPI's blake3, or git's header + SHA-1."""
-    if alg == "blake3":
-        blake3 = pytest.importorskip("blake3", reason="pip install blake3: the BLAKE3 oracle")
-        return blake3.blake3(data).digest()
-    if alg == "git-sha1":
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
-    if alg.startswith("blake2b"):
-        bits = int(alg.partition("-")[2] or 512)
-        return hashlib.blake2b(data, digest_size=bits // 8).digest()
-    return hashlib.new(alg, data).digest()
 
 
 def _run_job(kind: int, **kw) -> tuple[dict, dict | None]:
@@ -97,13 +84,6 @@ def _make(root: Path, out: Path, alg: str, *, tag: bool = False, b64: bool = Fal
     return out.read_bytes()
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
-
-
 def _new_cksum() -> str:
     """A cksum with -a sha3 and --base64 (GNU 9.7+), or skip saying why."""
     for cand in (os.environ.get("CHECKSIG_CKSUM"), shutil.which("cksum")):
@@ -133,7 +113,7 @@ def test_vectors_of_every_algorithm(tmp_path: Path) -> None:
     seen = set()
     for v in doc["vectors"]:
         data = (v["pattern"] * v["repeat"]).encode()
-        assert _digest(v["algorithm"], data).hex() == v["hex"], (v["algorithm"], v["name"])
+        assert oracle_digest(v["algorithm"], data).hex() == v["hex"], (v["algorithm"], v["name"])
         path = tmp_path / v["name"]
         if not path.exists():
             path.write_bytes(data)
@@ -167,7 +147,7 @@ def test_longer_outputs_are_blake3s_only(tmp_path: Path) -> None:
 
 
 def test_git_sha1_is_git_hash_object(tmp_path: Path) -> None:
-    git = _tool("git")
+    git = tool_or_skip("git")
     for i, data in enumerate([b"", b"hello\n", os.urandom(100_000)]):
         path = tmp_path / f"f{i}"
         path.write_bytes(data)
@@ -197,7 +177,7 @@ def test_git_sha1_is_git_hash_object(tmp_path: Path) -> None:
     ids=lambda x: " ".join(x) if isinstance(x, list) else x,
 )
 def test_tool_manifests_verify(tmp_path: Path, argv: list[str], manifest: str) -> None:
-    _tool(argv[0])
+    tool_or_skip(argv[0])
     names = _tree(tmp_path)
     (tmp_path / manifest).write_bytes(_tool_output(argv, tmp_path, names))
     statuses, algs, inf = _verify(tmp_path, tmp_path / manifest)
@@ -220,7 +200,7 @@ def test_tool_manifests_verify(tmp_path: Path, argv: list[str], manifest: str) -
 def test_engine_writes_what_the_tool_writes(
     tmp_path: Path, alg: str, argv: list[str], tag: bool
 ) -> None:
-    _tool(argv[0])
+    tool_or_skip(argv[0])
     if tag:
         argv = [x for x in argv if x != "--untagged"] + ([] if argv[0] == "cksum" else ["--tag"])
     elif argv[0] == "cksum" and "--untagged" not in argv:
@@ -343,7 +323,7 @@ def test_b3sum_manifest_read_as_sha256_is_named(tmp_path: Path) -> None:
     what it assumed and which algorithm the files match."""
     names = _tree(tmp_path)
     lines = b"".join(
-        b"%s  %s\n" % (_digest("blake3", _data(tmp_path, n)).hex().encode(), n)
+        b"%s  %s\n" % (oracle_digest("blake3", _data(tmp_path, n)).hex().encode(), n)
         for n in names
         if b"\n" not in n and b"\\" not in n
     )

@@ -24,7 +24,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gnu_trees import GNU_ENV, TIMEOUT, Result, content, make_tree, normalize, run_checksig
+from conftest import oracle_digest, tool_or_skip
+from gnu_trees import TIMEOUT, Result, content, make_tree, run_checksig, run_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,25 +56,6 @@ GNU_SPELLING = {
 }
 
 
-def _oracle(alg: str, data: bytes) -> bytes:
-    """An independent digest: hashlib, PyPI's blake3, or git's header + SHA-1."""
-    if alg == "blake3":
-        blake3 = pytest.importorskip("blake3", reason="pip install blake3: the BLAKE3 oracle")
-        return blake3.blake3(data).digest()
-    if alg == "git-sha1":
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
-    if alg.startswith("blake2b"):
-        return hashlib.blake2b(data, digest_size=_algorithms.SIZES[alg]).digest()
-    return hashlib.new(alg, data).digest()
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
-
-
 def _new_cksum() -> str:
     """A GNU cksum with -a sha2/sha3, --base64 and untagged base64 checks (9.9+)."""
     for cand in (os.environ.get("CHECKSIG_CKSUM"), shutil.which("cksum")):
@@ -87,21 +69,6 @@ def _new_cksum() -> str:
         "no GNU cksum 9.9+ (-a sha3, --base64, untagged base64 checks; this machine's is "
         "older): set CHECKSIG_CKSUM to one"
     )
-
-
-def _run_tool(argv: list[str], cwd: Path, stdin: bytes = b"") -> Result:
-    """A tool's answer, its program name in messages normalised to checksig's."""
-    prog = os.path.basename(argv[0])
-    proc = subprocess.run(
-        [prog, *argv[1:]],
-        executable=argv[0],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        timeout=TIMEOUT,
-        env=GNU_ENV,
-    )
-    return normalize(Result(proc.stdout, proc.stderr, proc.returncode), prog)
 
 
 def _tree(root: Path, names: tuple[bytes, ...] = NAMES) -> list[bytes]:
@@ -150,7 +117,7 @@ def test_every_spelling_of_every_name(name: str, flips: list[bool], dash: bool) 
 )
 def test_gnu_and_openssl_spellings(tmp_path: Path, spelling: str, name: str) -> None:
     (tmp_path / "f").write_bytes(b"spelled")
-    assert checksig.file_digest(tmp_path / "f", spelling) == _oracle(name, b"spelled").hex()
+    assert checksig.file_digest(tmp_path / "f", spelling) == oracle_digest(name, b"spelled").hex()
 
 
 @settings(max_examples=200, deadline=None)
@@ -172,7 +139,7 @@ def test_every_tag_is_the_engines(tmp_path: Path) -> None:
     # The tag make --tag writes for each algorithm is one the engine reads as it.
     (tmp_path / "f").write_bytes(b"tagged")
     lines = [
-        f"{_algorithms.tag(alg)} (f) = {_oracle(alg, b'tagged').hex()}\n"
+        f"{_algorithms.tag(alg)} (f) = {oracle_digest(alg, b'tagged').hex()}\n"
         for alg in _algorithms.NAMES
         if _algorithms.tag(alg)
     ]
@@ -192,7 +159,7 @@ def test_file_digest_and_digest_files(tmp_path: Path, alg: str, workers: int) ->
     for i, d in enumerate(data):
         paths.append(tmp_path / f"f{i}")
         paths[-1].write_bytes(d)
-    want = [_oracle(alg, d).hex() for d in data]
+    want = [oracle_digest(alg, d).hex() for d in data]
     assert [checksig.file_digest(p, alg) for p in paths] == want
     assert checksig.digest_files(paths, alg, workers=workers) == want
 
@@ -249,7 +216,7 @@ def test_check_file_names_the_algorithm_a_digest_is_of(tmp_path: Path) -> None:
     path.write_bytes(b"weights")
     fits = "sha256, sha3_256, blake2s, blake3 and blake2b-256"
     for alg in ("sha3_256", "blake2s", "blake3", "blake2b-256"):
-        digest = _oracle(alg, b"weights").hex()
+        digest = oracle_digest(alg, b"weights").hex()
         # Read as sha256 (the length's own algorithm) it does not match, and
         # the answer is no True or False but the algorithm to name.
         with pytest.raises(ValueError, match=f"algorithm='{alg}'") as info:
@@ -260,10 +227,10 @@ def test_check_file_names_the_algorithm_a_digest_is_of(tmp_path: Path) -> None:
     assert checksig.check_file(path, hashlib.sha256(b"weights").hexdigest())
     # A digest no algorithm of its length gives the file: False.
     assert not checksig.check_file(path, hashlib.sha256(b"other").hexdigest())
-    assert not checksig.check_file(path, _oracle("blake3", b"other").hex())
+    assert not checksig.check_file(path, oracle_digest("blake3", b"other").hex())
     # A length only a BLAKE2b length has: named, never assumed.
     with pytest.raises(ValueError, match="as blake2b-192 digests have.*algorithm='blake2b-192'"):
-        checksig.check_file(path, _oracle("blake2b-192", b"weights").hex())
+        checksig.check_file(path, oracle_digest("blake2b-192", b"weights").hex())
     with pytest.raises(ValueError, match="fits no algorithm"):
         checksig.check_file(path, "abc")
 
@@ -293,7 +260,7 @@ def test_make_then_verify_every_algorithm(tmp_path: Path, alg: str, style: str) 
     # Every line is the digest the oracle gives, in the form asked for.
     text = path.read_bytes()
     for name in names:
-        digest = _oracle(alg, content(name))
+        digest = oracle_digest(alg, content(name))
         shown = base64.b64encode(digest) if b64 else digest.hex().encode()
         assert shown in text
 
@@ -358,10 +325,10 @@ def _ours(args: list[str], cwd: Path, names: list[bytes]) -> bytes:
 def test_digest_writes_what_the_tool_writes(
     tmp_path: Path, tool: list[str], ours: list[str]
 ) -> None:
-    path = _tool(tool[0])
+    path = tool_or_skip(tool[0])
     root = tmp_path / "root"
     names = _tree(root)
-    theirs = _run_tool([path, *tool[1:], "--", *map(os.fsdecode, names)], root)
+    theirs = run_tool([path, *tool[1:], "--", *map(os.fsdecode, names)], root)
     assert theirs.status == 0, theirs
     assert _ours(ours, root, names) == theirs.stdout
     # make writes the same lines (sorted, as names are here), and the tool checks them.
@@ -372,7 +339,7 @@ def test_digest_writes_what_the_tool_writes(
         return  # b3sum --check reads only its untagged lines
     how = {"b3sum": ["--check"], "cksum": [*tool[1:3], "-c"]}.get(tool[0], ["-c"])
     check = [path, *how, str(tmp_path / "m")]
-    assert _run_tool(check, root).status == 0
+    assert run_tool(check, root).status == 0
 
 
 @pytest.mark.parametrize("alg", ["sha3_224", "sha3_256", "sha3_384", "sha3_512", "sha384", "md5"])
@@ -381,7 +348,7 @@ def test_digest_writes_what_new_cksum_writes(tmp_path: Path, alg: str, style: li
     cksum = _new_cksum()
     names = _tree(tmp_path)
     gnu = GNU_SPELLING.get(alg, ["-a", alg])
-    theirs = _run_tool([cksum, *gnu, *style, "--", *map(os.fsdecode, names)], tmp_path)
+    theirs = run_tool([cksum, *gnu, *style, "--", *map(os.fsdecode, names)], tmp_path)
     assert theirs.status == 0, theirs
     # cksum writes tags by default; checksig digest writes sha256sum's lines.
     ours = _ours([*gnu, *style, *([] if "--untagged" in style else ["--tag"])], tmp_path, names)
@@ -393,7 +360,7 @@ def test_stdin_digest_of_every_algorithm(tmp_path: Path) -> None:
     for alg in _algorithms.ALGORITHMS:
         r = run_checksig(["digest", "-a", alg], tmp_path, stdin=data)
         assert (r.stdout, r.stderr, r.status) == (
-            _oracle(alg, data).hex().encode() + b"  -\n",
+            oracle_digest(alg, data).hex().encode() + b"  -\n",
             b"",
             0,
         )
@@ -442,10 +409,10 @@ def test_check_families_as_new_cksum(
     text = b""
     for i, bits in enumerate(lengths):
         args = ["-a", family, "-l", bits, "--untagged", *(["--base64"] if i % 2 else [])]
-        text += _run_tool([cksum, *args, "--", *map(os.fsdecode, names)], tmp_path).stdout
+        text += run_tool([cksum, *args, "--", *map(os.fsdecode, names)], tmp_path).stdout
     (tmp_path / "d").write_bytes(b"damaged")
     (tmp_path / "SUMS").write_bytes(_junk(text))
-    theirs = _run_tool([cksum, *check, "-c", *mode, "SUMS"], tmp_path)
+    theirs = run_tool([cksum, *check, "-c", *mode, "SUMS"], tmp_path)
     _compare(theirs, run_checksig(["check", *check, *mode, "SUMS"], tmp_path))
     # --untagged, which cksum -c takes and ignores, changes nothing either.
     _compare(theirs, run_checksig(["check", *check, *mode, "--untagged", "SUMS"], tmp_path))
@@ -456,25 +423,25 @@ def test_check_families_as_new_cksum(
 def test_check_b2sum_manifests_as_b2sum(tmp_path: Path, manifest: str, lengths: list) -> None:
     # b2sum -c reads every length; so does checksig, named -a blake2b or by a
     # B2SUMS-like name, with b2sum's --warn word.
-    b2sum = _tool("b2sum")
+    b2sum = tool_or_skip("b2sum")
     names = _tree(tmp_path, (b"a", b"b c", b"d"))
     text = b"".join(
-        _run_tool(
+        run_tool(
             [b2sum, *(["-l", n] if n else []), "--", *map(os.fsdecode, names)], tmp_path
         ).stdout
         for n in lengths
     )
     (tmp_path / "d").write_bytes(b"damaged")
     (tmp_path / manifest).write_bytes(_junk(text))
-    theirs = _run_tool([b2sum, "-c", "--warn", manifest], tmp_path)
+    theirs = run_tool([b2sum, "-c", "--warn", manifest], tmp_path)
     named = [] if manifest != "list" else ["-a", "blake2b"]
     _compare(theirs, run_checksig(["check", *named, "--warn", manifest], tmp_path))
 
 
 def test_check_b3sum_manifests(tmp_path: Path) -> None:
-    b3sum = _tool("b3sum")
+    b3sum = tool_or_skip("b3sum")
     names = _tree(tmp_path)
-    text = _run_tool([b3sum, "--", *map(os.fsdecode, names)], tmp_path).stdout
+    text = run_tool([b3sum, "--", *map(os.fsdecode, names)], tmp_path).stdout
     for manifest, args in [("b3sums.txt", []), ("B3SUMS", []), ("list", ["-a", "BLAKE3"])]:
         (tmp_path / manifest).write_bytes(text)
         r = run_checksig(["check", *args, manifest], tmp_path)
@@ -557,12 +524,12 @@ def test_manifest_names_and_warn_words(name: str, said: str | None, word: str) -
 
 def _b3sum_manifest(root: Path, name: str = "checksums.txt") -> list[bytes]:
     """A real b3sum manifest under a name that says nothing of its algorithm."""
-    b3sum = _tool("b3sum")
+    b3sum = tool_or_skip("b3sum")
     files = {b"model.bin": os.urandom(1 << 16), b"config.json": b"{}\n", b"tok en.txt": b"a b c\n"}
     for file, data in files.items():
         (root / os.fsdecode(file)).write_bytes(data)
     names = sorted(files)
-    text = _run_tool([b3sum, "--", *map(os.fsdecode, names)], root).stdout
+    text = run_tool([b3sum, "--", *map(os.fsdecode, names)], root).stdout
     (root / name).write_bytes(text)
     return names
 

@@ -730,6 +730,31 @@ def test_keyword_only_options() -> None:
         assert all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
 
+def test_a_plan_alone_decides_whether_the_engine_walks_for_extra_files(tmp_path: Path) -> None:
+    # extra= means what a plan's kind says it means (a store's unused blobs,
+    # a bag's payload), so Plan.extra, not the user's option, asks the engine
+    # for its walk of unlisted files.
+    import time
+
+    from checksig import _options
+    from checksig._plan import Plan
+
+    (tmp_path / "listed").write_bytes(b"listed")
+    (tmp_path / "unlisted").write_bytes(b"unlisted")
+
+    def run(plan_extra: bool, option_extra: bool) -> set[tuple[str, str]]:
+        plan = Plan(os.fsencode(tmp_path), title="test", extra=plan_extra)
+        plan.add(b"listed", _native.ALGORITHMS.index("sha1"), hashlib.sha1(b"listed").digest())
+        options = _options.VerifyOptions(extra=option_extra, progress=False)
+        job = _api._start_plan(plan, options, check=False, kind="verify", started=time.monotonic())
+        return {(r.path, r.status) for r in job.result(timeout=60)}
+
+    listed = {("listed", "ok")}
+    assert run(plan_extra=False, option_extra=True) == listed
+    assert run(plan_extra=False, option_extra=False) == listed
+    assert run(plan_extra=True, option_extra=False) == listed | {("unlisted", "extra")}
+
+
 def test_every_verify_entry_point_takes_the_same_options() -> None:
     # The verify options are declared once (_options.FIELDS); every entry point
     # that verifies spells them out for help() and type checkers, in the same

@@ -349,8 +349,27 @@ def test_rows_and_digests(tmp_path: Path) -> None:
         assert row.actual == hashlib.new(row.algorithm, (bag / row.path).read_bytes()).hexdigest()
     only = checksig.verify_bag(bag, algorithm="sha256", progress=False)
     assert only.ok and {r.algorithm for r in only} == {"sha256"}
-    with pytest.raises(ValueError, match="no manifest-md5.txt"):
+    with pytest.raises(
+        ValueError, match=r"no manifest-md5.txt \(its payload manifests: manifest-sha256"
+    ):
         checksig.verify_bag(bag, algorithm="md5")
+
+
+def test_extra_lists_the_tag_directories_files_and_never_the_bags_own(tmp_path: Path) -> None:
+    # extra=True adds the files outside data/ that no tag manifest lists, in
+    # full and in fast validation alike; bagit.txt, bag-info.txt and the
+    # manifests are the bag's own and never "extra" (fast validation listed
+    # them once: the engine walked the bag without the bag's finisher).
+    bag = make_bag(tmp_path, unchanged)
+    (bag / "tags").mkdir()
+    (bag / "tags" / "notes.txt").write_text("x")
+    for fast in (False, True):
+        plain = checksig.verify_bag(bag, fast=fast, progress=False)
+        assert plain.ok and "extra" not in plain.counts(), (fast, str(plain))
+        report = checksig.verify_bag(bag, fast=fast, extra=True, progress=False)
+        extra = {r.path for r in report if r.status == "extra"}
+        assert extra == {"tags/notes.txt"}, (fast, extra)
+        assert not report.problems, report.problems
 
 
 def test_fetch_entries_are_reported_never_downloaded(tmp_path: Path) -> None:

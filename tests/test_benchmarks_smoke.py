@@ -1,4 +1,5 @@
-"""Smoke test of benchmarks/run.py: every tool gets a row. No timing is asserted."""
+"""Smoke tests of the benchmark harnesses in benchmarks/: every tool gets a
+row, the peers agree on what fails. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -20,22 +21,26 @@ pytestmark = [
 ]
 
 
+def run_script(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """benchmarks/SCRIPT run with this interpreter; it must exit 0."""
+    r = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert r.returncode == 0, r.stderr
+    return r
+
+
 def test_benchmark_harness_smoke(tmp_path):
     out = tmp_path / "bench.json"
-    cmd = [
-        sys.executable,
-        str(REPO / "benchmarks" / "run.py"),
-        "--quick",
-        "--smoke",
-        "--repeat",
-        "1",
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--json",
-        str(out),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, r.stderr
+    r = run_script(
+        "run.py",
+        *("--quick", "--smoke", "--repeat", "1"),
+        *("--data-dir", str(tmp_path / "data"), "--json", str(out)),
+        timeout=180,
+    )
 
     data = json.loads(out.read_text())
     rows = {(x["dataset"], x["tool"]): x for x in data["results"]}
@@ -99,17 +104,7 @@ def test_ecosystems_benchmark_smoke(tmp_path):
     # the failures; no timing is asserted.
     pytest.importorskip("bagit")
     out = tmp_path / "eco.json"
-    cmd = [
-        sys.executable,
-        str(REPO / "benchmarks" / "ecosystems.py"),
-        "--smoke",
-        "--prefix",
-        sys.prefix,
-        "--json",
-        str(out),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
+    run_script("ecosystems.py", "--smoke", "--prefix", sys.prefix, "--json", str(out), timeout=600)
     rows = json.loads(out.read_text())["results"]
     tools = {(x["benchmark"], x["tool"].split("(")[0]): x for x in rows}
     assert set(tools) == {
@@ -128,10 +123,11 @@ def test_dask_benchmark_harness_smoke(tmp_path):
     # benchmarks/dask_run.py (issue 17) on tiny data: every table has its rows.
     pytest.importorskip("distributed")
     out = tmp_path / "dask.json"
-    cmd = [sys.executable, str(REPO / "benchmarks" / "dask_run.py"), "--smoke"]
-    cmd += ["--data-dir", str(tmp_path / "data"), "--json", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    r = run_script(
+        "dask_run.py",
+        *("--smoke", "--data-dir", str(tmp_path / "data"), "--json", str(out)),
+        timeout=300,
+    )
     data = json.loads(out.read_text())
     assert {(x["dataset"], x["workers"]) for x in data["efficiency"]} == {
         ("mixed", 1),
@@ -147,19 +143,12 @@ def test_ab_harness_smoke(tmp_path):
     """benchmarks/ab.py runs a decision's two settings and checks the engine took
     each (a refused setting would exit non-zero)."""
     out = tmp_path / "ab.json"
-    cmd = [
-        sys.executable,
-        str(REPO / "benchmarks" / "ab.py"),
-        "--smoke",
-        "io_vs_read",
-        "map_window",
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--json",
-        str(out),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, r.stderr
+    r = run_script(
+        "ab.py",
+        *("--smoke", "io_vs_read", "map_window"),
+        *("--data-dir", str(tmp_path / "data"), "--json", str(out)),
+        timeout=180,
+    )
     results = json.loads(out.read_text())["results"]
     assert [(x["decision"], x["dataset"]) for x in results] == [
         ("io_vs_read", "huge1"),
@@ -170,28 +159,14 @@ def test_ab_harness_smoke(tmp_path):
     assert by[("map_window", "huge1")]["io"] == {"A": ["mmap"], "B": ["mmap"]}
     assert by[("io_vs_read", "huge1")]["engine_io"]["B"]["mode"] == "read"
     assert "verdict:" in r.stdout and "virtualisation" in r.stdout
-    listing = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "ab.py"), "--list"],
-        capture_output=True,
-        text=True,
-    )
-    assert listing.returncode == 0 and "private_table_min" in listing.stdout
+    assert "private_table_min" in run_script("ab.py", "--list", timeout=60).stdout
 
 
 def test_stores_benchmark_smoke(tmp_path):
     # benchmarks/stores.py (issue 23): every tool gets a row and all agree on
     # the failures (one flipped byte); no timing is asserted.
     out = tmp_path / "stores.json"
-    cmd = [
-        sys.executable,
-        str(REPO / "benchmarks" / "stores.py"),
-        "--smoke",
-        "--corrupt",
-        "--json",
-        str(out),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
+    run_script("stores.py", "--smoke", "--corrupt", "--json", str(out), timeout=600)
     rows = {x["tool"].split("(")[0]: x for x in json.loads(out.read_text())["results"]}
     assert set(rows) == {"checksig", "hf-serial", "threads"}
     assert {x["failures"] for x in rows.values()} == {1}

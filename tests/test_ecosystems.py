@@ -292,6 +292,17 @@ def test_conda_environment(tmp_path: Path, workers: int) -> None:
     assert "zlib 1.3: 1 mismatch, 2 missing, 1 unreadable" in str(report)
 
 
+def test_environment_extra_lists_the_files_no_record_names(tmp_path: Path) -> None:
+    prefix = conda_prefix(tmp_path)
+    (prefix / "bin" / "dropped-in").write_bytes(b"not installed by anyone")
+    assert checksig.verify_environment(prefix, progress=False).ok
+    report = checksig.verify_environment(prefix, extra=True, progress=False)
+    extra = {r.path for r in report if r.status == "extra"}
+    # conda's own bookkeeping is unlisted too: extra=True is the whole prefix.
+    assert "bin/dropped-in" in extra and not report.ok
+    assert not any(r.path in ("bin/tool", "share/doc/readme") for r in report.failures)
+
+
 def test_conda_owned_distributions_are_checked_by_conda(tmp_path: Path) -> None:
     # A distribution conda installed has a RECORD written at build time in
     # another prefix: its conda-meta record is what is checked.

@@ -113,4 +113,34 @@ def test_the_readme_lists_the_layers_in_order() -> None:
     readme = (PACKAGE.parent / "README.md").read_text()
     block = readme[readme.index("checksig/        the Python package") : readme.index("\nrecipe/")]
     listed = list(dict.fromkeys(re.findall(r"\b(_\w+)\.py", block)))
-    assert listed == [m for m in LAYERS if not m.startswith("__")]
+    assert listed == LAYERS
+
+
+def test_the_report_a_signature_error_carries_is_typed_as_the_report() -> None:
+    # _errors sits below _report, so it types SignatureError.report with a
+    # Protocol of the Report's public members (for type checkers only): it
+    # must name exactly those, or a checked program would be told a real
+    # member does not exist (or trust one that does not).
+    tree = ast.parse((PACKAGE / "_errors.py").read_text())
+    protocol = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name == "ReportLike"
+    )
+    declared = set()
+    for node in protocol.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared.add(node.target.id)
+        elif isinstance(node, ast.FunctionDef):
+            declared.add(node.name)
+    from checksig import _report
+
+    report = _report.Report
+    public = {
+        name
+        for klass in report.__mro__[:-1]
+        for name in vars(klass)
+        if not name.startswith("_") or name in ("__len__", "__getitem__", "__iter__", "_repr_html_")
+    }
+    public -= {"__slots__", "__module__", "__doc__", "__annotations__"}
+    assert declared == public, (sorted(public - declared), sorted(declared - public))

@@ -219,7 +219,7 @@ def test_kernel_interrupt_stops_a_long_verify(kernel: Kernel, tmp_path: Path) ->
     root.mkdir()
     for i in range(4):
         with open(root / f"big{i}", "wb") as f:
-            f.truncate(8 << 30)  # sparse: hours of hashing on no disk
+            f.truncate(8 << 30)  # sparse: many seconds of hashing on no disk
     (root / "sha1sum.txt").write_text("".join(f"{'0' * 40}  big{i}\n" for i in range(4)))
     reply, _ = kernel.run(
         "import json, os, checksig\n"
@@ -238,14 +238,12 @@ def test_kernel_interrupt_stops_a_long_verify(kernel: Kernel, tmp_path: Path) ->
         until=lambda m: m["msg_type"] == "stream" and "started" in m["content"]["text"],
     )
     time.sleep(0.2)
-    sent = time.monotonic()
     kernel.km.interrupt_kernel()
     reply = kernel.reply(msg_id, 30)
-    delay = time.monotonic() - sent
+    # A KeyboardInterrupt, not a finished verify: the interrupt stopped the
+    # work. How promptly is counted inside a process, in polls, by
+    # tests/test_interrupt.py (a clock here would time the kernel's messaging).
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
-    # Measured here it includes the kernel's messaging; test_interrupt.py
-    # measures the 200 ms bound inside the process.
-    assert delay < 5, f"the kernel took {delay:.1f} s to stop"
     kernel.outputs(msg_id, 30)  # drain to idle
 
     reply, outputs = kernel.run(

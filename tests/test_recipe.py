@@ -211,7 +211,8 @@ def test_licence_matches_pyproject():
     spdx = lic if isinstance(lic, str) else (lic or {}).get("text")
     if spdx is None:
         pytest.skip("pyproject.toml declares no SPDX licence string")
-    assert render("linux-64").meta["about"]["license"].split(" AND ")[0] == spdx
+    # The wheel and the conda package carry the same library: the same expression.
+    assert render("linux-64").meta["about"]["license"] == spdx
 
 
 def test_go_licence_fallback_is_gos_licence():

@@ -15,7 +15,7 @@ import pytest
 from conftest import hexdigest, manifest_line, write_manifest, write_tree
 
 import checksig
-from checksig import _html, _report, _rows
+from checksig import _html, _report, _row, _rows
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_no_row_objects_until_indexed(tmp_path: Path, monkeypatch) -> None:
             made.append(1)
             return super().__new__(cls, *args, **kwargs)
 
-    monkeypatch.setattr(_rows, "_Row", CountingRow)
+    monkeypatch.setattr(_rows, "_ROW_CLASSES", (CountingRow, _row.LabelledRow))
     report = checksig.verify(tmp_path, ignore_missing=True)
     assert len(report) == n
     assert report.ok
@@ -538,3 +538,31 @@ def test_label_columns_show_in_every_view(mixed: Path) -> None:
     assert pickle.loads(pickle.dumps(report)).to_dict()["entries"] == entries
     with pytest.raises(ValueError, match="3 values for 10 rows"):
         _report.Report(base._raw_columns(), labels={"package": ["a", "b", "c"]})
+
+
+def test_rows_carry_their_labels_and_stay_8_field_tuples(mixed: Path) -> None:
+    # `for row in report` sees a row's labels (row.labels), while a Row stays
+    # what it was: 8 fields to unpack, compare, _asdict() and _replace().
+    base = checksig.verify(mixed)
+    packages = [f"pkg{i % 3}" for i in range(len(base))]
+    packages[-1] = None
+    report = _report.Report(base._raw_columns(), root=mixed, labels={"package": packages})
+    rows = list(report)
+    assert [r.labels for r in rows] == [{"package": p} for p in packages]
+    assert [r.labels for r in report.failures] == [
+        {"package": packages[i]} for i, r in enumerate(rows) if r in report.failures
+    ]
+    plain = list(base)
+    assert rows == plain and all(isinstance(r, checksig.Row) for r in rows)
+    path, status, size, expected, actual, algorithm, line, reason = rows[0]
+    assert (path, status, line) == (plain[0].path, plain[0].status, plain[0].line)
+    assert rows[0]._fields == checksig.Row._fields and len(rows[0]) == 8
+    assert rows[0]._asdict() == plain[0]._asdict()
+    changed = rows[0]._replace(status="missing")
+    assert changed.status == "missing" and changed.labels == {"package": packages[0]}
+    again = pickle.loads(pickle.dumps(rows[0]))
+    assert again == rows[0] and again.labels == rows[0].labels
+    assert "labels={'package': 'pkg0'}" in repr(rows[0])
+    rows[0].labels["package"] = "changed"  # a copy: the report is not changed
+    assert report[0].labels == {"package": "pkg0"}
+    assert plain[0].labels == {} and type(plain[0]) is checksig.Row
