@@ -5,8 +5,8 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // bufSize is the buffer small files (under mmapMin) are read into, in
@@ -49,6 +49,9 @@ type hasher struct {
 const progressStep = 1 << 20
 
 func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
+
+// hasherPool keeps hashers (and their buffers) between jobs and FileDigest calls.
+var hasherPool = sync.Pool{New: func() any { return newHasher() }}
 
 // advance counts n bytes hashed, for a job's worker only: outside a job
 // (progress nil) nothing is pending, so a pooled hasher brings no count
@@ -146,24 +149,6 @@ func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash) (int64, error)
 			return n, nil
 		}
 	}
-}
-
-// checkRegular fstats f and closes it unless it is a regular file.
-func checkRegular(f *os.File, name string) (os.FileInfo, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
-	}
-	return fi, nil
 }
 
 // FileDigest hashes the file at path with a into out and returns the

@@ -89,6 +89,16 @@ func countLines(f readCloser, size int64) (int, error) {
 	return int(min(lines, limit)), nil
 }
 
+// textRows bounds the entries of manifest text as countLines bounds a
+// file's: a capacity hint, so the rows are allocated once.
+func textRows(text []byte) int {
+	limit := min(len(text)/minEntryLen+1, presizeRows)
+	if limit < 4096 {
+		return limit
+	}
+	return min(bytes.Count(text, []byte{'\n'})+1, limit)
+}
+
 // lowGCPercent is the GOGC that big jobs run with. At the default (100) the
 // heap may grow to twice what is live before a collection; the rows of a
 // million-entry job are tens of MiB, so that headroom alone would be tens

@@ -2,7 +2,6 @@ package checksig
 
 import (
 	"cmp"
-	"path"
 	"slices"
 )
 
@@ -126,39 +125,4 @@ func (j *Job) work(worker int, private bool, keep int) {
 		}
 		h.flush()
 	}
-}
-
-// addExtra appends a row with StatusExtra for every regular file under the
-// root that no manifest entry names (the manifest itself excepted), or in
-// the part of the root the request names (WalkDir, WalkFlat).
-func (j *Job) addExtra() error {
-	part := walkPart{dir: j.req.WalkDir, flat: j.req.WalkFlat}
-	var listed map[string]struct{}
-	if part.whole() {
-		listed = make(map[string]struct{}, len(j.rows))
-	} else {
-		listed = map[string]struct{}{} // most names lie elsewhere: no presizing
-	}
-	for i := range j.rows {
-		if name := path.Clean(j.nameOf(&j.rows[i])); part.holds(name) {
-			listed[name] = struct{}{}
-		}
-	}
-	var extra []string
-	sizes := map[string]int64{}
-	err := j.walkRegular(part, func(name string, size int64) {
-		if _, ok := listed[name]; !ok {
-			extra = append(extra, name)
-			sizes[name] = size
-		}
-	})
-	if err != nil {
-		return err
-	}
-	slices.Sort(extra)
-	for _, name := range extra {
-		addRow(j, name, row{size: sizes[name], preset: StatusExtra})
-	}
-	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
-	return nil
 }
