@@ -269,7 +269,8 @@ def _hash(spec: _Spec, index: int, shard: _native.Entries) -> tuple[Any, ...]:
 def _outcome(columns: _native.Buffers, counters: tuple[int, ...]) -> tuple[Any, ...]:
     # Only what the client does not have already: ~13 bytes a row and a digest.
     a = columns.arrays()
-    return a["status"], a["errnum"], a["size"], a["actual"], (counters[1], counters[3], counters[4])
+    counts = (counters[1], counters[3], counters[4], counters[_native.P_IO])
+    return a["status"], a["errnum"], a["size"], a["actual"], counts
 
 
 def _walk(
@@ -478,7 +479,13 @@ class ClusterRun:
         self._running: dict[tuple[str, int], tuple[int, int]] = {}
         self._scan_totals: list[int] = []
         self._bytes_total = -1
-        self._progress: tuple[int, ...] = (_native.PH_ENUMERATING, 0, -1, 0, -1, 0, 0, 0, 0)
+        self._io = 0  # CHECKSIG_IO_* bits of the shards that ended
+        # Every CHECKSIG_P_* counter (P_LEN of them: a counter the header
+        # adds starts at 0 here, as ABI 6's P_IO did not).
+        p = [0] * _native.P_LEN
+        p[_native.P_PHASE] = _native.PH_ENUMERATING
+        p[_native.P_FILES_TOTAL] = p[_native.P_BYTES_TOTAL] = -1
+        self._progress: tuple[int, ...] = tuple(p)
         #: time.monotonic() when the shards were sent (the job's "attached").
         self.attached_at: float | None = None
 
@@ -509,6 +516,7 @@ class ClusterRun:
                 p[1] = self._done_files + sum(f for f, _ in self._running.values())
                 p[3] = self._done_bytes + sum(b for _, b in self._running.values())
                 p[4] = self._bytes_total
+            p[_native.P_IO] = self._io
             self._progress = tuple(p)
             return self._progress
 
@@ -569,8 +577,9 @@ class ClusterRun:
                 self._running[key] = (msg[4], msg[5])
                 self.shard_workers[key] = msg[3]
 
-    def _finish(self, key: tuple[str, int], files: int, nbytes: int) -> None:
+    def _finish(self, key: tuple[str, int], files: int, nbytes: int, io: int) -> None:
         with self._lock:
+            self._io |= io  # how the shards' engines read their big files, together
             self._finished.add(key)
             self._running.pop(key, None)
             self._done_files += files
@@ -696,7 +705,7 @@ class ClusterRun:
             if kind == _WALK:
                 parts[rows] = value
                 continue
-            status, errnum, size, actual, (files, nbytes, total) = value
+            status, errnum, size, actual, (files, nbytes, total, io) = value
             if kind == _SCAN:
                 lo, hi = rows
                 a["status"][lo:hi], a["errnum"][lo:hi], a["size"][lo:hi] = status, errnum, size
@@ -710,7 +719,7 @@ class ClusterRun:
             else:
                 a["status"][rows], a["errnum"][rows], a["size"][rows] = status, errnum, size
                 a["actual"][rows] = actual
-            self._finish((kind, index), files, nbytes)
+            self._finish((kind, index), files, nbytes, io)
             if kind == _SCAN and not scanning:
                 with self._lock:
                     self._bytes_total = sum(self._scan_totals)
