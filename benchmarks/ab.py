@@ -202,6 +202,14 @@ DECISIONS = {
             tune(private_table_min="1T"),
         ),
         Decision(
+            "uring",
+            "jobs of 1,024 files or more open, read and close small files in batches "
+            "through io_uring vs one system call each",
+            ["small", "million"],
+            tune(uring_min=1024),
+            tune(uring_min="1T"),
+        ),
+        Decision(
             "workers",
             "default workers: one per CPU vs two per CPU",
             ["mixed"],

@@ -107,8 +107,27 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 	if big {
 		n, err = h.hashBig(int(ff.Fd()), size, a, d, ssl)
 	} else {
-		n, err = h.sequential(f, size, d)
+		n, err = h.sequential(f, size, d, 0, nil)
 	}
+	if err != nil {
+		return n, err
+	}
+	sum(d, out)
+	return n, nil
+}
+
+// hashRead hashes a small file (under mmapMin) of the given size with a
+// into out, as hashFile does, once a first read of size+1 bytes, made
+// elsewhere (io_uring, uring_scan_linux.go), has returned got: the rest, if
+// any, is read from f.
+func (h *hasher) hashRead(f io.Reader, size int64, a Algorithm, out, got []byte) (int64, error) {
+	d := h.goHash(a)
+	if sd, ok := d.(sizedHash); ok {
+		if err := sd.begin(size); err != nil {
+			return 0, err
+		}
+	}
+	n, err := h.sequential(f, size, d, int(size)+1, got)
 	if err != nil {
 		return n, err
 	}
@@ -120,9 +139,22 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 // the size is known, a read that comes back short exactly at that size is
 // taken as the end of the file, which spares small files the read(2) that
 // would only return EOF. A file that grew is read on to its end, and the
-// caller, seeing more bytes than the size, reports it changed.
-func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash) (int64, error) {
+// caller, seeing more bytes than the size, reports it changed. With want
+// above 0, the first read, of want bytes, was made by the caller and
+// returned got.
+func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash, want int, got []byte) (int64, error) {
 	var n int64
+	if want > 0 {
+		if len(got) == 0 {
+			return 0, nil // the end, as Read's io.EOF below
+		}
+		d.Write(got)
+		n = int64(len(got))
+		h.advance(n)
+		if len(got) < want && n == size {
+			return n, nil
+		}
+	}
 	for {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled

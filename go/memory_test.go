@@ -204,6 +204,17 @@ func TestAttachClearsDirtyColumns(t *testing.T) {
 // million-entry job makes little garbage. The rest is per job, whatever
 // its size: the difference between two sizes is what the entries cost.
 func TestJobAllocsPerEntry(t *testing.T) {
+	for _, ring := range []bool{false, true} {
+		t.Run(fmt.Sprintf("uring=%v", ring), func(t *testing.T) {
+			// The scan in batches through io_uring (uring_scan_linux.go) where
+			// the kernel allows it, or one file at a time.
+			withURing(t, map[bool]int64{false: 1 << 62, true: 1}[ring])
+			testJobAllocsPerEntry(t)
+		})
+	}
+}
+
+func testJobAllocsPerEntry(t *testing.T) {
 	root := t.TempDir()
 	allocs := func(n int) float64 {
 		var m strings.Builder

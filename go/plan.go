@@ -37,6 +37,12 @@ func (j *Job) scanChunk() int {
 // is not worth it. A variable for tests.
 var privateTableMin int64 = 4096
 
+// uringMin is the number of files to hash from which a job's workers scan
+// in batches through io_uring where the kernel allows it
+// (uring_scan_linux.go); below it the ring each worker sets up costs more
+// than it saves. A variable for tests and CHECKSIG_TUNE.
+var uringMin int64 = 1024
+
 type queuedFile struct {
 	row  int32
 	size int64
@@ -65,44 +71,37 @@ func (j *Job) work(worker int, private bool, keep int) {
 			j.scanned.Done()
 		}
 	}()
-	var queued []queuedFile
-	var sized int64 // bytes of the files opened
+	s := scan{ring: j.newURingScan(h)} // after privateTable: the ring is the thread's
+	defer s.ring.close()
 	chunk := j.scanChunk()
 	for !j.cancelled.Load() {
 		lo := int(j.next.Add(int64(chunk))) - chunk
 		if lo >= len(j.rows) {
 			break
 		}
-		for i := lo; i < min(lo+chunk, len(j.rows)) && !j.cancelled.Load(); i++ {
+		hi := min(lo+chunk, len(j.rows))
+		if s.ring != nil {
+			if !j.scanBatch(h, &s, lo, hi) {
+				break // cancelled mid-file
+			}
+			h.flush()
+			continue
+		}
+		for i := lo; i < hi && !j.cancelled.Load(); i++ {
 			if j.rows[i].preset != StatusPending {
 				continue
 			}
 			f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
-			if err == nil && j.req.Defer && size >= j.req.DeferMin {
-				// Left for a later job (shard.go): pending, with its size.
-				f.Close()
-				j.cols.Size[i] = size
-				sized += size
-				continue
-			}
-			if err == nil && size >= queueMin {
-				f.Close()
-				queued = append(queued, queuedFile{int32(i), size})
-				sized += size
-				continue
-			}
-			if size > 0 {
-				sized += size
-			}
-			if !j.hashRow(h, i, f, size, err) {
+			if !j.scanOne(h, &s, i, f, size, err) {
 				break // cancelled mid-file
 			}
 		}
 		h.flush()
 	}
+	s.ring.close() // its last closes, before the queue's opens
 	j.mu.Lock()
-	j.queued = append(j.queued, queued...)
-	j.scannedBytes += sized
+	j.queued = append(j.queued, s.queued...)
+	j.scannedBytes += s.sized
 	j.mu.Unlock()
 	scanning = false
 	j.scanned.Done()
@@ -125,4 +124,37 @@ func (j *Job) work(worker int, private bool, keep int) {
 		}
 		h.flush()
 	}
+}
+
+// scan is what a worker's scan keeps: the big files it met, the bytes of the
+// files it opened, and its io_uring, if any.
+type scan struct {
+	queued []queuedFile
+	sized  int64
+	ring   *uringScan
+}
+
+// scanOne does row i's part of the scan once its file has been opened (f,
+// with size, or the open's err): a file deferred (Request.Defer) or big
+// enough to queue is closed and left for later with its size, any other is
+// hashed now, or gets the status its open's error says. It returns false if
+// the job was cancelled mid-file.
+func (j *Job) scanOne(h *hasher, s *scan, i int, f readCloser, size int64, err error) bool {
+	if err == nil && j.req.Defer && size >= j.req.DeferMin {
+		// Left for a later job (shard.go): pending, with its size.
+		f.Close()
+		j.cols.Size[i] = size
+		s.sized += size
+		return true
+	}
+	if err == nil && size >= queueMin {
+		f.Close()
+		s.queued = append(s.queued, queuedFile{int32(i), size})
+		s.sized += size
+		return true
+	}
+	if size > 0 {
+		s.sized += size
+	}
+	return j.hashRow(h, i, f, size, err)
 }

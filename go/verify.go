@@ -170,9 +170,16 @@ func (j *Job) addExtra() error {
 // writes the outcome into the columns. It returns false if the job was
 // cancelled mid-file: the row then stays pending.
 func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) bool {
-	r := &j.rows[i]
-	sum := h.sum[:r.alg.Size()] // the worker's: a local array would escape, once per file
-	st, errnum, n := j.hashOpen(h, r, f, size, err, sum)
+	sum := h.sum[:j.rows[i].alg.Size()] // the worker's: a local array would escape, once per file
+	st, errnum, n := j.hashOpen(h, &j.rows[i], f, size, err, sum)
+	return j.writeRow(h, i, st, errnum, n, sum)
+}
+
+// writeRow writes row i's verdict: the status hashing gave it, its errno
+// and the bytes read, and for a file read whole its digest, sum, compared
+// with the expected one. It returns false for a row left pending (the job
+// was cancelled mid-file).
+func (j *Job) writeRow(h *hasher, i int, st Status, errnum int32, n int64, sum []byte) bool {
 	if st == StatusPending {
 		return false
 	}
@@ -200,6 +207,12 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	openFiles.add(h.slot, 1)
 	defer func() { f.Close(); openFiles.add(h.slot, -1) }() // also when a bug panics
 	n, err := h.hashFile(f, size, r.alg, out)
+	return outcome(size, n, err)
+}
+
+// outcome is the status, errno and size of a file of the given size (from
+// its open) of which hashing read n bytes and ended with err.
+func outcome(size, n int64, err error) (Status, int32, int64) {
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
 	}

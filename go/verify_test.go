@@ -41,6 +41,14 @@ func setPrivateTableMin(tb testing.TB, n int64) {
 
 // startAttached starts a job, waits until it is ready and attaches fresh
 // columns: the job is running when it returns.
+// withURing sets uringMin for the test: 1 scans every job through io_uring
+// where the kernel allows it, 1<<62 none.
+func withURing(tb testing.TB, min int64) {
+	old := uringMin
+	uringMin = min
+	tb.Cleanup(func() { uringMin = old })
+}
+
 func startAttached(t *testing.T, req Request) *Job {
 	t.Helper()
 	j, err := Start(req)
