@@ -210,6 +210,13 @@ DECISIONS = {
             tune(uring_min="1T"),
         ),
         Decision(
+            "early",
+            "manifests of 4,096 lines or more: hash while the manifest is read vs after",
+            ["small", "million"],
+            tune(early_min=4096),
+            tune(early_min="1T"),
+        ),
+        Decision(
             "workers",
             "default workers: one per CPU vs two per CPU",
             ["mixed"],

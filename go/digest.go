@@ -41,6 +41,12 @@ type hasher struct {
 	ioSeen ioPath
 	turn   uint32 // alternates the paths while the process calibrates
 	timed  timing // the last calibration window, until it is paired
+	// ready, when not nil, says whether the job's columns are attached:
+	// until then the counts stay pending (the job is still enumerating)
+	// and verdicts are held (writeRow).
+	ready    *atomic.Bool
+	held     []heldRow
+	heldSums []byte
 }
 
 // progressStep is how many bytes a worker hashes before it publishes its
@@ -68,6 +74,9 @@ func (h *hasher) advance(n int64) {
 
 // flush publishes the counts not yet added to progress and files.
 func (h *hasher) flush() {
+	if h.ready != nil && !h.ready.Load() {
+		return
+	}
 	if h.progress != nil && h.pendingBytes != 0 {
 		h.progress.Add(h.pendingBytes)
 	}

@@ -113,7 +113,7 @@ type Job struct {
 	rows     []row
 	given    bool       // rows came from Request.Entries, copied by Start
 	state    ParseState // after the manifest's last line (ParseState)
-	names    arena      // the names until Attach copies them into the path column
+	names    arena      // the rows' names (Attach copies them into the path column)
 	toHash   int64      // rows with work to do
 	width    int
 	pathsLen int64
@@ -132,9 +132,22 @@ type Job struct {
 	nextQueued   atomic.Int64
 	ioUsed       atomic.Uint32  // IO* bits: how big files were read
 	wg           sync.WaitGroup // every goroutine the job started
+	running      sync.WaitGroup // the workers
 	lowGC        bool           // holds lowerGC until the job is done (under mu)
-	untagged     Source         // verify: what chose the untagged lines' algorithm
-	inference    Inference      // verify: set by finish (under mu)
+
+	// The workers' view of the rows (see rowsView), and whether the
+	// columns are there to write to. A job whose workers start while the
+	// manifest is read (early, parse.go) publishes rows as it parses them;
+	// any other job publishes them all before its workers start.
+	early     bool
+	expect    int64 // the files the workers expect to hash (toHash, or the parse's bound)
+	chunk     int   // scanChunk, fixed when the workers start
+	pubMu     sync.Mutex
+	pubCond   sync.Cond // on pubMu: rows published, columns attached, or the job cancelled
+	pub       rowsView
+	colsReady atomic.Bool
+	untagged  Source    // verify: what chose the untagged lines' algorithm
+	inference Inference // verify: set by finish (under mu)
 }
 
 // Debug counters, read by tests through the C ABI to prove nothing leaks.
@@ -202,6 +215,7 @@ func Start(req Request) (*Job, error) {
 	}
 	req.Workers = workersFor(req.Workers)
 	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{}), inference: Inference{Probed: -1}}
+	j.pubCond.L = &j.pubMu
 	j.bytesTotal.Store(-1)
 	if req.Entries != nil {
 		// Copied now: the caller's slices (C memory, through the C ABI) are
@@ -262,6 +276,7 @@ func (j *Job) setPhaseLocked(p Phase) {
 // fail ends the job with err unless it already ended.
 func (j *Job) fail(err error) {
 	j.cancelled.Store(true) // stop the other workers
+	j.wake()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err == nil {
@@ -354,14 +369,9 @@ func addRow[Name string | []byte](j *Job, name Name, r row) {
 // nameOf returns r's name as a string.
 func (j *Job) nameOf(r *row) string { return string(j.nameBytes(r)) }
 
-// nameBytes returns r's name: from the arena before Attach, from the path
-// column after.
-func (j *Job) nameBytes(r *row) []byte {
-	if !j.attached {
-		return j.names.get(r.off, r.n)
-	}
-	return j.cols.Paths[r.off : r.off+int64(r.n)]
-}
+// nameBytes returns r's name, from the arena. Workers read names through
+// their rowsView instead.
+func (j *Job) nameBytes(r *row) []byte { return j.names.get(r.off, r.n) }
 
 // Poll waits up to timeout for the phase to change, then returns the
 // counters. A zero timeout returns at once.
@@ -406,7 +416,8 @@ func (j *Job) Poll(timeout time.Duration) Progress {
 }
 
 // Attach hands the job its result columns, shaped as Poll reported in
-// PhaseReady, and starts the workers.
+// PhaseReady, and starts the workers (or, for a job whose workers started
+// while it parsed, lets them write).
 func (j *Job) Attach(c Columns) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -425,7 +436,6 @@ func (j *Job) Attach(c Columns) error {
 	for i, r := range j.rows {
 		c.PathOffsets[i] = off
 		off += int64(copy(c.Paths[off:], j.names.get(r.off, r.n)))
-		j.rows[i].off = c.PathOffsets[i]
 		if c.Status[i] != uint8(r.preset) {
 			c.Status[i] = uint8(r.preset)
 		}
@@ -445,31 +455,25 @@ func (j *Job) Attach(c Columns) error {
 		clearLazily(c.Expected)
 	}
 	j.cols, j.attached = c, true
-	j.names = arena{} // the path column holds the names from now on
 	j.setPhaseLocked(PhaseRunning)
-	workers := min(j.req.Workers, max(n, 1))
-	if j.req.ParseOnly {
-		workers = 0 // the columns are filled: done
+	if !j.early && !j.req.ParseOnly { // a parse-only job's columns are filled: done
+		j.expect = j.toHash
+		j.publish(j.rows, true)
+		j.startWorkers(min(j.req.Workers, max(n, 1)), len(j.rows))
 	}
-	keep, plain := j.open.plainFDs()
-	private := plain && j.toHash >= privateTableMin && tablesWorthTaking()
-	var running sync.WaitGroup
-	running.Add(workers)
-	j.scanned.Add(workers)
-	for w := range workers {
-		j.goSafe(func() error { j.work(w, private, keep); return nil }, running.Done)
-	}
+	j.colsReady.Store(true) // the workers may write: after the columns are filled
+	j.wake()
 	j.wg.Add(1)
 	go func() {
 		defer j.wg.Done()
 		if n >= bigJob {
-			// The names and expected digests now live in the columns: give
-			// their memory back while the workers start, not at the next
+			// The expected digests now live in the columns: give their
+			// memory back while the workers start, not at the next
 			// collection, which at the heap's size before Attach would let
 			// the workers' garbage pile up to that size again.
 			debug.FreeOSMemory()
 		}
-		running.Wait()
+		j.running.Wait()
 		var err error
 		func() {
 			defer func() {
@@ -492,6 +496,86 @@ func (j *Job) Attach(c Columns) error {
 	return nil
 }
 
+// startWorkers starts the job's workers, for rows rows (or, while the
+// manifest is read, as many as it may have).
+func (j *Job) startWorkers(workers, rows int) {
+	j.chunk = min(max(rows/(8*j.req.Workers), 1), 64)
+	keep, plain := j.open.plainFDs()
+	private := plain && j.expect >= privateTableMin && tablesWorthTaking()
+	j.running.Add(workers)
+	j.scanned.Add(workers)
+	for w := range workers {
+		j.goSafe(func() error { j.work(w, private, keep); return nil }, j.running.Done)
+	}
+}
+
+// rowsView is what a worker reads of the job's rows: those published so
+// far, with the name arena's chunks they point into. The parse appends to
+// j.rows and j.names while workers read, so a worker never reads those
+// fields themselves, only a view: rows below its length never change, nor
+// do the chunks' bytes they name.
+type rowsView struct {
+	rows   []row
+	chunks [][]byte
+	done   bool // every row is published
+}
+
+// name returns r's name.
+func (v *rowsView) name(r *row) []byte { return chunkName(v.chunks, r.off, r.n) }
+
+// publish makes rows (and the names written so far) visible to the workers.
+func (j *Job) publish(rows []row, done bool) {
+	j.pubMu.Lock()
+	j.pub = rowsView{rows: rows, chunks: j.names.chunks, done: done}
+	j.pubCond.Broadcast()
+	j.pubMu.Unlock()
+}
+
+// wake wakes the workers waiting for rows or for the columns: something
+// they wait for changed, or the job was cancelled.
+func (j *Job) wake() {
+	j.pubMu.Lock()
+	j.pubCond.Broadcast()
+	j.pubMu.Unlock()
+}
+
+// waitRows updates v until it holds n rows, or all there are; it returns
+// false if the job was cancelled.
+func (j *Job) waitRows(v *rowsView, n int) bool {
+	if len(v.rows) >= n || v.done {
+		return true
+	}
+	j.pubMu.Lock()
+	defer j.pubMu.Unlock()
+	for {
+		*v = j.pub
+		if j.cancelled.Load() {
+			return false
+		}
+		if len(v.rows) >= n || v.done {
+			return true
+		}
+		j.pubCond.Wait()
+	}
+}
+
+// waitCols waits until the columns are attached; it returns false if the
+// job was cancelled first.
+func (j *Job) waitCols() bool {
+	if j.colsReady.Load() {
+		return true
+	}
+	j.pubMu.Lock()
+	defer j.pubMu.Unlock()
+	for !j.colsReady.Load() {
+		if j.cancelled.Load() {
+			return false
+		}
+		j.pubCond.Wait()
+	}
+	return true
+}
+
 // finish runs after the workers: a make job writes its manifest, a verify
 // job looks at the algorithms it inferred (infer.go).
 func (j *Job) finish() error {
@@ -511,6 +595,7 @@ func (j *Job) finish() error {
 // when the job has stopped. A job still waiting for Attach stops at once.
 func (j *Job) Cancel() {
 	j.cancelled.Store(true)
+	j.wake()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.phase == PhaseReady && !j.attached {
@@ -558,6 +643,7 @@ func (j *Job) ParseState() (ParseState, error) {
 // call more than once.
 func (j *Job) Close() {
 	j.cancelled.Store(true)
+	j.wake()
 	j.wg.Wait()
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -23,14 +23,6 @@ import (
 // it at once. A variable so tests can queue every file.
 var queueMin int64 = 1 << 20
 
-// scanChunk is how many consecutive rows a worker claims at a time: fewer
-// claims on the shared counter, and neighbours in a manifest are usually
-// neighbours on disk. Short lists take smaller chunks, so that every worker
-// gets a share of a few dozen medium files.
-func (j *Job) scanChunk() int {
-	return min(max(len(j.rows)/(8*j.req.Workers), 1), 64)
-}
-
 // privateTableMin is the number of files to hash from which a job's workers
 // take descriptor tables of their own where they can (fdtable_linux.go):
 // below it, the thread each one then costs (created for it, ended with it)
@@ -51,6 +43,12 @@ type queuedFile struct {
 // work scans rows, then hashes queued files, until none is left or the job
 // is cancelled. worker numbers the workers of the job from 0; with private,
 // the worker first takes a descriptor table of its own, keeping keep.
+//
+// The scan claims j.chunk consecutive rows at a time (startWorkers sizes
+// it: fewer claims on the shared counter, and neighbours in a manifest are
+// usually neighbours on disk; short lists take smaller chunks, so that
+// every worker gets a share of a few dozen medium files), waiting for the
+// parse to publish them where it is still reading the manifest.
 func (j *Job) work(worker int, private bool, keep int) {
 	if private {
 		privateTable(keep)
@@ -60,10 +58,12 @@ func (j *Job) work(worker int, private bool, keep int) {
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
 	h.progress, h.files, h.cancelled, h.slot = &j.bytesDone, &j.filesDone, &j.cancelled, worker
-	h.io, h.ioSeen, h.timed = &j.ioUsed, 0, timing{}
+	h.io, h.ioSeen, h.timed, h.ready = &j.ioUsed, 0, timing{}, &j.colsReady
 	defer func() {
 		h.flush()
-		h.progress, h.files, h.cancelled, h.io = nil, nil, nil, nil
+		// Nothing for the next job (a panic, a cancel before Attach).
+		h.progress, h.files, h.cancelled, h.io, h.ready = nil, nil, nil, nil, nil
+		h.held, h.heldSums, h.pendingBytes, h.pendingFiles = h.held[:0], h.heldSums[:0], 0, 0
 	}()
 	scanning := true
 	defer func() {
@@ -73,13 +73,13 @@ func (j *Job) work(worker int, private bool, keep int) {
 	}()
 	s := scan{ring: j.newURingScan(h)} // after privateTable: the ring is the thread's
 	defer s.ring.close()
-	chunk := j.scanChunk()
+	chunk := j.chunk
 	for !j.cancelled.Load() {
 		lo := int(j.next.Add(int64(chunk))) - chunk
-		if lo >= len(j.rows) {
+		if !j.waitRows(&s.view, lo+chunk) || lo >= len(s.view.rows) {
 			break
 		}
-		hi := min(lo+chunk, len(j.rows))
+		hi := min(lo+chunk, len(s.view.rows))
 		if s.ring != nil {
 			if !j.scanBatch(h, &s, lo, hi) {
 				break // cancelled mid-file
@@ -88,10 +88,10 @@ func (j *Job) work(worker int, private bool, keep int) {
 			continue
 		}
 		for i := lo; i < hi && !j.cancelled.Load(); i++ {
-			if j.rows[i].preset != StatusPending {
+			if s.view.rows[i].preset != StatusPending {
 				continue
 			}
-			f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
+			f, size, err := j.open.open(s.view.name(&s.view.rows[i]))
 			if !j.scanOne(h, &s, i, f, size, err) {
 				break // cancelled mid-file
 			}
@@ -115,20 +115,26 @@ func (j *Job) work(worker int, private bool, keep int) {
 	for !j.cancelled.Load() {
 		k := int(j.nextQueued.Add(1) - 1)
 		if k >= len(j.queued) {
-			return
+			break
 		}
 		i := int(j.queued[k].row)
-		f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
-		if !j.hashRow(h, i, f, size, err) {
-			return
+		r := &s.view.rows[i]
+		f, size, err := j.open.open(s.view.name(r))
+		if !j.hashRow(h, r, i, f, size, err) {
+			break
 		}
 		h.flush()
+	}
+	// Rows hashed before the columns were attached go there now.
+	if len(h.held) > 0 && j.waitCols() {
+		j.putHeld(h)
 	}
 }
 
 // scan is what a worker's scan keeps: the big files it met, the bytes of the
 // files it opened, and its io_uring, if any.
 type scan struct {
+	view   rowsView
 	queued []queuedFile
 	sized  int64
 	ring   *uringScan
@@ -143,7 +149,7 @@ func (j *Job) scanOne(h *hasher, s *scan, i int, f readCloser, size int64, err e
 	if err == nil && j.req.Defer && size >= j.req.DeferMin {
 		// Left for a later job (shard.go): pending, with its size.
 		f.Close()
-		j.cols.Size[i] = size
+		j.deferRow(h, i, size)
 		s.sized += size
 		return true
 	}
@@ -156,5 +162,5 @@ func (j *Job) scanOne(h *hasher, s *scan, i int, f readCloser, size int64, err e
 	if size > 0 {
 		s.sized += size
 	}
-	return j.hashRow(h, i, f, size, err)
+	return j.hashRow(h, &s.view.rows[i], i, f, size, err)
 }

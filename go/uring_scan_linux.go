@@ -125,7 +125,7 @@ type uringSlot struct {
 // wrapper), or no io_uring here.
 func (j *Job) newURingScan(h *hasher) *uringScan {
 	o, ok := j.open.(*beneathOpener)
-	if !ok || j.toHash < uringMin || !uringWorks() {
+	if !ok || j.expect < uringMin || !uringWorks() {
 		return nil
 	}
 	r, err := newURing(uringEntries)
@@ -229,10 +229,10 @@ func (j *Job) scanBatch(h *hasher, sc *scan, lo, hi int) bool {
 	s := sc.ring
 	s.slots, s.names = s.slots[:0], s.names[:0]
 	for i := lo; i < hi; i++ {
-		if j.rows[i].preset != StatusPending {
+		if sc.view.rows[i].preset != StatusPending {
 			continue
 		}
-		name := j.nameBytes(&j.rows[i])
+		name := sc.view.name(&sc.view.rows[i])
 		if lexicallyOutside(name) || bytes.IndexByte(name, 0) >= 0 {
 			// Refused before any system call, or with EINVAL by openat2:
 			// the one-file path says how.
@@ -271,7 +271,7 @@ func (j *Job) scanBatch(h *hasher, sc *scan, lo, hi int) bool {
 	for k := range s.slots {
 		sl := &s.slots[k]
 		i := int(sl.row)
-		name := j.nameBytes(&j.rows[i])
+		name := sc.view.name(&sc.view.rows[i])
 		var f readCloser
 		size, err := int64(-1), error(nil)
 		switch res := sl.res; {
@@ -374,16 +374,17 @@ func (s *uringScan) readOn(sl *uringSlot) bool {
 // job was cancelled mid-file.
 func (j *Job) hashBatched(h *hasher, sc *scan, sl *uringSlot) bool {
 	i, f := int(sl.row), fdFile(sl.fd)
-	sum := h.sum[:j.rows[i].alg.Size()]
+	alg := sc.view.rows[i].alg
+	sum := h.sum[:alg.Size()]
 	var n int64
 	var err error
 	switch res := sl.res; {
 	case res == notDone || res == -int32(syscall.EAGAIN) || res == -int32(syscall.EINTR):
 		// Not read (the ring failed), or a file system that cannot read
 		// without blocking: read it the one-file way.
-		n, err = h.hashFile(f, sl.size, j.rows[i].alg, sum)
+		n, err = h.hashFile(f, sl.size, alg, sum)
 	case res >= 0:
-		n, err = h.hashRead(f, sl.size, j.rows[i].alg, sum, h.buf[sl.off:sl.off+res])
+		n, err = h.hashRead(f, sl.size, alg, sum, h.buf[sl.off:sl.off+res])
 	default:
 		err = syscall.Errno(-res) // what sequential's read(2) returns
 	}

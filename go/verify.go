@@ -69,6 +69,12 @@ func (j *Job) parseManifest() error {
 		src = f
 	}
 	j.rows = make([]row, 0, maxRows)
+	if int64(maxRows) >= earlyMin && !j.req.ParseOnly && j.open != nil && j.req.Workers > 0 { // a job Start made
+		// Hash while the manifest is read: the workers start now and take
+		// rows as they are published.
+		j.early, j.expect = true, int64(maxRows)
+		j.startWorkers(min(j.req.Workers, maxRows), maxRows)
+	}
 	r := NewReader(src, name)
 	r.Algorithm, r.Family, r.Source = j.req.Algorithm, j.req.Family, SourceRequest
 	if r.Algorithm == None && r.Family == FamilyNone {
@@ -100,6 +106,9 @@ func (j *Job) parseManifest() error {
 			return fmt.Errorf("reading %s: %w", r.Name, err)
 		}
 		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source == SourceName || e.Source == SourceLength})
+		if j.early && len(j.rows)%publishEvery == 0 {
+			j.publish(j.rows, false)
+		}
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
@@ -119,8 +128,21 @@ func (j *Job) parseManifest() error {
 	}
 	j.digests = digests
 	j.untagged = r.untaggedSource()
+	if j.early {
+		j.publish(j.rows, true) // rows Extra adds next are never the workers'
+	}
 	return nil
 }
+
+// earlyMin is the bound on a manifest's entries (countLines) from which
+// its verify job's workers start while it is read (issue 20: on a million
+// entries the parse is ~8% of the job). A variable for tests and
+// CHECKSIG_TUNE.
+var earlyMin int64 = 4096
+
+// publishEvery is how many rows the parse adds between two publications to
+// the workers of an early job.
+const publishEvery = 256
 
 // widen re-lays n rows of width w into width nw, with room for capRows.
 func widen(d []byte, n, w, nw, capRows int) []byte {
@@ -166,24 +188,62 @@ func (j *Job) addExtra() error {
 	return nil
 }
 
-// hashRow hashes row i from f, opened with the given size and error, and
-// writes the outcome into the columns. It returns false if the job was
+// hashRow hashes row i, r, from f, opened with the given size and error,
+// and writes the outcome into the columns. It returns false if the job was
 // cancelled mid-file: the row then stays pending.
-func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) bool {
-	sum := h.sum[:j.rows[i].alg.Size()] // the worker's: a local array would escape, once per file
-	st, errnum, n := j.hashOpen(h, &j.rows[i], f, size, err, sum)
+func (j *Job) hashRow(h *hasher, r *row, i int, f readCloser, size int64, err error) bool {
+	sum := h.sum[:r.alg.Size()] // the worker's: a local array would escape, once per file
+	st, errnum, n := j.hashOpen(h, r, f, size, err, sum)
 	return j.writeRow(h, i, st, errnum, n, sum)
 }
 
 // writeRow writes row i's verdict: the status hashing gave it, its errno
 // and the bytes read, and for a file read whole its digest, sum, compared
-// with the expected one. It returns false for a row left pending (the job
-// was cancelled mid-file).
+// with the expected one. Before the columns are attached (a job whose
+// workers start while the manifest is read), the worker holds the verdict
+// until they are. It returns false for a row left pending (the job was
+// cancelled mid-file).
 func (j *Job) writeRow(h *hasher, i int, st Status, errnum int32, n int64, sum []byte) bool {
 	if st == StatusPending {
 		return false
 	}
+	h.pendingFiles++
+	if !j.colsReady.Load() {
+		h.held = append(h.held, heldRow{row: int32(i), st: st, errnum: errnum, n: n, sum: int32(len(h.heldSums)), sumLen: uint8(len(sum))})
+		h.heldSums = append(h.heldSums, sum...)
+		if len(h.held) >= maxHeld && j.waitCols() { // bounded: wait for the columns
+			j.putHeld(h)
+		}
+		return true
+	}
+	if len(h.held) > 0 {
+		j.putHeld(h)
+	}
+	j.putRow(i, st, errnum, n, sum)
+	return true
+}
+
+// deferRow leaves row i pending with the size its open found, for a later
+// job (Request.Defer): held as writeRow holds verdicts.
+func (j *Job) deferRow(h *hasher, i int, size int64) {
+	if !j.colsReady.Load() {
+		h.held = append(h.held, heldRow{row: int32(i), st: StatusPending, n: size})
+		if len(h.held) >= maxHeld && j.waitCols() {
+			j.putHeld(h)
+		}
+		return
+	}
+	j.cols.Size[i] = size
+}
+
+// putRow writes row i's verdict into the columns; a pending row gets only
+// its size (deferRow).
+func (j *Job) putRow(i int, st Status, errnum int32, n int64, sum []byte) {
 	c, w := j.cols, j.width
+	if st == StatusPending {
+		c.Size[i] = n
+		return
+	}
 	if st == StatusOK {
 		copy(c.Actual[i*w:], sum)
 		if j.req.Kind == KindVerify && !bytes.Equal(sum, c.Expected[i*w:i*w+len(sum)]) {
@@ -193,8 +253,29 @@ func (j *Job) writeRow(h *hasher, i int, st Status, errnum int32, n int64, sum [
 	c.Size[i] = n
 	c.Errnum[i] = errnum
 	c.Status[i] = uint8(st)
-	h.pendingFiles++
-	return true
+}
+
+// heldRow is a verdict a worker holds until the columns are attached.
+type heldRow struct {
+	row    int32
+	st     Status
+	sumLen uint8
+	errnum int32
+	sum    int32 // where its digest starts in heldSums
+	n      int64
+}
+
+// maxHeld is the most verdicts a worker holds before it waits for the
+// columns: enough for the time a parse and an Attach take, bounded if
+// nobody attaches. A variable for tests.
+var maxHeld = 1 << 16
+
+// putHeld writes the verdicts h holds into the columns, which are attached.
+func (j *Job) putHeld(h *hasher) {
+	for _, r := range h.held {
+		j.putRow(int(r.row), r.st, r.errnum, r.n, h.heldSums[r.sum:r.sum+int32(r.sumLen)])
+	}
+	h.held, h.heldSums = h.held[:0], h.heldSums[:0]
 }
 
 // hashOpen closes f after hashing it into out and returns the row's status,
