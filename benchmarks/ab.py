@@ -202,6 +202,21 @@ DECISIONS = {
             tune(private_table_min="1T"),
         ),
         Decision(
+            "uring",
+            "jobs of 1,024 files or more open, read and close small files in batches "
+            "through io_uring vs one system call each",
+            ["small", "million"],
+            tune(uring_min=1024),
+            tune(uring_min="1T"),
+        ),
+        Decision(
+            "early",
+            "manifests of 4,096 lines or more: hash while the manifest is read vs after",
+            ["small", "million"],
+            tune(early_min=4096),
+            tune(early_min="1T"),
+        ),
+        Decision(
             "workers",
             "default workers: one per CPU vs two per CPU",
             ["mixed"],
@@ -249,16 +264,6 @@ def run_once(py: str, d: Decision, ds: datasets.Dataset, env: dict[str, str], cw
     return {"wall": wall, "cpu": cpu, **out}
 
 
-def evict(ds: datasets.Dataset) -> None:
-    """Drop the dataset's pages from the page cache (its own files only, no root)."""
-    for name in ds.files:
-        fd = os.open(ds.root / name, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-
-
 def quartiles(x: list[float]) -> tuple[float, float, float]:
     if len(x) < 2:
         return x[0], x[0], x[0]
@@ -273,8 +278,8 @@ def compare(
     for i in range(pairs):
         order = ("A", "B") if i % 2 == 0 else ("B", "A")
         for k in order:
-            if cold:
-                evict(ds)
+            if cold and datasets.evict(ds):
+                log(f"  {ds.name}: some pages stayed cached after eviction (mapped or dirty?)")
             out = run_once(py, d, ds, d.a if k == "A" else d.b, cwd)
             s = sides[k]
             s.wall.append(out["wall"])

@@ -73,6 +73,9 @@ class Dataset:
     entries: int
     nbytes: int
     files: list[str] = field(repr=False)  # names as listed, relative to root
+    # One name per distinct file (what eviction walks): the names of "links"
+    # datasets share 1/copies as many inodes.
+    inodes: list[str] | None = field(default=None, repr=False)
 
     @property
     def default_manifest(self) -> bool:
@@ -191,7 +194,8 @@ def ensure(data_dir: Path, scale: str, name: str, log=print) -> Dataset:
 
     if name == "huge1":
         return Dataset(name, root, d / "one.sha1sum.txt", 1, sizes[0], names[:1])
-    return Dataset(name, root, root / MANIFEST, len(names), sum(sizes), names)
+    inodes = [n for n, _ in layout] if params["kind"] == "links" else None
+    return Dataset(name, root, root / MANIFEST, len(names), sum(sizes), names, inodes)
 
 
 def hash_name(name: str) -> int:
@@ -207,3 +211,78 @@ def warm(ds: Dataset) -> None:
             while f.readinto(buf):
                 pass
     ds.manifest.read_bytes()
+
+
+# Cold cache (issue 20), without root: echo 1 > /proc/sys/vm/drop_caches would
+# drop every clean page of the machine and needs root; a file's own pages go
+# with posix_fadvise(POSIX_FADV_DONTNEED) once they are clean (hence a sync(2)
+# first: an fsync per file cost ~0.5 ms each here) and not mapped. What stays
+# warm: the kernel's dentry and inode caches (the names and sizes), which only
+# drop_caches=2 evicts. mincore(2) says whether the pages really went.
+
+_libc = None
+
+
+def _mincore_resident(fd: int, size: int) -> int:
+    """Pages of the open file fd (size bytes) in the page cache, by mincore(2)."""
+    import ctypes
+    import mmap
+
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.mmap.restype = ctypes.c_void_p
+        _libc.mmap.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_long,
+        ]
+        _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        _libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    if size == 0:
+        return 0
+    addr = _libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap for mincore failed")
+    try:
+        pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+        vec = ctypes.create_string_buffer(pages)
+        if _libc.mincore(addr, size, vec) != 0:
+            raise OSError(ctypes.get_errno(), "mincore failed")
+        return sum(b & 1 for b in vec.raw)
+    finally:
+        _libc.munmap(addr, size)
+
+
+def evict(ds: Dataset, check: bool = True) -> int:
+    """Drop the dataset's pages (every file once, and the manifest) from the page
+    cache, as an unprivileged user can: sync(2), then POSIX_FADV_DONTNEED. With
+    check, return the pages that mincore(2) still finds resident in a sample of
+    the files (0 when eviction worked)."""
+    names = [*(ds.inodes or ds.files), str(ds.manifest)]
+    os.sync()  # DONTNEED drops clean pages only: one sync(2), not an fsync per file
+    for name in names:
+        fd = os.open(ds.root / name, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    if not check:
+        return 0
+    # mincore costs a mapping per file: look at up to EVICT_CHECKS of them,
+    # spread over the dataset, and the manifest.
+    left = 0
+    for name in names[:: max(len(names) // EVICT_CHECKS, 1)] + names[-1:]:
+        fd = os.open(ds.root / name, os.O_RDONLY)
+        try:
+            left += _mincore_resident(fd, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+    return left
+
+
+#: How many files evict() looks at with mincore(2) to see that their pages went.
+EVICT_CHECKS = 1000

@@ -2,11 +2,12 @@
 """Benchmark checksig against the tools a user would pick instead (issue 7).
 
     python benchmarks/run.py [--quick] [--datasets small,large,...] [--repeat 5]
-                             [--data-dir DIR] [--json FILE]
+                             [--cold] [--data-dir DIR] [--json FILE]
 
 Every tool runs as a whole fresh process (start-up, imports and exit count), on a
-warm page cache, interleaved round-robin within each repetition (the starting tool
-rotates), and the median of the repetitions is reported. The hashing limit is
+warm page cache (or, with --cold, with the dataset's pages evicted before every
+run: datasets.evict), interleaved round-robin within each repetition (the starting
+tool rotates), and the median of the repetitions is reported. The hashing limit is
 measured in the same run, inside the same round-robin. Python children run in a
 venv in DATA_DIR into which checksig is pip-installed from this tree (or with
 --python as it is). Nothing here asserts a timing: targets are reported as met
@@ -379,6 +380,7 @@ def run_dataset(
     limit_secs: float,
     log,
     go_exe: str | None = None,
+    cold: bool = False,
 ):
     rows = {t: Row(ds.name, t) for t in names}
     for t in names:
@@ -401,6 +403,8 @@ def run_dataset(
                 # also be read against them: the speed drifts within seconds.
                 go = measure_go_limit(go_exe, limit_secs)
                 ossl = measure_limit(limit_secs)
+            if cold:
+                cool(ds, log)
             s = spawn(tools.commands(t, ds))
             if s.rc:
                 rows[t].status = f"failed: exit {s.rc}: {_last_line(s.stderr)}"
@@ -538,7 +542,14 @@ def per_file(tools: Tools, tiny: datasets.Dataset, reps: int) -> dict:
     return out
 
 
-def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log) -> dict:
+def cool(ds: datasets.Dataset, log) -> None:
+    """Evict the dataset's pages before a cold run; say so if some stayed."""
+    left = datasets.evict(ds)
+    if left:
+        log(f"  {ds.name}: {left} pages still cached after eviction (mapped or dirty?)")
+
+
+def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log, cold: bool = False) -> dict:
     """checksig-api throughput by workers, on the 1 MiB dataset, interleaved."""
     if "checksig-api" in tools.why_not:
         return {"error": tools.why_not["checksig-api"]}
@@ -546,6 +557,8 @@ def scaling(tools: Tools, ds: datasets.Dataset, reps: int, log) -> dict:
     samples: dict[int, list[float]] = {w: [] for w in ws}
     for rep in range(reps):
         for w in ws[rep % len(ws) :] + ws[: rep % len(ws)]:
+            if cold:
+                cool(ds, log)
             s = spawn(tools.commands("checksig-api", ds, workers=w))
             if s.rc:
                 return {"error": f"workers={w}: {_last_line(s.stderr)}"}
@@ -866,6 +879,43 @@ def targets_22(rows: list[Row], limits: dict) -> list[dict]:
     return out
 
 
+#: Issue 20: many small files against split `sha1sum -c`, whole processes.
+TARGETS_20 = [
+    ("small", "checksig-api", 1.6),
+    ("small", "checksig-cli", 1.5),
+    ("million", "checksig-api", 1.3),
+]
+
+
+def targets_20(rows: list[Row]) -> list[dict]:
+    """Issue 20's targets: split sha1sum's median / checksig's, and the peak RSS
+    of the million-entry run."""
+    by = {(r.dataset, r.tool): r for r in rows}
+    out = []
+    for ds, tool, goal in TARGETS_20:
+        r = by.get((ds, tool))
+        v = r.vs.get("sha1sum-split") if r else None
+        out.append(
+            {
+                "target": f"{ds} {tool}: >= {goal}x split sha1sum -c",
+                "goal": f">= {goal}x",
+                "measured": None if v is None else round(v, 3),
+                "met": None if v is None else v >= goal,
+            }
+        )
+    r = by.get(("million", "checksig-api"))
+    rss = r.peak_rss_mib if r else None
+    out.append(
+        {
+            "target": "million checksig-api: peak RSS",
+            "goal": "< 250 MiB",
+            "measured": None if rss is None else round(rss, 1),
+            "met": None if rss is None else rss < 250,
+        }
+    )
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="datasets ~10-20x smaller")
@@ -887,6 +937,13 @@ def main(argv=None) -> int:
         f"{','.join(algorithms.ALGORITHMS)}; '' for none",
     )
     ap.add_argument("--repeat", type=int, default=None, help="repetitions (default 5; smoke 1)")
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="evict the dataset's pages from the page cache before every run, without "
+        "root (sync, then posix_fadvise DONTNEED per file, checked with mincore); the "
+        "dentry and inode caches stay warm",
+    )
     ap.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("TMPDIR") or "/tmp") / "checksig-bench"
     )
@@ -978,9 +1035,14 @@ def main(argv=None) -> int:
     t_start = time.time()
     for n in names:
         ds = datasets.ensure(data_dir, scale, n, log=log)
-        log(f"{n}: {ds.entries:,} entries, {ds.nbytes / MB:,.0f} MB; warming the page cache")
-        datasets.warm(ds)
-        rows, limits[n] = run_dataset(ds, tools, tool_names, repeat, limit_secs, log, go_exe)
+        if a.cold:
+            log(f"{n}: {ds.entries:,} entries, {ds.nbytes / MB:,.0f} MB; evicted before each run")
+        else:
+            log(f"{n}: {ds.entries:,} entries, {ds.nbytes / MB:,.0f} MB; warming the page cache")
+            datasets.warm(ds)
+        rows, limits[n] = run_dataset(
+            ds, tools, tool_names, repeat, limit_secs, log, go_exe, cold=a.cold
+        )
         all_rows.extend(rows)
 
     alg_rows, alg_limits = run_algorithms(
@@ -994,14 +1056,16 @@ def main(argv=None) -> int:
         start = startup(tools, tiny, max(5, 4 * repeat))
         pf = per_file(tools, tiny, 3 if a.smoke else 7)
         large = datasets.ensure(data_dir, scale, "large", log=log)
-        datasets.warm(large)
+        if not a.cold:
+            datasets.warm(large)
         log("scaling with workers on " + large.name)
         # Twice the repetitions: the differences looked for are smaller than
         # one fresh process's noise here (+-13% between runs of the same count).
-        sc = scaling(tools, large, 2 * repeat, log)
+        sc = scaling(tools, large, 2 * repeat, log, cold=a.cold)
 
     tg = targets(all_rows, limits, start, pf, sc)
     tg22 = targets_22(all_rows, limits)
+    tg20 = targets_20(all_rows)
     facts["loadavg_end"] = os.getloadavg()
     print(f"checksig benchmarks: {command}")
     engine = facts["engine"] or {}
@@ -1019,7 +1083,13 @@ def main(argv=None) -> int:
             + (f" (refused: {'; '.join(engine['refused'])})" if engine["refused"] else "")
             + f"; tuning {tuned}"
         )
-    print(f"scale {scale}, median of {repeat}, data in {data_dir}\n")
+    cache = (
+        "cold cache: each dataset's pages evicted before every run (dentries and inodes "
+        "stay cached)"
+        if a.cold
+        else "warm page cache"
+    )
+    print(f"scale {scale}, median of {repeat}, {cache}, data in {data_dir}\n")
     print(table(all_rows, limits))
     busy = {
         k: max(v["loadavg_1min"]) for k, v in limits.items() if max(v["loadavg_1min"]) > 1.5 * NPROC
@@ -1076,6 +1146,10 @@ def main(argv=None) -> int:
         mark = {True: "met", False: "MISSED", None: "not measured"}[x["met"]]
         extra = f"; {x['mb_s']:,.0f} MB/s; {x['ceiling']}" if x["ceiling"] and x["mb_s"] else ""
         print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']}{extra})")
+    print("\ntargets (issue 20: many small files, whole processes against split sha1sum -c):")
+    for x in tg20:
+        mark = {True: "met", False: "MISSED", None: "not measured"}[x["met"]]
+        print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']})")
     alg_tg = algorithms.targets(alg_rows) if alg_rows else []
     if alg_tg:
         print("\ntargets (issue 18):")
@@ -1091,6 +1165,7 @@ def main(argv=None) -> int:
                     "command": command,
                     "scale": scale,
                     "repeat": repeat,
+                    "cold": a.cold,
                     "machine": facts,
                     "tools": {
                         "cli": tools.cli,
@@ -1104,6 +1179,7 @@ def main(argv=None) -> int:
                     "scaling": sc,
                     "targets": tg + alg_tg,
                     "targets_22": tg22,
+                    "targets_20": tg20,
                     "algorithms": {
                         "results": [asdict(r) for r in alg_rows],
                         "limits": alg_limits,

@@ -925,7 +925,7 @@ class _Job:
 
     A job cancelled in PH_READY is never attached (its columns could be
     hundreds of MB for nothing): the engine itself ends such a job at once,
-    DONE and cancelled (Job.Cancel in go/verify.go); Python only refrains
+    DONE and cancelled (Job.Cancel in go/job.go); Python only refrains
     from attaching once :meth:`cancel` was called.
     """
 

@@ -5,8 +5,8 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // bufSize is the buffer small files (under mmapMin) are read into, in
@@ -41,6 +41,12 @@ type hasher struct {
 	ioSeen ioPath
 	turn   uint32 // alternates the paths while the process calibrates
 	timed  timing // the last calibration window, until it is paired
+	// ready, when not nil, says whether the job's columns are attached:
+	// until then the counts stay pending (the job is still enumerating)
+	// and verdicts are held (writeRow).
+	ready    *atomic.Bool
+	held     []heldRow
+	heldSums []byte
 }
 
 // progressStep is how many bytes a worker hashes before it publishes its
@@ -49,6 +55,9 @@ type hasher struct {
 const progressStep = 1 << 20
 
 func newHasher() *hasher { return &hasher{buf: make([]byte, bufSize)} }
+
+// hasherPool keeps hashers (and their buffers) between jobs and FileDigest calls.
+var hasherPool = sync.Pool{New: func() any { return newHasher() }}
 
 // advance counts n bytes hashed, for a job's worker only: outside a job
 // (progress nil) nothing is pending, so a pooled hasher brings no count
@@ -65,6 +74,9 @@ func (h *hasher) advance(n int64) {
 
 // flush publishes the counts not yet added to progress and files.
 func (h *hasher) flush() {
+	if h.ready != nil && !h.ready.Load() {
+		return
+	}
 	if h.progress != nil && h.pendingBytes != 0 {
 		h.progress.Add(h.pendingBytes)
 	}
@@ -104,8 +116,27 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 	if big {
 		n, err = h.hashBig(int(ff.Fd()), size, a, d, ssl)
 	} else {
-		n, err = h.sequential(f, size, d)
+		n, err = h.sequential(f, size, d, 0, nil)
 	}
+	if err != nil {
+		return n, err
+	}
+	sum(d, out)
+	return n, nil
+}
+
+// hashRead hashes a small file (under mmapMin) of the given size with a
+// into out, as hashFile does, once a first read of size+1 bytes, made
+// elsewhere (io_uring, uring_scan_linux.go), has returned got: the rest, if
+// any, is read from f.
+func (h *hasher) hashRead(f io.Reader, size int64, a Algorithm, out, got []byte) (int64, error) {
+	d := h.goHash(a)
+	if sd, ok := d.(sizedHash); ok {
+		if err := sd.begin(size); err != nil {
+			return 0, err
+		}
+	}
+	n, err := h.sequential(f, size, d, int(size)+1, got)
 	if err != nil {
 		return n, err
 	}
@@ -117,9 +148,22 @@ func (h *hasher) hashFile(f io.Reader, size int64, a Algorithm, out []byte) (int
 // the size is known, a read that comes back short exactly at that size is
 // taken as the end of the file, which spares small files the read(2) that
 // would only return EOF. A file that grew is read on to its end, and the
-// caller, seeing more bytes than the size, reports it changed.
-func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash) (int64, error) {
+// caller, seeing more bytes than the size, reports it changed. With want
+// above 0, the first read, of want bytes, was made by the caller and
+// returned got.
+func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash, want int, got []byte) (int64, error) {
 	var n int64
+	if want > 0 {
+		if len(got) == 0 {
+			return 0, nil // the end, as Read's io.EOF below
+		}
+		d.Write(got)
+		n = int64(len(got))
+		h.advance(n)
+		if len(got) < want && n == size {
+			return n, nil
+		}
+	}
 	for {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled
@@ -146,24 +190,6 @@ func (h *hasher) sequential(f io.Reader, size int64, d hash.Hash) (int64, error)
 			return n, nil
 		}
 	}
-}
-
-// checkRegular fstats f and closes it unless it is a regular file.
-func checkRegular(f *os.File, name string) (os.FileInfo, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
-	}
-	return fi, nil
 }
 
 // FileDigest hashes the file at path with a into out and returns the

@@ -191,16 +191,6 @@ func checkInputs(req *Request) error {
 	return checkParts(req)
 }
 
-// textRows bounds the entries of manifest text as countLines bounds a
-// file's: a capacity hint, so the rows are allocated once.
-func textRows(text []byte) int {
-	limit := min(len(text)/minEntryLen+1, presizeRows)
-	if limit < 4096 {
-		return limit
-	}
-	return min(bytes.Count(text, []byte{'\n'})+1, limit)
-}
-
 // noOpener is the opener of a ParseOnly job, which opens no listed file:
 // should anything ask it to, it refuses.
 type noOpener struct{}

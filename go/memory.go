@@ -21,32 +21,42 @@ const bigJob = 100_000
 // smaller chunks (4 KiB, doubling), so a one-file job stays cheap.
 const arenaChunk = 1 << 20
 
-// arena holds a job's names until Attach: appended in chunks, so growing
-// never copies what it holds, and a million names cost their bytes plus one
-// partly filled chunk. A name never straddles chunks; its offset is the
-// chunk's index in the high 32 bits and the position in the low 32.
+// arena holds a job's names for the job's life: appended in chunks, so
+// growing never copies what it holds (and a chunk, once written, never
+// changes: workers read the names while the parse appends more), and a
+// million names cost their bytes plus one partly filled chunk. A name never
+// straddles chunks; its offset is the chunk's index in the high 32 bits and
+// the position in the low 32.
 type arena struct {
+	// Each chunk at its full length, made once and never changed but by
+	// the names written into it (a worker may read a view of the chunks
+	// while the parse writes more: rowsView); names fill the last chunk up
+	// to fill.
 	chunks [][]byte
+	fill   int
 }
 
 // alloc returns room for an n-byte name and the offset that get takes.
 func (a *arena) alloc(n int) ([]byte, int64) {
 	k := len(a.chunks) - 1
-	if k < 0 || cap(a.chunks[k])-len(a.chunks[k]) < n {
+	if k < 0 || len(a.chunks[k])-a.fill < n {
 		size := min(4096<<min(len(a.chunks), 8), arenaChunk)
-		a.chunks = append(a.chunks, make([]byte, 0, max(size, n)))
+		a.chunks = append(a.chunks, make([]byte, max(size, n)))
+		a.fill = 0
 		k++
 	}
-	c := a.chunks[k]
-	pos := len(c)
-	a.chunks[k] = c[:pos+n]
-	return c[pos : pos+n], int64(k)<<32 | int64(pos)
+	pos := a.fill
+	a.fill += n
+	return a.chunks[k][pos : pos+n], int64(k)<<32 | int64(pos)
 }
 
 // get returns the n-byte name at off.
-func (a *arena) get(off int64, n uint32) []byte {
+func (a *arena) get(off int64, n uint32) []byte { return chunkName(a.chunks, off, n) }
+
+// chunkName returns the n-byte name at off in an arena's chunks.
+func chunkName(chunks [][]byte, off int64, n uint32) []byte {
 	pos := off & (1<<32 - 1)
-	return a.chunks[off>>32][pos : pos+int64(n)]
+	return chunks[off>>32][pos : pos+int64(n)]
 }
 
 // presizeRows caps the rows a manifest's line count reserves up front
@@ -87,6 +97,16 @@ func countLines(f readCloser, size int64) (int, error) {
 		}
 	}
 	return int(min(lines, limit)), nil
+}
+
+// textRows bounds the entries of manifest text as countLines bounds a
+// file's: a capacity hint, so the rows are allocated once.
+func textRows(text []byte) int {
+	limit := min(len(text)/minEntryLen+1, presizeRows)
+	if limit < 4096 {
+		return limit
+	}
+	return min(bytes.Count(text, []byte{'\n'})+1, limit)
 }
 
 // lowGCPercent is the GOGC that big jobs run with. At the default (100) the

@@ -2,7 +2,6 @@ package checksig
 
 import (
 	"cmp"
-	"path"
 	"slices"
 )
 
@@ -24,19 +23,17 @@ import (
 // it at once. A variable so tests can queue every file.
 var queueMin int64 = 1 << 20
 
-// scanChunk is how many consecutive rows a worker claims at a time: fewer
-// claims on the shared counter, and neighbours in a manifest are usually
-// neighbours on disk. Short lists take smaller chunks, so that every worker
-// gets a share of a few dozen medium files.
-func (j *Job) scanChunk() int {
-	return min(max(len(j.rows)/(8*j.req.Workers), 1), 64)
-}
-
 // privateTableMin is the number of files to hash from which a job's workers
 // take descriptor tables of their own where they can (fdtable_linux.go):
 // below it, the thread each one then costs (created for it, ended with it)
 // is not worth it. A variable for tests.
 var privateTableMin int64 = 4096
+
+// uringMin is the number of files to hash from which a job's workers scan
+// in batches through io_uring where the kernel allows it
+// (uring_scan_linux.go); below it the ring each worker sets up costs more
+// than it saves. A variable for tests and CHECKSIG_TUNE.
+var uringMin int64 = 1024
 
 type queuedFile struct {
 	row  int32
@@ -46,6 +43,12 @@ type queuedFile struct {
 // work scans rows, then hashes queued files, until none is left or the job
 // is cancelled. worker numbers the workers of the job from 0; with private,
 // the worker first takes a descriptor table of its own, keeping keep.
+//
+// The scan claims j.chunk consecutive rows at a time (startWorkers sizes
+// it: fewer claims on the shared counter, and neighbours in a manifest are
+// usually neighbours on disk; short lists take smaller chunks, so that
+// every worker gets a share of a few dozen medium files), waiting for the
+// parse to publish them where it is still reading the manifest.
 func (j *Job) work(worker int, private bool, keep int) {
 	if private {
 		privateTable(keep)
@@ -55,10 +58,12 @@ func (j *Job) work(worker int, private bool, keep int) {
 	h := hasherPool.Get().(*hasher)
 	defer hasherPool.Put(h)
 	h.progress, h.files, h.cancelled, h.slot = &j.bytesDone, &j.filesDone, &j.cancelled, worker
-	h.io, h.ioSeen, h.timed = &j.ioUsed, 0, timing{}
+	h.io, h.ioSeen, h.timed, h.ready = &j.ioUsed, 0, timing{}, &j.colsReady
 	defer func() {
 		h.flush()
-		h.progress, h.files, h.cancelled, h.io = nil, nil, nil, nil
+		// Nothing for the next job (a panic, a cancel before Attach).
+		h.progress, h.files, h.cancelled, h.io, h.ready = nil, nil, nil, nil, nil
+		h.held, h.heldSums, h.pendingBytes, h.pendingFiles = h.held[:0], h.heldSums[:0], 0, 0
 	}()
 	scanning := true
 	defer func() {
@@ -66,44 +71,37 @@ func (j *Job) work(worker int, private bool, keep int) {
 			j.scanned.Done()
 		}
 	}()
-	var queued []queuedFile
-	var sized int64 // bytes of the files opened
-	chunk := j.scanChunk()
+	s := scan{ring: j.newURingScan(h)} // after privateTable: the ring is the thread's
+	defer s.ring.close()
+	chunk := j.chunk
 	for !j.cancelled.Load() {
 		lo := int(j.next.Add(int64(chunk))) - chunk
-		if lo >= len(j.rows) {
+		if !j.waitRows(&s.view, lo+chunk) || lo >= len(s.view.rows) {
 			break
 		}
-		for i := lo; i < min(lo+chunk, len(j.rows)) && !j.cancelled.Load(); i++ {
-			if j.rows[i].preset != StatusPending {
+		hi := min(lo+chunk, len(s.view.rows))
+		if s.ring != nil {
+			if !j.scanBatch(h, &s, lo, hi) {
+				break // cancelled mid-file
+			}
+			h.flush()
+			continue
+		}
+		for i := lo; i < hi && !j.cancelled.Load(); i++ {
+			if s.view.rows[i].preset != StatusPending {
 				continue
 			}
-			f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
-			if err == nil && j.req.Defer && size >= j.req.DeferMin {
-				// Left for a later job (shard.go): pending, with its size.
-				f.Close()
-				j.cols.Size[i] = size
-				sized += size
-				continue
-			}
-			if err == nil && size >= queueMin {
-				f.Close()
-				queued = append(queued, queuedFile{int32(i), size})
-				sized += size
-				continue
-			}
-			if size > 0 {
-				sized += size
-			}
-			if !j.hashRow(h, i, f, size, err) {
+			f, size, err := j.open.open(s.view.name(&s.view.rows[i]))
+			if !j.scanOne(h, &s, i, f, size, err) {
 				break // cancelled mid-file
 			}
 		}
 		h.flush()
 	}
+	s.ring.close() // its last closes, before the queue's opens
 	j.mu.Lock()
-	j.queued = append(j.queued, queued...)
-	j.scannedBytes += sized
+	j.queued = append(j.queued, s.queued...)
+	j.scannedBytes += s.sized
 	j.mu.Unlock()
 	scanning = false
 	j.scanned.Done()
@@ -117,48 +115,52 @@ func (j *Job) work(worker int, private bool, keep int) {
 	for !j.cancelled.Load() {
 		k := int(j.nextQueued.Add(1) - 1)
 		if k >= len(j.queued) {
-			return
+			break
 		}
 		i := int(j.queued[k].row)
-		f, size, err := j.open.open(j.nameBytes(&j.rows[i]))
-		if !j.hashRow(h, i, f, size, err) {
-			return
+		r := &s.view.rows[i]
+		f, size, err := j.open.open(s.view.name(r))
+		if !j.hashRow(h, r, i, f, size, err) {
+			break
 		}
 		h.flush()
 	}
+	// Rows hashed before the columns were attached go there now.
+	if len(h.held) > 0 && j.waitCols() {
+		j.putHeld(h)
+	}
 }
 
-// addExtra appends a row with StatusExtra for every regular file under the
-// root that no manifest entry names (the manifest itself excepted), or in
-// the part of the root the request names (WalkDir, WalkFlat).
-func (j *Job) addExtra() error {
-	part := walkPart{dir: j.req.WalkDir, flat: j.req.WalkFlat}
-	var listed map[string]struct{}
-	if part.whole() {
-		listed = make(map[string]struct{}, len(j.rows))
-	} else {
-		listed = map[string]struct{}{} // most names lie elsewhere: no presizing
+// scan is what a worker's scan keeps: the big files it met, the bytes of the
+// files it opened, and its io_uring, if any.
+type scan struct {
+	view   rowsView
+	queued []queuedFile
+	sized  int64
+	ring   *uringScan
+}
+
+// scanOne does row i's part of the scan once its file has been opened (f,
+// with size, or the open's err): a file deferred (Request.Defer) or big
+// enough to queue is closed and left for later with its size, any other is
+// hashed now, or gets the status its open's error says. It returns false if
+// the job was cancelled mid-file.
+func (j *Job) scanOne(h *hasher, s *scan, i int, f readCloser, size int64, err error) bool {
+	if err == nil && j.req.Defer && size >= j.req.DeferMin {
+		// Left for a later job (shard.go): pending, with its size.
+		f.Close()
+		j.deferRow(h, i, size)
+		s.sized += size
+		return true
 	}
-	for i := range j.rows {
-		if name := path.Clean(j.nameOf(&j.rows[i])); part.holds(name) {
-			listed[name] = struct{}{}
-		}
+	if err == nil && size >= queueMin {
+		f.Close()
+		s.queued = append(s.queued, queuedFile{int32(i), size})
+		s.sized += size
+		return true
 	}
-	var extra []string
-	sizes := map[string]int64{}
-	err := j.walkRegular(part, func(name string, size int64) {
-		if _, ok := listed[name]; !ok {
-			extra = append(extra, name)
-			sizes[name] = size
-		}
-	})
-	if err != nil {
-		return err
+	if size > 0 {
+		s.sized += size
 	}
-	slices.Sort(extra)
-	for _, name := range extra {
-		addRow(j, name, row{size: sizes[name], preset: StatusExtra})
-	}
-	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
-	return nil
+	return j.hashRow(h, &s.view.rows[i], i, f, size, err)
 }

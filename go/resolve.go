@@ -1,7 +1,6 @@
 package checksig
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"strings"
@@ -72,6 +71,44 @@ type fileOpener interface {
 	plainFDs() (keep int, ok bool)
 }
 
+// useOpenat2 selects the openat2 fast path where the kernel has it; tests
+// turn it off to run the portable os.Root path too.
+var useOpenat2 = true
+
+// wrapOpener, when set by a test, wraps the opener of every verify or make
+// job: the fault-injection seam (fault_test.go).
+var wrapOpener func(fileOpener) fileOpener
+
+// openerFor returns the opener of a job of req: none for a parse-only job,
+// names confined beneath the root for verify and make jobs (joined to it
+// without confinement with AllowOutside), paths as given for digest jobs.
+func openerFor(req *Request) (fileOpener, error) {
+	switch {
+	case req.ParseOnly:
+		return noOpener{}, nil
+	case req.Kind == KindVerify || req.Kind == KindMake:
+		var o fileOpener
+		var err error
+		switch {
+		case req.Kind == KindVerify && req.AllowOutside:
+			o, err = openJoined(req.Root)
+		case req.Kind == KindVerify && useOpenat2:
+			o, err = openBeneath(req.Root)
+		}
+		if o == nil && err == nil {
+			o, err = openRoot(req.Root)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if wrapOpener != nil {
+			return wrapOpener(o), nil
+		}
+		return o, nil
+	}
+	return plainOpener{}, nil
+}
+
 type rootOpener struct{ root *os.Root }
 
 func openRoot(dir string) (*rootOpener, error) {
@@ -116,6 +153,24 @@ func (o *rootOpener) open(b []byte) (readCloser, int64, error) {
 	return f, fi.Size(), nil
 }
 
+// checkRegular fstats f and closes it unless it is a regular file.
+func checkRegular(f *os.File, name string) (os.FileInfo, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
+	return fi, nil
+}
+
 // classify turns os.Root's escape error into ErrOutsideRoot.
 func classify(name string, err error) error {
 	if isEscape(err) {
@@ -133,27 +188,6 @@ func (plainOpener) close() error { return nil }
 func (plainOpener) plainFDs() (int, bool) { return -1, true }
 
 func (plainOpener) open(name []byte) (readCloser, int64, error) { return openPlain(string(name)) }
-
-// statusOf maps an open or read error to a row status and errno.
-func statusOf(err error) (Status, int32) {
-	var errno syscall.Errno
-	hasErrno := errors.As(err, &errno)
-	switch {
-	case errors.Is(err, ErrOutsideRoot):
-		return StatusOutsideRoot, 0
-	case errors.Is(err, ErrNotRegular):
-		return StatusNotRegular, 0
-	case hasErrno && errno == syscall.EISDIR:
-		return StatusNotRegular, int32(errno)
-	case errors.Is(err, fs.ErrNotExist):
-		return StatusMissing, int32(syscall.ENOENT)
-	// ENOTDIR (a path component is a file) is "unreadable", not "missing":
-	// GNU's --ignore-missing ignores ENOENT only.
-	case hasErrno:
-		return StatusUnreadable, int32(errno)
-	}
-	return StatusUnreadable, 0
-}
 
 // joinedOpener resolves names against the root without confinement, for
 // manifests the user trusts (Request.AllowOutside). Special files are

@@ -44,6 +44,8 @@ var tunables = []tunable{
 	{name: "read_size", v: &readSize, min: 4096},
 	{name: "queue_min", v: &queueMin, min: 1},
 	{name: "private_table_min", v: &privateTableMin, min: 0},
+	{name: "uring_min", v: &uringMin, min: 0},
+	{name: "early_min", v: &earlyMin, min: 0},
 	{name: "workers", v: &defaultWorkers, min: 0},
 	{name: "readahead_chunk", v: &readAheadChunk, min: 4096},
 	{name: "readahead_chunks", v: &readAheadChunks, min: 2},

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
-	"time"
+	"io/fs"
+	"path"
+	"slices"
+	"syscall"
 )
+
+// What is particular to verify jobs: reading the manifest into rows, the
+// extra files (Request.Extra), and the verdict of every row of every kind
+// of job, which the workers (plan.go) write into the columns.
 
 // Status is the outcome for one result row. Its values are part of the C
 // ABI (CHECKSIG_ST_* in capi/checksig.h).
@@ -39,443 +42,9 @@ func (s Status) String() string {
 	return "unknown"
 }
 
-// Kind selects what a job does.
-type Kind int32
-
-// Job kinds; values are part of the C ABI (CHECKSIG_JOB_*).
-const (
-	KindVerify Kind = 1 // check a manifest's entries under a root
-	KindDigest Kind = 2 // hash a list of paths
-	KindMake   Kind = 3 // hash every regular file under a root and write a manifest
-)
-
-// Request describes a job.
-type Request struct {
-	Kind    Kind
-	Workers int // 0: one per CPU (runtime.NumCPU())
-	// Algorithm is required for digest and make jobs. For verify jobs it
-	// fixes the algorithm of untagged lines; None infers it from the
-	// manifest's name or, failing that, from each digest's length.
-	Algorithm Algorithm
-	// Family (verify, with Algorithm None) is the family of the untagged
-	// lines, each line's length picking the member: what GNU's cksum -a sha3
-	// -c reads without -l.
-	Family Family
-	Strict bool // verify: the first malformed line fails the job
-	Tag    bool // make: write BSD tag lines
-	Base64 bool // make: write digests in base64, as cksum --base64 does
-	// Extra (verify) adds a row with StatusExtra for every regular file
-	// under the root that the manifest does not list.
-	Extra bool
-	// AllowOutside (verify) lets names reach outside the root: for
-	// manifests the user trusts. FIFOs and devices are still never read.
-	AllowOutside bool
-	Root         string // verify, make; a ParseOnly job without Extra needs none
-	// Manifest is the manifest a verify job reads (or, with ManifestText,
-	// only its name in messages and for AlgorithmFromName) and the one a
-	// make job writes.
-	Manifest string
-	Paths    []string // digest
-
-	// ManifestText, when not nil, is the verify job's manifest itself, read
-	// instead of a file: an empty, non-nil ManifestText is an empty
-	// manifest. The job reads it until PhaseReady: it must not change before.
-	ManifestText []byte
-	// Resume (verify, from a manifest) starts the parse in the state an
-	// earlier chunk of the same stream ended in (Job.ParseState): its line
-	// numbering and its untagged line form. The zero value starts afresh.
-	Resume ParseState
-	// AllowEmpty (verify, from a manifest) makes a manifest without an
-	// entry a job of zero rows instead of a ManifestError: a chunk of a
-	// stream may hold only comments or malformed lines.
-	AllowEmpty bool
-	// Entries, when not nil, are the verify job's rows, given instead of a
-	// manifest; Start copies them (see Entries).
-	Entries *Entries
-	// ParseOnly (verify) fills the columns from the manifest or entries
-	// (names, algorithms, expected digests, lines; with Extra, the extra
-	// rows too) and stops: no listed file is opened, every listed row stays
-	// StatusPending with size -1.
-	ParseOnly bool
-
-	// Defer (verify) makes a scan pass of the job: every listed file is
-	// opened, confined as always; those smaller than DeferMin are hashed
-	// and get their final status, the others stay StatusPending with the
-	// size their open found, for a later job over their entries (issue 17:
-	// sharding by bytes of work needs the sizes, and a stat of its own
-	// would open every small file twice). A row that fails to open gets its
-	// status as ever. DeferMin 0 defers every file that opens: a pure
-	// sizing pass.
-	Defer    bool
-	DeferMin int64
-	// WalkDir and WalkFlat (verify, with Extra) walk one part of the root
-	// for the extra files: the directory WalkDir beneath it (a clean
-	// slash-separated relative name; "" is the root itself), the whole of
-	// its subtree or, with WalkFlat, its own files only; listed names
-	// outside that part are ignored. Disjoint parts that cover the tree
-	// give, together, the extra rows of the whole (issue 17: the walk in
-	// shards). A WalkDir that does not exist, or is no directory, has no
-	// extra file; one leading out of the root is refused.
-	WalkDir  string
-	WalkFlat bool
-}
-
-// Phase is a job's stage; values are part of the C ABI (CHECKSIG_PH_*).
-type Phase int64
-
-// Job phases.
-const (
-	PhaseEnumerating Phase = 1 // parsing the manifest or walking the root
-	PhaseReady       Phase = 2 // sizes known, waiting for Attach
-	PhaseRunning     Phase = 3 // workers hashing
-	PhaseDone        Phase = 4 // finished: Result says how
-)
-
-// Progress is a snapshot of a job's counters.
-type Progress struct {
-	Phase       Phase
-	FilesDone   int64
-	FilesTotal  int64
-	BytesDone   int64
-	BytesTotal  int64 // -1 until known
-	Rows        int64 // valid from PhaseReady
-	DigestWidth int64 // valid from PhaseReady
-	PathsLen    int64 // valid from PhaseReady
-	Warnings    int64
-	// IO holds the IO* bits of the ways the job's big files were read so
-	// far (files under mmapMin are always read into a buffer): 0 when it
-	// hashed none.
-	IO uint32
-}
-
-// Columns receive a job's results, one element per row. They may live in
-// memory the engine does not own (numpy arrays, through the C ABI); the
-// engine writes to them only between Attach and the end of the job.
-type Columns struct {
-	Status      []uint8
-	Algorithm   []uint8
-	Errnum      []int32
-	Size        []int64
-	Line        []int64
-	Expected    []byte // Rows*Width
-	Actual      []byte // Rows*Width
-	Width       int
-	PathOffsets []int64 // Rows+1
-	Paths       []byte
-}
-
-// NewColumns allocates columns in Go memory for the job's shape.
-func NewColumns(p Progress) Columns {
-	n, w := int(p.Rows), int(p.DigestWidth)
-	return Columns{
-		Status: make([]uint8, n), Algorithm: make([]uint8, n), Errnum: make([]int32, n),
-		Size: make([]int64, n), Line: make([]int64, n),
-		Expected: make([]byte, n*w), Actual: make([]byte, n*w), Width: w,
-		PathOffsets: make([]int64, n+1), Paths: make([]byte, p.PathsLen),
-	}
-}
-
-// Warning is a malformed manifest line that was skipped.
-type Warning struct {
-	Line int64
-	Msg  string
-}
-
-// maxWarnings bounds the warnings a job keeps; more are only counted.
-const maxWarnings = 1000
-
-// row is what the engine keeps per entry: 32 bytes, with the name in the
-// job's name arena, so a manifest of millions of lines costs little more
-// than its names.
-type row struct {
-	off    int64 // where the name is: in the arena until Attach, then in the path column
-	n      uint32
-	alg    Algorithm
-	preset Status // StatusExtra, StatusNotChecked: rows that are listed, not hashed
-	// inferred: the algorithm came from the manifest's name or the
-	// digest's length, not from a tag or the caller (see Inference)
-	inferred bool
-	line     int64
-	size     int64 // from the walk (make, extra); -1 unknown
-}
-
-// Job is one run of the engine. Start it, Poll it, Attach columns when it
-// is ready, and Close it. All methods are safe for concurrent use.
-type Job struct {
-	req  Request
-	open fileOpener
-
-	mu       sync.Mutex
-	phase    Phase
-	changed  chan struct{} // closed and replaced at every phase change
-	err      error
-	cols     Columns
-	attached bool
-	warnings []Warning
-
-	rows     []row
-	given    bool       // rows came from Request.Entries, copied by Start
-	state    ParseState // after the manifest's last line (ParseState)
-	names    arena      // the names until Attach copies them into the path column
-	toHash   int64      // rows with work to do
-	width    int
-	pathsLen int64
-	digests  []byte // expected digests, rows*width, until Attach copies them
-
-	cancelled    atomic.Bool
-	filesDone    atomic.Int64
-	bytesDone    atomic.Int64
-	bytesTotal   atomic.Int64
-	nwarnings    atomic.Int64
-	next         atomic.Int64   // the scan's next row
-	scanned      sync.WaitGroup // workers still scanning
-	queued       []queuedFile   // big files met by the scan, then sorted largest first
-	scannedBytes int64          // bytes of every file the scan opened
-	sortQueue    sync.Once
-	nextQueued   atomic.Int64
-	ioUsed       atomic.Uint32  // IO* bits: how big files were read
-	wg           sync.WaitGroup // every goroutine the job started
-	lowGC        bool           // holds lowerGC until the job is done (under mu)
-	untagged     Source         // verify: what chose the untagged lines' algorithm
-	inference    Inference      // verify: set by finish (under mu)
-}
-
-// Debug counters, read by tests through the C ABI to prove nothing leaks.
-var (
-	liveJobs  atomic.Int64
-	openFiles stripedCounter // changed twice per file by every worker
-)
-
-// DebugCounters returns the live jobs, the files the engine holds open and
-// the goroutines of the process.
-func DebugCounters() (jobs, files, goroutines int64) {
-	return liveJobs.Load(), openFiles.load(), int64(runtime.NumGoroutine())
-}
-
-// stripedCounter is a counter that many goroutines change often and few
-// read: each changes its own stripe (a cache line), so no line travels
-// between cores at every change. load sums the stripes. A goroutine that
-// adds and then subtracts uses one stripe for both, so no stripe, and no
-// sum, is ever negative.
-type stripedCounter struct {
-	stripes [8]struct {
-		n atomic.Int64
-		_ [56]byte
-	}
-}
-
-func (c *stripedCounter) add(stripe int, d int64) {
-	c.stripes[uint(stripe)%uint(len(c.stripes))].n.Add(d)
-}
-
-func (c *stripedCounter) load() int64 {
-	var sum int64
-	for i := range c.stripes {
-		sum += c.stripes[i].n.Load()
-	}
-	return sum
-}
-
-// useOpenat2 selects the openat2 fast path where the kernel has it; tests
-// turn it off to run the portable os.Root path too.
-var useOpenat2 = true
-
-// wrapOpener, when set by a test, wraps the opener of every verify or make
-// job: the fault-injection seam (fault_test.go).
-var wrapOpener func(fileOpener) fileOpener
-
-var hasherPool = sync.Pool{New: func() any { return newHasher() }}
-
-// Start validates req and starts a job. The job enumerates its work in the
-// background; Poll reports when it is ready for Attach.
-func Start(req Request) (*Job, error) {
-	switch req.Kind {
-	case KindVerify:
-		if req.Algorithm != None && !req.Algorithm.Valid() {
-			return nil, ErrUnknownAlgorithm
-		}
-		if req.Family > FamilyBLAKE2b || req.Family != FamilyNone && req.Algorithm != None {
-			return nil, fmt.Errorf("%w: family %d with algorithm %s (one or the other)", ErrInvalid, req.Family, req.Algorithm)
-		}
-	case KindDigest, KindMake:
-		if !req.Algorithm.Valid() {
-			return nil, ErrUnknownAlgorithm
-		}
-		if req.Kind == KindMake && req.Tag && req.Algorithm.Tag() == "" {
-			return nil, fmt.Errorf("%w: no tool writes %s in tag lines: write untagged lines", ErrInvalid, req.Algorithm)
-		}
-	default:
-		return nil, fmt.Errorf("%w: unknown job kind %d", ErrInvalid, req.Kind)
-	}
-	if err := checkInputs(&req); err != nil {
-		return nil, err
-	}
-	if req.Workers < 0 {
-		return nil, fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalid, req.Workers)
-	}
-	req.Workers = workersFor(req.Workers)
-	j := &Job{req: req, phase: PhaseEnumerating, changed: make(chan struct{}), inference: Inference{Probed: -1}}
-	j.bytesTotal.Store(-1)
-	if req.Entries != nil {
-		// Copied now: the caller's slices (C memory, through the C ABI) are
-		// not the job's past Start.
-		if err := j.takeEntries(req.Entries, req.Algorithm); err != nil {
-			return nil, err
-		}
-		j.req.Entries = nil
-	}
-	switch {
-	case req.ParseOnly:
-		j.open = noOpener{}
-	case req.Kind == KindVerify || req.Kind == KindMake:
-		var o fileOpener
-		var err error
-		switch {
-		case req.Kind == KindVerify && req.AllowOutside:
-			o, err = openJoined(req.Root)
-		case req.Kind == KindVerify && useOpenat2:
-			o, err = openBeneath(req.Root)
-		}
-		if o == nil && err == nil {
-			o, err = openRoot(req.Root)
-		}
-		if err != nil {
-			return nil, err
-		}
-		j.open = o
-		if wrapOpener != nil {
-			j.open = wrapOpener(o)
-		}
-	case req.Kind == KindDigest:
-		j.open = plainOpener{}
-	}
-	if opensslMode != 0 {
-		findOpenSSL() // a libcrypto loaded since the last job (hashimpl.go)
-	}
-	liveJobs.Add(1)
-	j.goSafe(j.enumerate, nil)
-	return j, nil
-}
-
-// goSafe runs f in a goroutine tracked by the job, turning a panic into the
-// job's failure: a panic must never reach the process hosting the engine.
-// then, if not nil, runs after f and after the failure is recorded, so that
-// whoever waits for it sees the job failed.
-func (j *Job) goSafe(f func() error, then func()) {
-	j.wg.Add(1)
-	go func() {
-		defer j.wg.Done()
-		if then != nil {
-			defer then()
-		}
-		defer func() {
-			if r := recover(); r != nil {
-				pe, ok := r.(*PanicError)
-				if !ok {
-					pe = &PanicError{Value: r, Stack: debug.Stack()}
-				}
-				j.fail(pe)
-			}
-		}()
-		if err := f(); err != nil {
-			j.fail(err)
-		}
-	}()
-}
-
-func (j *Job) setPhaseLocked(p Phase) {
-	j.phase = p
-	close(j.changed)
-	j.changed = make(chan struct{})
-	if p == PhaseDone && j.lowGC {
-		j.lowGC = false
-		restoreGC()
-	}
-}
-
-// fail ends the job with err unless it already ended.
-func (j *Job) fail(err error) {
-	j.cancelled.Store(true) // stop the other workers
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err == nil {
-		j.err = err
-	}
-	if j.phase != PhaseDone && (j.phase != PhaseRunning) {
-		// Enumeration failed: nothing will ever be attached.
-		j.setPhaseLocked(PhaseDone)
-	}
-}
-
-func (j *Job) warn(w Warning) {
-	j.nwarnings.Add(1)
-	j.mu.Lock()
-	if len(j.warnings) < maxWarnings {
-		j.warnings = append(j.warnings, w)
-	}
-	j.mu.Unlock()
-}
-
-// enumerate parses the manifest, takes the path list or walks the root,
-// then moves the job to PhaseReady.
-func (j *Job) enumerate() error {
-	var err error
-	switch j.req.Kind {
-	case KindVerify:
-		if !j.given {
-			err = j.parseManifest()
-		}
-		if err == nil && j.req.Extra {
-			err = j.addExtra()
-		}
-	case KindDigest:
-		j.width = j.req.Algorithm.Size()
-		j.rows = make([]row, 0, len(j.req.Paths))
-		for _, p := range j.req.Paths {
-			addRow(j, p, row{alg: j.req.Algorithm, size: -1})
-		}
-	case KindMake:
-		err = j.walk()
-	}
-	if err != nil {
-		return err
-	}
-	if j.cancelled.Load() {
-		return ErrCancelled
-	}
-	if len(j.rows) >= bigJob {
-		j.mu.Lock()
-		if j.phase != PhaseDone && !j.lowGC {
-			j.lowGC = true
-			lowerGC()
-		}
-		j.mu.Unlock()
-	}
-	var pathsLen int64
-	for _, r := range j.rows {
-		pathsLen += int64(r.n)
-		if r.preset == StatusPending && !j.req.ParseOnly {
-			j.toHash++
-		}
-	}
-	if j.req.ParseOnly {
-		j.bytesTotal.Store(0)
-	}
-	if len(j.rows) >= bigJob {
-		// Give back whatever enumeration left behind (a walk's strings, a
-		// path list's copies) before the caller allocates its columns, to
-		// keep the peak low.
-		debug.FreeOSMemory()
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err == nil {
-		j.pathsLen = pathsLen
-		j.setPhaseLocked(PhaseReady)
-	}
-	return nil
-}
-
+// parseManifest reads the manifest (a file, or Request.ManifestText) into
+// the job's rows, name arena and expected digests; a malformed line is a
+// warning, or with Strict the job's error.
 func (j *Job) parseManifest() error {
 	var src io.Reader
 	var maxRows int
@@ -500,6 +69,12 @@ func (j *Job) parseManifest() error {
 		src = f
 	}
 	j.rows = make([]row, 0, maxRows)
+	if int64(maxRows) >= earlyMin && !j.req.ParseOnly && j.open != nil && j.req.Workers > 0 { // a job Start made
+		// Hash while the manifest is read: the workers start now and take
+		// rows as they are published.
+		j.early, j.expect = true, int64(maxRows)
+		j.startWorkers(min(j.req.Workers, maxRows), maxRows)
+	}
 	r := NewReader(src, name)
 	r.Algorithm, r.Family, r.Source = j.req.Algorithm, j.req.Family, SourceRequest
 	if r.Algorithm == None && r.Family == FamilyNone {
@@ -531,6 +106,9 @@ func (j *Job) parseManifest() error {
 			return fmt.Errorf("reading %s: %w", r.Name, err)
 		}
 		addRow(j, name, row{line: e.Line, alg: e.Algorithm, size: -1, inferred: e.Source == SourceName || e.Source == SourceLength})
+		if j.early && len(j.rows)%publishEvery == 0 {
+			j.publish(j.rows, false)
+		}
 		if n := e.Algorithm.Size(); n > j.width {
 			digests = widen(digests, len(j.rows)-1, j.width, n, cap(j.rows))
 			j.width = n
@@ -550,8 +128,21 @@ func (j *Job) parseManifest() error {
 	}
 	j.digests = digests
 	j.untagged = r.untaggedSource()
+	if j.early {
+		j.publish(j.rows, true) // rows Extra adds next are never the workers'
+	}
 	return nil
 }
+
+// earlyMin is the bound on a manifest's entries (countLines) from which
+// its verify job's workers start while it is read (issue 20: on a million
+// entries the parse is ~8% of the job). A variable for tests and
+// CHECKSIG_TUNE.
+var earlyMin int64 = 4096
+
+// publishEvery is how many rows the parse adds between two publications to
+// the workers of an early job.
+const publishEvery = 256
 
 // widen re-lays n rows of width w into width nw, with room for capRows.
 func widen(d []byte, n, w, nw, capRows int) []byte {
@@ -562,167 +153,97 @@ func widen(d []byte, n, w, nw, capRows int) []byte {
 	return out
 }
 
-// addRow appends to j a row named name, copied into the name arena: bytes
-// from the manifest reader, strings from a walk or a path list.
-func addRow[Name string | []byte](j *Job, name Name, r row) {
-	var dst []byte
-	dst, r.off = j.names.alloc(len(name))
-	r.n = uint32(copy(dst, name))
-	j.rows = append(j.rows, r)
-}
-
-// nameOf returns r's name as a string.
-func (j *Job) nameOf(r *row) string { return string(j.nameBytes(r)) }
-
-// nameBytes returns r's name: from the arena before Attach, from the path
-// column after.
-func (j *Job) nameBytes(r *row) []byte {
-	if !j.attached {
-		return j.names.get(r.off, r.n)
-	}
-	return j.cols.Paths[r.off : r.off+int64(r.n)]
-}
-
-// Poll waits up to timeout for the phase to change, then returns the
-// counters. A zero timeout returns at once.
-func (j *Job) Poll(timeout time.Duration) Progress {
-	j.mu.Lock()
-	ch, ph, attached := j.changed, j.phase, j.attached
-	j.mu.Unlock()
-	// Nothing changes in PhaseReady until Attach (the caller's own move), so
-	// waiting there would only sleep.
-	if timeout > 0 && ph != PhaseDone && !(ph == PhaseReady && !attached) {
-		t := time.NewTimer(timeout)
-		select {
-		case <-ch:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	p := Progress{
-		Phase:      j.phase,
-		FilesDone:  j.filesDone.Load(),
-		FilesTotal: -1,
-		BytesDone:  j.bytesDone.Load(),
-		BytesTotal: j.bytesTotal.Load(),
-		Warnings:   j.nwarnings.Load(),
-		IO:         j.ioUsed.Load(),
-	}
-	if j.phase == PhaseEnumerating {
-		// The enumerating goroutine owns rows and friends until it moves the
-		// phase on (under mu): read none of them before.
-		p.BytesTotal = -1
-		return p
-	}
-	p.FilesTotal = j.toHash
-	if j.err == nil || j.attached {
-		p.Rows = int64(len(j.rows))
-		p.DigestWidth = int64(j.width)
-		p.PathsLen = j.pathsLen
-	}
-	return p
-}
-
-// Attach hands the job its result columns, shaped as Poll reported in
-// PhaseReady, and starts the workers.
-func (j *Job) Attach(c Columns) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.phase != PhaseReady || j.attached {
-		return ErrJobState
-	}
-	n, w, pathsLen := len(j.rows), j.width, int(j.pathsLen)
-	if len(c.Status) != n || len(c.Algorithm) != n || len(c.Errnum) != n || len(c.Size) != n ||
-		len(c.Line) != n || c.Width != w || len(c.Expected) != n*w || len(c.Actual) != n*w ||
-		len(c.PathOffsets) != n+1 || len(c.Paths) != pathsLen {
-		return fmt.Errorf("%w: columns do not match the job's shape (%d rows, width %d, %d path bytes)", ErrInvalid, n, w, pathsLen)
-	}
-	// Columns that are mostly zero (status, errnum, actual) are written
-	// only where they are not zero already: see clearLazily.
-	var off int64
-	for i, r := range j.rows {
-		c.PathOffsets[i] = off
-		off += int64(copy(c.Paths[off:], j.names.get(r.off, r.n)))
-		j.rows[i].off = c.PathOffsets[i]
-		if c.Status[i] != uint8(r.preset) {
-			c.Status[i] = uint8(r.preset)
-		}
-		c.Algorithm[i] = uint8(r.alg)
-		if c.Errnum[i] != 0 {
-			c.Errnum[i] = 0
-		}
-		c.Size[i] = r.size
-		c.Line[i] = r.line
-	}
-	c.PathOffsets[n] = off
-	clearLazily(c.Actual)
-	if j.digests != nil {
-		copy(c.Expected, j.digests)
-		j.digests = nil
+// addExtra appends a row with StatusExtra for every regular file under the
+// root that no manifest entry names (the manifest itself excepted), or in
+// the part of the root the request names (WalkDir, WalkFlat).
+func (j *Job) addExtra() error {
+	part := walkPart{dir: j.req.WalkDir, flat: j.req.WalkFlat}
+	var listed map[string]struct{}
+	if part.whole() {
+		listed = make(map[string]struct{}, len(j.rows))
 	} else {
-		clearLazily(c.Expected)
+		listed = map[string]struct{}{} // most names lie elsewhere: no presizing
 	}
-	j.cols, j.attached = c, true
-	j.names = arena{} // the path column holds the names from now on
-	j.setPhaseLocked(PhaseRunning)
-	workers := min(j.req.Workers, max(n, 1))
-	if j.req.ParseOnly {
-		workers = 0 // the columns are filled: done
+	for i := range j.rows {
+		if name := path.Clean(j.nameOf(&j.rows[i])); part.holds(name) {
+			listed[name] = struct{}{}
+		}
 	}
-	keep, plain := j.open.plainFDs()
-	private := plain && j.toHash >= privateTableMin && tablesWorthTaking()
-	var running sync.WaitGroup
-	running.Add(workers)
-	j.scanned.Add(workers)
-	for w := range workers {
-		j.goSafe(func() error { j.work(w, private, keep); return nil }, running.Done)
+	var extra []string
+	sizes := map[string]int64{}
+	err := j.walkRegular(part, func(name string, size int64) {
+		if _, ok := listed[name]; !ok {
+			extra = append(extra, name)
+			sizes[name] = size
+		}
+	})
+	if err != nil {
+		return err
 	}
-	j.wg.Add(1)
-	go func() {
-		defer j.wg.Done()
-		if n >= bigJob {
-			// The names and expected digests now live in the columns: give
-			// their memory back while the workers start, not at the next
-			// collection, which at the heap's size before Attach would let
-			// the workers' garbage pile up to that size again.
-			debug.FreeOSMemory()
-		}
-		running.Wait()
-		var err error
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					err = &PanicError{Value: r, Stack: debug.Stack()}
-				}
-			}()
-			err = j.finish()
-		}()
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		if j.err == nil {
-			j.err = err
-		}
-		if j.err == nil && j.cancelled.Load() {
-			j.err = ErrCancelled
-		}
-		j.setPhaseLocked(PhaseDone)
-	}()
+	slices.Sort(extra)
+	for _, name := range extra {
+		addRow(j, name, row{size: sizes[name], preset: StatusExtra})
+	}
+	j.digests = append(j.digests, make([]byte, len(extra)*j.width)...)
 	return nil
 }
 
-// hashRow hashes row i from f, opened with the given size and error, and
-// writes the outcome into the columns. It returns false if the job was
+// hashRow hashes row i, r, from f, opened with the given size and error,
+// and writes the outcome into the columns. It returns false if the job was
 // cancelled mid-file: the row then stays pending.
-func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) bool {
-	r := &j.rows[i]
+func (j *Job) hashRow(h *hasher, r *row, i int, f readCloser, size int64, err error) bool {
 	sum := h.sum[:r.alg.Size()] // the worker's: a local array would escape, once per file
 	st, errnum, n := j.hashOpen(h, r, f, size, err, sum)
+	return j.writeRow(h, i, st, errnum, n, sum)
+}
+
+// writeRow writes row i's verdict: the status hashing gave it, its errno
+// and the bytes read, and for a file read whole its digest, sum, compared
+// with the expected one. Before the columns are attached (a job whose
+// workers start while the manifest is read), the worker holds the verdict
+// until they are. It returns false for a row left pending (the job was
+// cancelled mid-file).
+func (j *Job) writeRow(h *hasher, i int, st Status, errnum int32, n int64, sum []byte) bool {
 	if st == StatusPending {
 		return false
 	}
+	h.pendingFiles++
+	if !j.colsReady.Load() {
+		h.held = append(h.held, heldRow{row: int32(i), st: st, errnum: errnum, n: n, sum: int32(len(h.heldSums)), sumLen: uint8(len(sum))})
+		h.heldSums = append(h.heldSums, sum...)
+		if len(h.held) >= maxHeld && j.waitCols() { // bounded: wait for the columns
+			j.putHeld(h)
+		}
+		return true
+	}
+	if len(h.held) > 0 {
+		j.putHeld(h)
+	}
+	j.putRow(i, st, errnum, n, sum)
+	return true
+}
+
+// deferRow leaves row i pending with the size its open found, for a later
+// job (Request.Defer): held as writeRow holds verdicts.
+func (j *Job) deferRow(h *hasher, i int, size int64) {
+	if !j.colsReady.Load() {
+		h.held = append(h.held, heldRow{row: int32(i), st: StatusPending, n: size})
+		if len(h.held) >= maxHeld && j.waitCols() {
+			j.putHeld(h)
+		}
+		return
+	}
+	j.cols.Size[i] = size
+}
+
+// putRow writes row i's verdict into the columns; a pending row gets only
+// its size (deferRow).
+func (j *Job) putRow(i int, st Status, errnum int32, n int64, sum []byte) {
 	c, w := j.cols, j.width
+	if st == StatusPending {
+		c.Size[i] = n
+		return
+	}
 	if st == StatusOK {
 		copy(c.Actual[i*w:], sum)
 		if j.req.Kind == KindVerify && !bytes.Equal(sum, c.Expected[i*w:i*w+len(sum)]) {
@@ -732,8 +253,29 @@ func (j *Job) hashRow(h *hasher, i int, f readCloser, size int64, err error) boo
 	c.Size[i] = n
 	c.Errnum[i] = errnum
 	c.Status[i] = uint8(st)
-	h.pendingFiles++
-	return true
+}
+
+// heldRow is a verdict a worker holds until the columns are attached.
+type heldRow struct {
+	row    int32
+	st     Status
+	sumLen uint8
+	errnum int32
+	sum    int32 // where its digest starts in heldSums
+	n      int64
+}
+
+// maxHeld is the most verdicts a worker holds before it waits for the
+// columns: enough for the time a parse and an Attach take, bounded if
+// nobody attaches. A variable for tests.
+var maxHeld = 1 << 16
+
+// putHeld writes the verdicts h holds into the columns, which are attached.
+func (j *Job) putHeld(h *hasher) {
+	for _, r := range h.held {
+		j.putRow(int(r.row), r.st, r.errnum, r.n, h.heldSums[r.sum:r.sum+int32(r.sumLen)])
+	}
+	h.held, h.heldSums = h.held[:0], h.heldSums[:0]
 }
 
 // hashOpen closes f after hashing it into out and returns the row's status,
@@ -746,6 +288,12 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	openFiles.add(h.slot, 1)
 	defer func() { f.Close(); openFiles.add(h.slot, -1) }() // also when a bug panics
 	n, err := h.hashFile(f, size, r.alg, out)
+	return outcome(size, n, err)
+}
+
+// outcome is the status, errno and size of a file of the given size (from
+// its open) of which hashing read n bytes and ended with err.
+func outcome(size, n int64, err error) (Status, int32, int64) {
 	if errors.Is(err, ErrCancelled) {
 		return StatusPending, 0, size
 	}
@@ -764,108 +312,23 @@ func (j *Job) hashOpen(h *hasher, r *row, f readCloser, size int64, err error, o
 	return StatusOK, 0, n
 }
 
-// finish runs after the workers: a make job writes its manifest, a verify
-// job looks at the algorithms it inferred (infer.go).
-func (j *Job) finish() error {
-	if j.cancelled.Load() {
-		return nil
+// statusOf maps an open or read error to a row status and errno.
+func statusOf(err error) (Status, int32) {
+	var errno syscall.Errno
+	hasErrno := errors.As(err, &errno)
+	switch {
+	case errors.Is(err, ErrOutsideRoot):
+		return StatusOutsideRoot, 0
+	case errors.Is(err, ErrNotRegular):
+		return StatusNotRegular, 0
+	case hasErrno && errno == syscall.EISDIR:
+		return StatusNotRegular, int32(errno)
+	case errors.Is(err, fs.ErrNotExist):
+		return StatusMissing, int32(syscall.ENOENT)
+	// ENOTDIR (a path component is a file) is "unreadable", not "missing":
+	// GNU's --ignore-missing ignores ENOENT only.
+	case hasErrno:
+		return StatusUnreadable, int32(errno)
 	}
-	switch j.req.Kind {
-	case KindMake:
-		return j.writeManifest()
-	case KindVerify:
-		j.infer()
-	}
-	return nil
-}
-
-// Cancel asks the job to stop. It returns at once; Poll reports PhaseDone
-// when the job has stopped. A job still waiting for Attach stops at once.
-func (j *Job) Cancel() {
-	j.cancelled.Store(true)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.phase == PhaseReady && !j.attached {
-		if j.err == nil {
-			j.err = ErrCancelled
-		}
-		j.setPhaseLocked(PhaseDone)
-	}
-}
-
-// Result returns nil if the job finished its work, or why it did not. It
-// returns ErrJobState before PhaseDone.
-func (j *Job) Result() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.phase != PhaseDone {
-		return ErrJobState
-	}
-	return j.err
-}
-
-// Warnings returns the malformed lines skipped so far (at most 1000; Poll
-// counts them all).
-func (j *Job) Warnings() []Warning {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return append([]Warning(nil), j.warnings...)
-}
-
-// ParseState returns the state the parse of the job's manifest ended in:
-// the Resume of the job for the stream's next chunk. It returns
-// ErrJobState while the job is still enumerating, and the zero value for a
-// job that parsed no manifest.
-func (j *Job) ParseState() (ParseState, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.phase == PhaseEnumerating {
-		return ParseState{}, ErrJobState
-	}
-	return j.state, nil
-}
-
-// Close cancels the job and waits until none of its goroutines runs, so no
-// file stays open and the columns are no longer written. It is safe to
-// call more than once.
-func (j *Job) Close() {
-	j.cancelled.Store(true)
-	j.wg.Wait()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.open != nil {
-		j.open.close()
-		j.open = nil
-		liveJobs.Add(-1)
-	}
-	if j.phase != PhaseDone {
-		if j.err == nil {
-			j.err = ErrCancelled
-		}
-		j.setPhaseLocked(PhaseDone)
-	}
-	j.cols = Columns{}
-}
-
-// Run starts a job, attaches Go-allocated columns and waits for the end:
-// the simple way to use the engine from Go.
-func Run(req Request) (Columns, []Warning, error) {
-	j, err := Start(req)
-	if err != nil {
-		return Columns{}, nil, err
-	}
-	defer j.Close()
-	var cols Columns
-	for {
-		p := j.Poll(time.Second)
-		switch p.Phase {
-		case PhaseReady:
-			cols = NewColumns(p)
-			if err := j.Attach(cols); err != nil {
-				return Columns{}, nil, err
-			}
-		case PhaseDone:
-			return cols, j.Warnings(), j.Result()
-		}
-	}
+	return StatusUnreadable, 0
 }
