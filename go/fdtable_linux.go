@@ -94,13 +94,14 @@ var m0 = syscall.Gettid()
 // privateTable gives the calling goroutine's thread a descriptor table of
 // its own, keeping the descriptor keep (-1: none) among the copies (after
 // tablesWorthTaking said yes). When it does, the goroutine stays locked to
-// the thread for good. It does nothing on m0 or where unshare(2) is
-// refused: the worker then runs on the shared table, only slower.
-func privateTable(keep int) {
+// the thread for good, and it reports true. It does nothing on m0 or where
+// unshare(2) is refused: the worker then runs on the shared table, only
+// slower.
+func privateTable(keep int) bool {
 	runtime.LockOSThread()
 	if syscall.Gettid() == m0 || unshareFiles() != nil {
 		runtime.UnlockOSThread()
-		return
+		return false
 	}
 	// From here the thread is the job's: it ends with the goroutine.
 	if dir, err := openFDDir(); err == nil { // in this thread's table, now its own
@@ -108,6 +109,7 @@ func privateTable(keep int) {
 		syscall.Close(dir)
 	}
 	tablesTaken.Add(1)
+	return true
 }
 
 // tablesTaken counts the workers that took a table of their own, for tests.

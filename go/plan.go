@@ -30,9 +30,10 @@ var queueMin int64 = 1 << 20
 var privateTableMin int64 = 4096
 
 // uringMin is the number of files to hash from which a job's workers scan
-// in batches through io_uring where the kernel allows it
-// (uring_scan_linux.go); below it the ring each worker sets up costs more
-// than it saves. A variable for tests and CHECKSIG_TUNE.
+// in batches through io_uring where the kernel allows it and the worker
+// took a descriptor table of its own (uring_scan_linux.go says why only
+// then); below it the ring each worker sets up costs more than it saves.
+// A variable for tests and CHECKSIG_TUNE.
 var uringMin int64 = 1024
 
 type queuedFile struct {
@@ -50,9 +51,7 @@ type queuedFile struct {
 // every worker gets a share of a few dozen medium files), waiting for the
 // parse to publish them where it is still reading the manifest.
 func (j *Job) work(worker int, private bool, keep int) {
-	if private {
-		privateTable(keep)
-	}
+	own := private && privateTable(keep)
 	busy.Add(1)
 	defer busy.Add(-1)
 	h := hasherPool.Get().(*hasher)
@@ -71,7 +70,7 @@ func (j *Job) work(worker int, private bool, keep int) {
 			j.scanned.Done()
 		}
 	}()
-	s := scan{ring: j.newURingScan(h)} // after privateTable: the ring is the thread's
+	s := scan{ring: j.newURingScan(h, own)} // after privateTable: the ring is the thread's
 	defer s.ring.close()
 	chunk := j.chunk
 	for !j.cancelled.Load() {

@@ -6,7 +6,7 @@ package checksig
 
 type uringScan struct{}
 
-func (j *Job) newURingScan(*hasher) *uringScan { return nil }
+func (j *Job) newURingScan(*hasher, bool) *uringScan { return nil }
 
 func (s *uringScan) close() {}
 

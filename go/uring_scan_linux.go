@@ -4,7 +4,9 @@ package checksig
 
 import (
 	"bytes"
+	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -71,29 +73,44 @@ var uringChecked struct {
 // does: a ring can be set up, and opens beneath a directory through it.
 func uringWorks() bool {
 	uringChecked.once.Do(func() {
-		r, err := newURing(8)
-		if err != nil {
-			return
-		}
-		defer r.close()
-		if !r.supports(uringOpOpenat2, uringOpRead, uringOpClose) {
-			return
-		}
-		dir, err := syscall.Open("/", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			return
-		}
-		defer syscall.Close(dir)
-		how := &openHow{flags: oPath | syscall.O_CLOEXEC, resolve: resolveBeneath | resolveNoMagiclink}
-		name := []byte(".\x00")
-		r.openat2(tagOpen, dir, name, how)
-		res := int32(notDone)
-		if r.submit(func(_ uint64, v int32) { res = v }) == nil && res >= 0 {
-			syscall.Close(int(res))
-			uringChecked.ok = true
-		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			// Never unlocked: the thread ends with this goroutine, and
+			// with it any io-wq worker the probe's ring started (see
+			// newURingScan).
+			runtime.LockOSThread()
+			uringChecked.ok = uringTryOpen()
+		}()
+		<-done
 	})
 	return uringChecked.ok
+}
+
+// uringTryOpen reports whether a ring can openat2 beneath a directory here.
+func uringTryOpen() bool {
+	r, err := newURing(8)
+	if err != nil {
+		return false
+	}
+	defer r.close()
+	if !r.supports(uringOpOpenat2, uringOpRead, uringOpClose) {
+		return false
+	}
+	dir, err := syscall.Open("/", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(dir)
+	how := &openHow{flags: oPath | syscall.O_CLOEXEC, resolve: resolveBeneath | resolveNoMagiclink}
+	name := []byte(".\x00")
+	r.openat2(tagOpen, dir, name, how)
+	res := int32(notDone)
+	if r.submit(func(_ uint64, v int32) { res = v }) != nil || res < 0 {
+		return false
+	}
+	syscall.Close(int(res))
+	return true
 }
 
 // uringScan is a worker's ring and the state of its batch.
@@ -122,10 +139,23 @@ type uringSlot struct {
 // newURingScan returns a ring for the calling worker of j, or nil where the
 // job does not use one: fewer than uringMin files to hash, names not
 // opened by openat2 (os.Root, unconfined or parse-only openers, a test's
-// wrapper), or no io_uring here.
-func (j *Job) newURingScan(h *hasher) *uringScan {
+// wrapper), no io_uring here, or a worker on the process's descriptor
+// table (ownTable false).
+//
+// Only a thread with a table of its own, which ends with the job, makes a
+// ring. The kernel's io_uring worker threads (io-wq, which run an open or
+// a close that cannot complete inline) belong to the thread that submits,
+// are shared by every ring it makes, outlive those rings while it lives,
+// and keep the descriptor table the thread had when they were made. A Go
+// thread that made a ring on the shared table and later ran a worker that
+// took a table of its own would have its opens land in the process's
+// table and its closes close the process's descriptors. So a ring lives
+// only on a thread whose table never changes again and which ends with
+// the job, taking its io-wq workers with it; the probe (uringWorks) runs
+// on a thread of its own that ends too.
+func (j *Job) newURingScan(h *hasher, ownTable bool) *uringScan {
 	o, ok := j.open.(*beneathOpener)
-	if !ok || j.expect < uringMin || !uringWorks() {
+	if !ok || !ownTable || j.expect < uringMin || !uringWorks() {
 		return nil
 	}
 	r, err := newURing(uringEntries)
@@ -383,6 +413,15 @@ func (j *Job) hashBatched(h *hasher, sc *scan, sl *uringSlot) bool {
 		// Not read (the ring failed), or a file system that cannot read
 		// without blocking: read it the one-file way.
 		n, err = h.hashFile(f, sl.size, alg, sum)
+	case res > 0 && int64(res) != sl.size:
+		// A read that ended neither at the size nor just past it (a file
+		// that changed, or a file system that answers short): the file is
+		// read again from its start, the one-file way, for its first bytes
+		// in the buffer may be gone (files read on before it reuse the
+		// buffer from its start).
+		if _, err = syscall.Seek(int(sl.fd), 0, io.SeekStart); err == nil {
+			n, err = h.hashFile(f, sl.size, alg, sum)
+		}
 	case res >= 0:
 		n, err = h.hashRead(f, sl.size, alg, sum, h.buf[sl.off:sl.off+res])
 	default:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,9 +145,6 @@ func TestURingScanAgrees(t *testing.T) {
 			for _, deferMin := range []int64{-1, 0, 4000} {
 				name := fmt.Sprintf("workers=%d/private=%v/defer=%d", workers, private, deferMin)
 				t.Run(name, func(t *testing.T) {
-					if private {
-						setPrivateTableMin(t, 1)
-					}
 					req := Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: workers}
 					if deferMin >= 0 {
 						req.Defer, req.DeferMin = true, deferMin
@@ -154,10 +152,21 @@ func TestURingScanAgrees(t *testing.T) {
 					withURing(t, 1<<62)
 					want, wantWarn := mustRun(t, req)
 					withURing(t, 1)
-					before := uringBatches.Load()
+					if !private {
+						setPrivateTableMin(t, 1<<62)
+					}
+					before, tables := uringBatches.Load(), tablesTaken.Load()
 					got, gotWarn := mustRun(t, req)
-					if uringBatches.Load() == before && deferMin != 0 {
+					// A worker that ran on m0 takes no table and so no ring.
+					owned := tablesTaken.Load() != tables
+					switch batched := uringBatches.Load() != before; {
+					case owned && !batched && deferMin != 0:
 						t.Fatal("no batch went through the ring")
+					case !private && batched:
+						// newURingScan: a worker on the process's table
+						// never makes a ring (its io-wq workers would keep
+						// that table after the thread took its own).
+						t.Fatal("a worker on the shared descriptor table scanned through a ring")
 					}
 					sameColumns(t, name, got, want)
 					if fmt.Sprint(gotWarn) != fmt.Sprint(wantWarn) {
@@ -184,8 +193,8 @@ func TestURingScanChanged(t *testing.T) {
 	withURing(t, 1)
 	root := t.TempDir()
 	var m strings.Builder
-	for _, name := range []string{"grows", "shrinks", "empties", "stays"} {
-		write(t, filepath.Join(root, name), "0123456789")
+	names := []string{"grows", "shrinks", "empties", "stays"}
+	for _, name := range names {
 		m.WriteString(line(SHA1, name, "0123456789"))
 	}
 	manifest := filepath.Join(root, "SUMS")
@@ -211,7 +220,22 @@ func TestURingScanChanged(t *testing.T) {
 		}
 	}
 	defer func() { uringBeforeRead = nil }()
-	c, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	var c Columns
+	// The one worker takes no table of its own, and so no ring, where it
+	// runs on m0. It would always do so when this goroutine runs there and
+	// hands the worker its thread while it waits: locked, it cannot. Where
+	// the worker still lands on m0, the job is run again.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for attempt := 0; calls == 0; attempt++ {
+		if attempt == 20 {
+			t.Fatal("no job went through the ring")
+		}
+		for _, name := range names {
+			write(t, filepath.Join(root, name), "0123456789")
+		}
+		c, _ = mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	}
 	if got := strings.Join(statuses(c), ","); got != "changed,changed,changed,ok" {
 		t.Fatalf("statuses %s sizes %v", got, c.Size)
 	}
@@ -310,4 +334,45 @@ func FuzzURingScan(f *testing.F) {
 		got, _ := mustRun(t, req)
 		sameColumns(t, "ring", got, want)
 	})
+}
+
+// TestURingSharedThenPrivateTables: jobs on the process's descriptor table
+// and jobs whose workers take tables of their own, one after the other on
+// the same threads (the helper's sequence that found the bug newURingScan
+// explains: a ring made on the shared table left io-wq workers that opened
+// a later private-table worker's files in the process's table). Every file
+// stays ok and the process ends with the descriptors it had.
+func TestURingSharedThenPrivateTables(t *testing.T) {
+	needURing(t)
+	withURing(t, 1)
+	root := t.TempDir()
+	var m strings.Builder
+	for i := range 400 {
+		name := fmt.Sprintf("d%d/f%03d", i/100, i)
+		write(t, filepath.Join(root, name), name)
+		m.WriteString(line(SHA1, name, name))
+	}
+	manifest := filepath.Join(root, "SUMS")
+	write(t, manifest, m.String())
+	fds := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		return len(ents)
+	}
+	before := fds()
+	for k := range 8 {
+		if k%2 == 0 {
+			setPrivateTableMin(t, 1<<62)
+		} else {
+			setPrivateTableMin(t, 1)
+		}
+		c, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 4})
+		for i, st := range statuses(c) {
+			if st != "ok" {
+				t.Fatalf("job %d row %d: %s", k, i, st)
+			}
+		}
+		if after := fds(); after != before {
+			t.Fatalf("job %d: %d descriptors open before the jobs, %d after", k, before, after)
+		}
+	}
 }

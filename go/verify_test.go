@@ -39,15 +39,20 @@ func setPrivateTableMin(tb testing.TB, n int64) {
 	tb.Cleanup(func() { privateTableMin = old })
 }
 
-// startAttached starts a job, waits until it is ready and attaches fresh
-// columns: the job is running when it returns.
 // withURing sets uringMin for the test: 1 scans every job through io_uring
-// where the kernel allows it, 1<<62 none.
+// where the kernel allows it (its workers then take descriptor tables of
+// their own, as a ring needs: privateTableMin 1 too), 1<<62 none.
 func withURing(tb testing.TB, min int64) {
 	old := uringMin
 	uringMin = min
 	tb.Cleanup(func() { uringMin = old })
+	if min < 1<<62 {
+		setPrivateTableMin(tb, min)
+	}
 }
+
+// startAttached starts a job, waits until it is ready and attaches fresh
+// columns: the job is running when it returns.
 
 func startAttached(t *testing.T, req Request) *Job {
 	t.Helper()
