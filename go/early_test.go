@@ -156,6 +156,10 @@ func TestEarlyCancel(t *testing.T) {
 			if err := j.Result(); !errors.Is(err, ErrCancelled) {
 				t.Fatalf("%s: %v", when, err)
 			}
+			// Done means stopped: no worker still holds a file.
+			if _, files, _ := DebugCounters(); files != 0 {
+				t.Fatalf("%s: done with %d files open", when, files)
+			}
 		}
 		j.Close()
 	}

@@ -592,7 +592,9 @@ func (j *Job) finish() error {
 }
 
 // Cancel asks the job to stop. It returns at once; Poll reports PhaseDone
-// when the job has stopped. A job still waiting for Attach stops at once.
+// when the job has stopped. A job still waiting for Attach stops at once,
+// or, where its workers started while the manifest was read, as soon as
+// they have (each ends at its next file, closing what it holds).
 func (j *Job) Cancel() {
 	j.cancelled.Store(true)
 	j.wake()
@@ -602,7 +604,18 @@ func (j *Job) Cancel() {
 		if j.err == nil {
 			j.err = ErrCancelled
 		}
-		j.setPhaseLocked(PhaseDone)
+		if !j.early {
+			j.setPhaseLocked(PhaseDone)
+			return
+		}
+		go func() {
+			j.running.Wait()
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			if j.phase != PhaseDone {
+				j.setPhaseLocked(PhaseDone)
+			}
+		}()
 	}
 }
 
