@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,10 @@ func TestPrivateTables(t *testing.T) {
 		var cols Columns
 		taken := tablesTaken.Load()
 		go func() {
+			// Locked, as the test's goroutine is: neither thread, m0 or
+			// not, runs the worker while this one waits for it.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			var err error
 			cols, _, err = verifyTree(t, root, manifest, 1) // one worker: the one paused
 			done <- err
@@ -88,6 +93,8 @@ func TestPrivateTables(t *testing.T) {
 	unshare, most := unshareFiles, maxCopies
 	restore := func() { unshareFiles, maxCopies = unshare, most }
 	t.Cleanup(restore)
+	runtime.LockOSThread() // see run's goroutine
+	defer runtime.UnlockOSThread()
 	for _, why := range []string{"", "refused", "crowded"} {
 		shared := why != ""
 		switch why {
