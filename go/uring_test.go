@@ -327,7 +327,7 @@ func FuzzURingScan(f *testing.F) {
 		}
 		manifest := filepath.Join(t.TempDir(), "SUMS")
 		write(t, manifest, m.String())
-		req := Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: int(workers%4) + 1}
+		req := Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: int(workers%2) + 1}
 		withURing(t, 1<<62)
 		want, _ := mustRun(t, req)
 		withURing(t, 1)
