@@ -16,6 +16,7 @@ counts only the modules that checksig added.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -208,3 +209,26 @@ def test_lazy_names_are_the_objects_their_modules_define() -> None:
 def test_the_cli_parser_does_not_look_the_version_up() -> None:
     added = new_modules("import checksig._cli", "checksig._cli.build_parser()")
     assert "importlib.metadata" not in added
+
+
+def test_a_run_builds_only_its_commands_parser(tmp_path: Path, monkeypatch) -> None:
+    # Every run pays for the parsers it builds: a run that names its command
+    # first builds that one alone, and --help still lists every command.
+    from checksig import _cli
+
+    built: list[str] = []
+    for command in _cli.COMMANDS:
+        add = command.add_arguments
+        monkeypatch.setattr(
+            command,
+            "add_arguments",
+            lambda p, add=add, name=command.NAME: (built.append(name), add(p)),
+        )
+    (tmp_path / "f").write_bytes(b"x")
+    assert _cli.main(["digest", str(tmp_path / "f")]) == 0
+    assert built == ["digest"]
+    built.clear()
+    parser = _cli.build_parser()  # what --help, --version and usage errors get
+    assert built == [c.NAME for c in _cli.COMMANDS]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == built
