@@ -252,20 +252,8 @@ func TestURingScanChanged(t *testing.T) {
 func TestURingScanCancel(t *testing.T) {
 	needURing(t)
 	withURing(t, 1)
-	root := t.TempDir()
-	var m strings.Builder
-	for i := range 3000 {
-		name := fmt.Sprintf("d%d/f%04d", i/500, i)
-		write(t, filepath.Join(root, name), name)
-		m.WriteString(line(SHA1, name, name))
-	}
-	manifest := filepath.Join(root, "SUMS")
-	write(t, manifest, m.String())
-	fds := func() int {
-		ents, _ := os.ReadDir("/proc/self/fd")
-		return len(ents)
-	}
-	before := fds()
+	root, manifest := selfNamedTree(t, 3000, 500)
+	before := processFDs()
 	for k, delay := range []time.Duration{0, 100 * time.Microsecond, time.Millisecond, 3 * time.Millisecond} {
 		j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1 + k%3})
 		time.Sleep(delay)
@@ -280,7 +268,7 @@ func TestURingScanCancel(t *testing.T) {
 	if jobs, files, _ := DebugCounters(); jobs != 0 || files != 0 {
 		t.Fatalf("leak: %d jobs, %d files", jobs, files)
 	}
-	if after := fds(); after > before {
+	if after := processFDs(); after > before {
 		t.Fatalf("%d descriptors open before the jobs, %d after", before, after)
 	}
 }
@@ -345,20 +333,8 @@ func FuzzURingScan(f *testing.F) {
 func TestURingSharedThenPrivateTables(t *testing.T) {
 	needURing(t)
 	withURing(t, 1)
-	root := t.TempDir()
-	var m strings.Builder
-	for i := range 400 {
-		name := fmt.Sprintf("d%d/f%03d", i/100, i)
-		write(t, filepath.Join(root, name), name)
-		m.WriteString(line(SHA1, name, name))
-	}
-	manifest := filepath.Join(root, "SUMS")
-	write(t, manifest, m.String())
-	fds := func() int {
-		ents, _ := os.ReadDir("/proc/self/fd")
-		return len(ents)
-	}
-	before := fds()
+	root, manifest := selfNamedTree(t, 400, 100)
+	before := processFDs()
 	for k := range 8 {
 		if k%2 == 0 {
 			setPrivateTableMin(t, 1<<62)
@@ -371,8 +347,29 @@ func TestURingSharedThenPrivateTables(t *testing.T) {
 				t.Fatalf("job %d row %d: %s", k, i, st)
 			}
 		}
-		if after := fds(); after != before {
+		if after := processFDs(); after != before {
 			t.Fatalf("job %d: %d descriptors open before the jobs, %d after", k, before, after)
 		}
 	}
+}
+
+// selfNamedTree writes n small files, each holding its own name, per to a
+// directory, and their SHA-1 manifest beside them.
+func selfNamedTree(t *testing.T, n, per int) (root, manifest string) {
+	root = t.TempDir()
+	var m strings.Builder
+	for i := range n {
+		name := fmt.Sprintf("d%d/f%05d", i/per, i)
+		write(t, filepath.Join(root, name), name)
+		m.WriteString(line(SHA1, name, name))
+	}
+	manifest = filepath.Join(root, "SUMS")
+	write(t, manifest, m.String())
+	return root, manifest
+}
+
+// processFDs counts the process's open descriptors.
+func processFDs() int {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	return len(ents)
 }
