@@ -137,11 +137,17 @@ type EngineInfo struct {
 	Tune       map[string]int64 `json:"tune"`
 	Refused    []string         `json:"refused"`
 	GOMAXPROCS int              `json:"gomaxprocs"`
+	// TablesTaken counts the workers, since the engine loaded, that took a
+	// descriptor table of their own; URingBatches the batches they read
+	// through io_uring (0 where neither is possible).
+	TablesTaken  int64 `json:"tables_taken"`
+	URingBatches int64 `json:"uring_batches"`
 }
 
 // CurrentEngineInfo returns the engine's settings and choices now.
 func CurrentEngineInfo() EngineInfo {
-	info := EngineInfo{IO: CurrentIOChoice(), Hash: CurrentHashInfo(), Tune: map[string]int64{}, Refused: tuneErrors, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	info := EngineInfo{IO: CurrentIOChoice(), Hash: CurrentHashInfo(), Tune: map[string]int64{}, Refused: tuneErrors, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		TablesTaken: tablesTaken.Load(), URingBatches: uringBatches.Load()}
 	for _, t := range tunables {
 		info.Tune[t.name] = *t.v
 	}

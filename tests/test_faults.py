@@ -703,6 +703,37 @@ def test_engine_info_reports_the_choice_and_the_tuning() -> None:
     assert out["refused"] == ['CHECKSIG_TUNE: unknown name "nope"']
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="descriptor tables of their own: Linux"
+)
+def test_every_worker_of_a_big_job_takes_a_table_of_its_own(tmp_path: Path) -> None:
+    # A worker that runs on the runtime's first thread cannot take a table of
+    # its own, nor, with it, scan through io_uring (go/capi/main.go's init
+    # keeps that thread out of engine work): one of two workers landed there
+    # in about one run in four before it. Six jobs of 4,096+ files, two
+    # workers each: twelve tables.
+    for i in range(4100):
+        (tmp_path / f"f{i}").write_bytes(b"%d" % i)
+    manifest = tmp_path / "SUMS"
+    manifest.write_text(
+        "".join(f"{hashlib.sha1(b'%d' % i).hexdigest()}  f{i}\n" for i in range(4100))
+    )
+    out = run_json(
+        f"""
+        import json
+        import checksig
+        from checksig import _native
+        for _ in range(6):
+            report = checksig.check_signatures({str(tmp_path)!r}, {str(manifest)!r}, workers=2)
+            assert report.ok, report
+        print(json.dumps(_native.engine_info()))
+        """
+    )
+    if out["tables_taken"] == 0:
+        pytest.skip("this kernel or sandbox refuses unshare(CLONE_FILES)")
+    assert out["tables_taken"] == 12, out
+
+
 def test_openssl_is_the_one_hashlib_loaded_and_only_then(tmp_path: Path) -> None:
     # The engine never loads a libcrypto: it uses the one the process has, once
     # hashlib is imported, and times it against Go's code per algorithm.

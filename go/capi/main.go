@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -34,6 +35,16 @@ import (
 )
 
 func main() {}
+
+// init keeps the runtime's first thread (m0) from ever running engine work.
+// The goroutine that runs the package inits stays locked to m0 and, in a
+// c-shared library, ends once they are done (main is not run); the runtime
+// cannot end the first thread of its own, so it parks it for good. A worker
+// that ran on m0 could not take a descriptor table of its own
+// (fdtable_linux.go) and with it scan small files through io_uring: in a
+// Python process one of a job's two workers landed there in about one run
+// in four. The cost is one idle thread.
+func init() { runtime.LockOSThread() }
 
 // Job handles. A handle is an opaque nonzero integer naming a *checksig.Job
 // in this table; zero is never a valid handle. Python owns each handle and
