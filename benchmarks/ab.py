@@ -196,18 +196,19 @@ DECISIONS = {
         ),
         Decision(
             "private_table_min",
-            "jobs of 4,096 files or more give each worker its own descriptor table vs never",
+            "jobs of 4,096 files or more give each worker its own descriptor table vs never "
+            "(never also means no io_uring ring, which needs one)",
             ["small"],
             tune(private_table_min=4096),
             tune(private_table_min="1T"),
         ),
         Decision(
             "uring",
-            "jobs of 1,024 files or more open, read and close small files in batches "
-            "through io_uring (only workers on tables of their own: 4,096+ files as "
-            "shipped) vs one system call each",
+            "workers on descriptor tables of their own (jobs of 4,096+ files) open, "
+            "read and close small files in batches through io_uring vs one system "
+            "call each",
             ["small", "million"],
-            tune(uring_min=1024),
+            tune(uring_min=0),
             tune(uring_min="1T"),
         ),
         Decision(

@@ -874,8 +874,10 @@ def engine_info() -> dict[str, Any]:
     ``read_ns_per_mb`` and ``mmap_ns_per_mb``, each one's cheapest), ``hash`` (``openssl``: the
     libcrypto found in the process, "" for none, and per algorithm timed, Go's
     and its cost in ns per MB), ``tune`` (every tuned constant),
-    ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted)
-    and ``gomaxprocs``."""
+    ``refused`` (what CHECKSIG_IO and CHECKSIG_TUNE said that was not accepted),
+    ``gomaxprocs``, and since the engine loaded ``tables_taken`` (workers that
+    took a descriptor table of their own) and ``uring_batches`` (batches of
+    small files read through io_uring)."""
     import json
 
     cdll = lib()

@@ -30,11 +30,12 @@ var queueMin int64 = 1 << 20
 var privateTableMin int64 = 4096
 
 // uringMin is the number of files to hash from which a job's workers scan
-// in batches through io_uring where the kernel allows it and the worker
-// took a descriptor table of its own (uring_scan_linux.go says why only
-// then); below it the ring each worker sets up costs more than it saves.
-// A variable for tests and CHECKSIG_TUNE.
-var uringMin int64 = 1024
+// in batches through io_uring, where the kernel allows it. Only a worker
+// that took a descriptor table of its own makes a ring (uring_scan_linux.go
+// says why), so the threshold as shipped is privateTableMin's, and uringMin
+// is 0: every such worker. CHECKSIG_TUNE's uring_min=1T turns rings off
+// (benchmarks/ab.py's "uring"); a variable for tests too.
+var uringMin int64 = 0
 
 type queuedFile struct {
 	row  int32

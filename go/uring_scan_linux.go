@@ -137,7 +137,7 @@ type uringSlot struct {
 }
 
 // newURingScan returns a ring for the calling worker of j, or nil where the
-// job does not use one: fewer than uringMin files to hash, names not
+// job does not use one: fewer than uringMin files to hash (0 as shipped), names not
 // opened by openat2 (os.Root, unconfined or parse-only openers, a test's
 // wrapper), no io_uring here, or a worker on the process's descriptor
 // table (ownTable false).

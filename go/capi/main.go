@@ -3,10 +3,11 @@
 //	go build -buildmode=c-shared -o _checksig.so ./capi
 //
 // checksig.h beside this file is the contract; this file only converts
-// between C and Go. Rules kept by every export: C types only; a Go panic is
-// recovered and reported as CHECKSIG_E_PANIC, because an unrecovered panic
-// would kill the Python process (often a notebook kernel) hosting us; memory
-// Go hands out is malloc'd and freed with checksig_free; Go never keeps a
+// between C and Go (and its init keeps the runtime's first thread idle).
+// Rules kept by every export: C types only; a Go panic is recovered and
+// reported as CHECKSIG_E_PANIC, because an unrecovered panic would kill
+// the Python process (often a notebook kernel) hosting us; memory Go
+// hands out is malloc'd and freed with checksig_free; Go never keeps a
 // pointer into Go memory on the C side, and never calls back into C.
 package main
 
