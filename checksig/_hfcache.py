@@ -138,12 +138,14 @@ def link_etag(rel: str, blobs: str, target: str) -> str:
     ``blobs`` (``FOLDER/blobs/``) and a single name in it; "" otherwise.
 
     The form huggingface_hub writes (``../`` up to the repo folder, then
-    ``blobs/ETAG``) is read at once; any other text by :func:`resolve_link`,
-    with the same result (tests/test_stores_hf.py checks they agree)."""
+    ``blobs/ETAG``) is read at once; any other text (``blobs/./ETAG`` too) by
+    :func:`resolve_link`, with the same result (tests/test_stores_hf.py checks
+    they agree)."""
     up = "../" * (rel.count("/") - 1) + "blobs/"
     if rel.startswith(blobs[: -len("blobs/")]) and target.startswith(up):
         name = target[len(up) :]
-        return "" if "/" in name or name in ("", ".", "..") else name
+        if "/" not in name and name not in ("", ".", ".."):
+            return name
     resolved = resolve_link(rel, target) or ""
     name = resolved[len(blobs) :] if resolved.startswith(blobs) else ""
     return "" if "/" in name else name
