@@ -14,10 +14,8 @@ go 1.24.0
 require (
 	github.com/zeebo/blake3 v0.2.4
 	golang.org/x/crypto v0.48.0
+	golang.org/x/sys v0.41.0
 	lukechampine.com/blake3 v1.4.1
 )
 
-require (
-	github.com/klauspost/cpuid/v2 v2.0.12 // indirect
-	golang.org/x/sys v0.41.0 // indirect
-)
+require github.com/klauspost/cpuid/v2 v2.0.12 // indirect
