@@ -142,6 +142,14 @@ DECISIONS = {
             io_mode("mmap", map_window="64M"),
         ),
         Decision(
+            "tree_windows",
+            "BLAKE3 on one big file, as a tree on every core: 16 map windows at a time vs one",
+            ["huge1"],
+            io_mode("mmap", tree_windows=16),
+            io_mode("mmap", tree_windows=1),
+            algorithm="blake3",
+        ),
+        Decision(
             "read_size",
             "read(2) path: big files read 1 MiB at a time vs 256 KiB (no read-ahead)",
             ["huge1"],

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	zeebo "github.com/zeebo/blake3"
+
+	"github.com/checksig/checksig/go/internal/blake3x16"
 )
 
 // TestAlgorithmTable: every algorithm's name and tag parse back to it, and
@@ -167,10 +169,26 @@ func pattern251(n int) []byte {
 	return b
 }
 
+// blake3Kernels runs f once with each kernel the tree can hash with here:
+// guts, and internal/blake3x16 where the CPU has AVX-512.
+func blake3Kernels(t *testing.T, f func(t *testing.T)) {
+	defer func(k bool) { useKernel = k }(useKernel)
+	for _, k := range []bool{false, true} {
+		if k && !blake3x16.Have {
+			t.Log("no AVX-512: internal/blake3x16 not tested here")
+			continue
+		}
+		useKernel = k
+		t.Run(map[bool]string{false: "guts", true: "blake3x16"}[k], f)
+	}
+}
+
 // TestBLAKE3Vectors runs the official vectors through both of checksig's
 // BLAKE3 paths (sequential and tree, the tree fed in writes of every
 // awkward size) and through FileDigest, extended output included.
-func TestBLAKE3Vectors(t *testing.T) {
+func TestBLAKE3Vectors(t *testing.T) { blake3Kernels(t, testBLAKE3Vectors) }
+
+func testBLAKE3Vectors(t *testing.T) {
 	for _, c := range officialBLAKE3(t) {
 		in := pattern251(c.Len)
 		want, _ := hex.DecodeString(c.Hash)
@@ -212,7 +230,9 @@ func TestBLAKE3Vectors(t *testing.T) {
 // where the tree takes helpers and splits writes into pieces, agree with
 // zeebo's sequential hasher (itself checked against the vectors above and
 // against b3sum in tests/test_algorithms.py).
-func TestBLAKE3TreeAgreesOnBigInputs(t *testing.T) {
+func TestBLAKE3TreeAgreesOnBigInputs(t *testing.T) { blake3Kernels(t, testBLAKE3TreeAgreesOnBigInputs) }
+
+func testBLAKE3TreeAgreesOnBigInputs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	big := make([]byte, 9<<20+123)
 	for i := range big {
@@ -238,7 +258,9 @@ func TestBLAKE3TreeAgreesOnBigInputs(t *testing.T) {
 // TestBLAKE3FileTree: a file big enough for the tree path hashes to the
 // same digest through FileDigest and a digest job, with the tree chosen
 // (the test lowers its threshold) and not.
-func TestBLAKE3FileTree(t *testing.T) {
+func TestBLAKE3FileTree(t *testing.T) { blake3Kernels(t, testBLAKE3FileTree) }
+
+func testBLAKE3FileTree(t *testing.T) {
 	dir := t.TempDir()
 	data := pattern251(6<<20 + 5)
 	p := filepath.Join(dir, "big")
@@ -293,12 +315,16 @@ func TestBase64Codec(t *testing.T) {
 // TestBLAKE3TreeFault: a file that shrinks under the tree's helpers (SIGBUS
 // in a goroutine that is not the worker's) is reported changed like any
 // other, by a job and by FileDigest, and never kills the process.
-func TestBLAKE3TreeFault(t *testing.T) {
+func TestBLAKE3TreeFault(t *testing.T) { blake3Kernels(t, testBLAKE3TreeFault) }
+
+func testBLAKE3TreeFault(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, "f")
 	data := strings.Repeat("m", 3*int(mapWindow)+123)
 	defer func(m int64) { treeMinSize = m }(treeMinSize)
 	treeMinSize = 1
+	defer func(m int64) { treeWindows = m }(treeWindows)
+	treeWindows = 1 // the second window must come after the truncation
 	defer func(m ioPath) { ioMode = m }(ioMode)
 	ioMode = ioMap // only a mapping faults (SIGBUS); a read comes back short
 	afterWindow = func(window int) {

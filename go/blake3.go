@@ -8,37 +8,59 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	zeebo "github.com/zeebo/blake3"
 	"lukechampine.com/blake3/guts"
+
+	"github.com/checksig/checksig/go/internal/blake3x16"
 )
 
 // BLAKE3 is a tree hash: 1 KiB chunks are the leaves, and any aligned
 // subtree can be hashed apart from the rest and merged in by its chaining
 // value (CV). checksig hashes BLAKE3 two ways and picks per file:
 //
-//   - sequentially, with github.com/zeebo/blake3: the fastest per core here
-//     (AVX2; in CPU time 3.0 GB/s on 64 MiB and 3.9 on 1 MiB, against 2.0
-//     and 3.2 for the tree code below, and 1.8 against 0.2 on 4 KiB), but it
-//     only hashes whole inputs;
-//   - as a tree (treeHasher), when the file is big and cores are idle: the
-//     subtrees of each write are hashed by several goroutines with
-//     lukechampine.com/blake3/guts, whose exported compression functions
-//     take a chunk counter (zeebo's do not: they are internal), and their
-//     CVs merged here, as the BLAKE3 paper's incremental hasher does. Two
-//     cores hash ~1.3x as fast as zeebo on one, for ~1.5x its CPU time.
+//   - as a tree (treeHasher): whole aligned subtrees are hashed straight
+//     from the input and their CVs merged here, as the BLAKE3 paper's
+//     incremental hasher does; on a big file, by several goroutines when
+//     cores are idle. With AVX-512, 16 chunks (or 16 parents) at a time by
+//     internal/blake3x16, this package's own kernel: ~5.4 GB/s a core here,
+//     above b3sum's ~4.3 from the page cache. Without it, by
+//     lukechampine.com/blake3/guts, whose exported functions take a chunk
+//     counter (~3.0-3.3 GB/s a core here: its AVX-512 code gathers);
+//   - sequentially, with github.com/zeebo/blake3 (AVX2, ~4.2 GB/s a core
+//     here on big inputs, and the fastest on small ones): files under
+//     kernelMinSize, inputs of unknown size, and big files on machines
+//     without the kernel that have no idle core for a tree.
 //
-// Neither matches b3sum per core (the BLAKE3 team's AVX-512 assembly,
-// ~4.4 GB/s here): see benchmarks/README.md, "Per algorithm".
-//
-// Both give the digest b3sum prints (TestBLAKE3Vectors, the official
-// vectors; tests/test_algorithms.py, b3sum itself).
+// All give the digest b3sum prints (TestBLAKE3Vectors, the official
+// vectors; tests/test_algorithms.py, b3sum itself; internal/blake3x16's
+// tests against guts).
 
 // treeMinSize is the file size from which BLAKE3 may be hashed as a tree on
 // several cores: below it the goroutines' start and join cost more than
 // they save (a 4 MiB window takes ~1 ms per core). A variable so tests can
 // send small inputs down the tree path.
 var treeMinSize int64 = 16 << 20
+
+// kernelMinSize is the file size from which, where internal/blake3x16 runs,
+// BLAKE3 is hashed as a tree on the worker's own core rather than by zeebo:
+// the kernel's 16 lanes need 16 KiB, and below ~64 KiB zeebo's set-up is
+// cheaper than the tree's. A variable so tests can move it.
+var kernelMinSize int64 = 64 << 10
+
+// useKernel says whether the tree hashes with internal/blake3x16: where it
+// runs, unless a test turns it off to check guts' path.
+var useKernel = blake3x16.Have
+
+// treeWindows is how many of mapWindow's a BLAKE3 tree on several cores
+// hashes at a time (hashBig asks windowScale): every window ends with the
+// helpers waiting for the last piece and the next window's mapping, and
+// 4 MiB windows left the second core idle for a fifth of the time. On one
+// 2 GiB file (EPYC VM, AVX-512 kernel, Go alone): 4 MiB windows 6.0-6.6
+// GB/s, 16 MiB 6.9-7.2, 64 MiB 7.6. The mapping is resident while it is
+// hashed: one tree's window at a time per worker.
+var treeWindows int64 = 16
 
 // treePiece is the size of the subtrees helpers take, one at a time, from
 // a write: 256 chunks, small enough to spread a 4 MiB mapped window over 16
@@ -90,13 +112,22 @@ func (h *blake3Hash) begin(size int64) error {
 	h.Reset()
 	// The worker itself is not in blake3Busy between writes: one idle core
 	// besides its own is enough for a tree to pay.
-	if size >= treeMinSize && int(blake3Busy.Load())+1 < runtime.GOMAXPROCS(0) {
+	parallel := size >= treeMinSize && int(blake3Busy.Load())+1 < runtime.GOMAXPROCS(0)
+	if parallel || useKernel && size >= kernelMinSize {
 		if h.tree == nil {
 			h.tree = new(treeHasher)
 		}
 		h.useTree = true
+		h.tree.serial = !parallel
 	}
 	return nil
+}
+
+func (h *blake3Hash) windowScale() int64 {
+	if h.useTree && !h.tree.serial {
+		return treeWindows
+	}
+	return 1
 }
 
 func (h *blake3Hash) Write(p []byte) (int, error) {
@@ -173,6 +204,8 @@ type treeHasher struct {
 	stack   [64][8]uint32
 	depth   int
 	scratch [guts.MaxSIMD * guts.ChunkSize]byte // for subtrees under 16 chunks
+	// serial keeps the tree on the calling goroutine: no helpers.
+	serial bool
 }
 
 func (t *treeHasher) reset() {
@@ -245,7 +278,7 @@ func (t *treeHasher) write(p []byte) {
 // a helper (the mapped file shrank) is raised again here, where hashMapped
 // recovers it.
 func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
-	if len(s) < 2*treePiece {
+	if t.serial || len(s) < 2*treePiece {
 		return t.cv(s[:half], t.counter), t.cv(s[half:], t.counter+half/guts.ChunkSize)
 	}
 	pieces := len(s) / treePiece
@@ -328,6 +361,9 @@ func (t *treeHasher) cv(s []byte, counter uint64) [8]uint32 {
 // whose first chunk is counter: 16 chunks at a time (guts' SIMD width),
 // merged on a stack as they come.
 func cvOf(s []byte, counter uint64) [8]uint32 {
+	if useKernel {
+		return cvOfKernel(s, counter)
+	}
 	const step = guts.MaxSIMD * guts.ChunkSize
 	var stack [64][8]uint32
 	depth := 0
@@ -341,6 +377,68 @@ func cvOf(s []byte, counter uint64) [8]uint32 {
 		depth++
 	}
 	return stack[0]
+}
+
+// kernelPiece is the largest subtree pieceCV hashes in one go: its CVs fit
+// in a stack array of 8 KiB.
+const kernelPiece = 256 * guts.ChunkSize
+
+// cvOfKernel is cvOf with internal/blake3x16: pieces of up to 256 chunks,
+// merged on a stack as they come.
+func cvOfKernel(s []byte, counter uint64) [8]uint32 {
+	if len(s) <= kernelPiece {
+		return pieceCV(s, counter)
+	}
+	var stack [64][8]uint32
+	depth := 0
+	for i := 0; i < len(s); i += kernelPiece {
+		cv := pieceCV(s[i:i+kernelPiece], counter+uint64(i/guts.ChunkSize))
+		for done := uint64(i/kernelPiece) + 1; done&1 == 0; done >>= 1 {
+			depth--
+			cv = parentCV(stack[depth], cv)
+		}
+		stack[depth] = cv
+		depth++
+	}
+	return stack[0]
+}
+
+// pieceCV returns the CV of the aligned subtree s of 2^k chunks, 16 to 256,
+// whose first chunk is counter: the chunks' CVs 16 at a time, then each
+// level of parents 16 at a time, in place (the kernel reads all of a
+// call's 32 children before it writes their 16 parents, and a call's
+// parents never land on children a later call reads).
+func pieceCV(s []byte, counter uint64) [8]uint32 {
+	// 16 more than the chunks: a level of fewer than 32 children still has
+	// 32 CVs to read (the lanes past the level's end are ignored).
+	var cvs [kernelPiece/guts.ChunkSize + 16][8]uint32
+	var out [8][16]uint32
+	n := len(s) / guts.ChunkSize
+	p := blake3x16.Params{Key: blake3x16.IV, FlagsStart: blake3x16.FlagChunkStart, FlagsEnd: blake3x16.FlagChunkEnd}
+	for i := 0; i < n; i += 16 {
+		p.SetCounters(counter+uint64(i), 1)
+		blake3x16.Hash16(s[i*guts.ChunkSize:], guts.ChunkSize, guts.ChunkSize/guts.BlockSize, &p, &out)
+		untranspose(&out, cvs[i:i+16])
+	}
+	p = blake3x16.Params{Key: blake3x16.IV, Flags: blake3x16.FlagParent}
+	in := unsafe.Slice((*byte)(unsafe.Pointer(&cvs[0])), len(cvs)*32)
+	for ; n > 1; n /= 2 {
+		for j := 0; j < n/2; j += 16 {
+			blake3x16.Hash16(in[j*64:], 64, 1, &p, &out)
+			untranspose(&out, cvs[j:j+min(16, n/2-j)])
+		}
+	}
+	return cvs[0]
+}
+
+// untranspose copies the kernel's transposed CVs (out[w][i]: word w of
+// lane i) into cvs, one lane each.
+func untranspose(out *[8][16]uint32, cvs [][8]uint32) {
+	for i := range cvs {
+		for w := range 8 {
+			cvs[i][w] = out[w][i]
+		}
+	}
 }
 
 // xof writes the first len(out) bytes of the root's extendable output. It

@@ -310,6 +310,10 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 	}
 	var n int64
 	noMap := false // a window could not be mapped: read the rest
+	window := mapWindow
+	if s, ok := d.(windowScaler); ok {
+		window *= s.windowScale()
+	}
 	for n < size {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled
@@ -326,7 +330,10 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 			}
 			break
 		}
-		w := min(mapWindow, size-n)
+		w := min(window, size-n)
+		if timed {
+			w = min(mapWindow, size-n) // calibration samples are one map window
+		}
 		var got ioPath
 		var err error
 		if timed {
@@ -351,6 +358,11 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 	}
 	return n, nil
 }
+
+// windowScaler is a hash that wants bigger windows than mapWindow: a BLAKE3
+// tree on several cores, whose helpers wait for each other at the end of
+// every window.
+type windowScaler interface{ windowScale() int64 }
 
 // window hashes the n bytes of fd at off through p and returns the path it
 // took: ioRead where a window cannot be mapped (a file system without
