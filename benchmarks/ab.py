@@ -150,6 +150,15 @@ DECISIONS = {
             algorithm="blake3",
         ),
         Decision(
+            "blake3_kernel",
+            "BLAKE3 files from 32 KiB: a tree on the worker's core through the AVX-512 "
+            "kernel (where it runs) vs zeebo's sequential hasher",
+            ["large"],
+            tune(blake3_kernel_min="32K"),
+            tune(blake3_kernel_min="1T"),
+            algorithm="blake3",
+        ),
+        Decision(
             "read_size",
             "read(2) path: big files read 1 MiB at a time vs 256 KiB (no read-ahead)",
             ["huge1"],
