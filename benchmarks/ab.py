@@ -121,6 +121,14 @@ DECISIONS = {
             io_mode("read", readahead_min="1T"),
         ),
         Decision(
+            "mapahead",
+            "mapped path: another core populates the next window and unmaps the last "
+            "(from 16 MiB, where a CPU is idle), or not",
+            ["huge1"],
+            io_mode("mmap", mapahead_min="16M"),
+            io_mode("mmap", mapahead_min="1T"),
+        ),
+        Decision(
             "readahead_chunk",
             "read-ahead buffers: 4 x 1 MiB vs 8 x 256 KiB",
             ["huge1"],

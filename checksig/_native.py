@@ -189,11 +189,12 @@ PROGRESS_FIELDS = (
 P_LEN = len(PROGRESS_FIELDS)
 
 #: Bits of the "io" counter: how a job read and hashed its big files (CHECKSIG_IO_*).
-IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL = 0x1, 0x2, 0x4, 0x8, 0x10
+IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL, IO_MAPAHEAD = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 _IO_NAMES = (
     (IO_READ, "read"),
     (IO_MMAP, "mmap"),
     (IO_READAHEAD, "readahead"),
+    (IO_MAPAHEAD, "mapahead"),
     (IO_OPENSSL, "openssl"),
 )
 #: The values CHECKSIG_IO may take (read by the engine when it loads).
@@ -203,7 +204,8 @@ IO_MODES = ("auto", "read", "mmap")
 def io_paths(bits: int) -> tuple[str, ...]:
     """The names of the ways a job read and hashed its big files, from its "io"
     counter: "read", "mmap", "readahead" (read on one core, hashed on another),
-    "openssl" (hashed by the OpenSSL the process had loaded for hashlib), then
+    "mapahead" (mapped, the pages made present on another core ahead of the
+    hash), "openssl" (hashed by the OpenSSL the process had loaded for hashlib), then
     "calibrating" when some of its windows were timed to choose between read
     and mmap. Empty when the job read no big file."""
     names = tuple(name for bit, name in _IO_NAMES if bits & bit)

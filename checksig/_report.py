@@ -121,7 +121,9 @@ class Report:
         bytes_hashed: bytes the engine read and hashed, or None.
         io: how the engine read and hashed the big files (512 KiB and more):
             a tuple of "read" (read(2) into a buffer), "mmap" (memory mapped),
-            "readahead" (read on one core while another hashed), "openssl"
+            "readahead" (read on one core while another hashed),
+            "mapahead" (mapped, each window's pages made present on another
+            core ahead of the hash), "openssl"
             (hashed by the OpenSSL that hashlib loaded, where faster) and
             "calibrating" (the first big files of the process, timed both
             ways to choose between read and mmap; ``CHECKSIG_IO`` forces

@@ -31,6 +31,13 @@ import (
 // nothing is hashed twice: it costs at most half its windows' difference
 // between the paths.
 //
+// Map-ahead: when a big file is mapped and a CPU would otherwise be idle,
+// the worker maps the next window before it hashes the current one, and a
+// helper goroutine makes the next window's pages present
+// (MADV_POPULATE_READ) and unmaps the windows already hashed: the page
+// faults and the unmapping move off the hashing core (mmap_unix.go,
+// mapAhead).
+//
 // Read-ahead: when a big file is read with read(2) and a CPU would
 // otherwise be idle (fewer engine goroutines than GOMAXPROCS, as with one
 // huge file or a job's last one), the worker reads the rest of the file
@@ -50,6 +57,7 @@ const (
 	ioReadAhead                    // read(2) on one core, hashed on another
 	ioCalibrate                    // windows timed to choose between ioRead and ioMap
 	ioOpenSSL                      // hashed by the process's OpenSSL (hashimpl.go)
+	ioMapAhead                     // mapped, its pages made present on another core ahead of the hash
 )
 
 // IO path bits, as Progress.IO reports them.
@@ -59,6 +67,7 @@ const (
 	IOReadAhead = uint32(ioReadAhead)
 	IOCalibrate = uint32(ioCalibrate)
 	IOOpenSSL   = uint32(ioOpenSSL)
+	IOMapAhead  = uint32(ioMapAhead)
 )
 
 // ioMode is the path CHECKSIG_IO forces, or 0 (auto): calibrate.
@@ -107,6 +116,13 @@ const calibrateTries = 4
 // leaves an idle CPU idle (reading would put the copy on it) and is what
 // the engine did before it calibrated.
 const readMargin = 0.03
+
+// mapAheadMin is the rest of a file from which a worker hashing it through
+// mappings has a helper on an idle CPU populate the next window and unmap
+// the last (mapAhead). One 512 MiB file, SHA-1, Go alone (EPYC VM): 1.69-1.72
+// GB/s without, 1.79-1.82 with the populating, 1.87-1.89 with the unmapping
+// too, which is the speed of SHA-1 on a buffer in memory (1.84-1.93).
+var mapAheadMin int64 = 16 << 20
 
 // readAheadChunk and readAheadChunks shape the read-ahead ring: the copy
 // runs at most readAheadChunk*readAheadChunks bytes ahead of the hash.
@@ -329,6 +345,20 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 				return n, err
 			}
 			break
+		}
+		// A tree on several cores (window > mapWindow) keeps the idle
+		// cores busy itself.
+		if p == ioMap && !timed && window == mapWindow && size-n >= mapAheadMin && spareCPU() {
+			m, mapped, err := h.mapAhead(fd, n, size, d)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			if n == size {
+				break
+			}
+			noMap = noMap || !mapped // a window could not be mapped: read the rest
+			continue
 		}
 		w := min(window, size-n)
 		if timed {

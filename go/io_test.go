@@ -14,23 +14,23 @@ import (
 )
 
 // ioPaths are the ways a big file can be read (io.go), as tests force them.
-var ioPaths = []string{"mmap", "read", "readahead", "auto"}
+var ioPaths = []string{"mmap", "read", "readahead", "mapahead", "auto"}
 
 // withIO sends every non-empty file through hashBig along the named path for
 // the rest of the test, in small windows, buffers and read-ahead chunks
 // that do not divide one another, so that every file crosses their edges:
 // "auto" keeps calibrating (alternating read and mmap window by window)
-// and "readahead" always finds a spare CPU.
+// and "readahead" and "mapahead" always find a spare CPU.
 func withIO(tb testing.TB, name string) {
-	saved := []int64{mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples}
+	saved := []int64{mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples, mapAheadMin}
 	savedMode, savedSpare := ioMode, spareCPU
 	tb.Cleanup(func() {
-		mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples = saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]
+		mmapMin, mapWindow, readSize, readAheadChunk, readAheadMin, calibrateSamples, mapAheadMin = saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6]
 		ioMode, spareCPU = savedMode, savedSpare
 		resetCalibration()
 	})
 	mmapMin, mapWindow, readSize, readAheadChunk = 1, 64<<10, 24<<10, 40<<10
-	readAheadMin = 1 << 62
+	readAheadMin, mapAheadMin = 1<<62, 1<<62
 	spareCPU = func() bool { return false }
 	resetCalibration()
 	switch name {
@@ -40,6 +40,9 @@ func withIO(tb testing.TB, name string) {
 		ioMode = ioRead
 	case "readahead":
 		ioMode, readAheadMin = ioRead, 0
+		spareCPU = func() bool { return true }
+	case "mapahead":
+		ioMode, mapAheadMin = ioMap, 0
 		spareCPU = func() bool { return true }
 	case "auto":
 		ioMode, calibrateSamples = 0, 1<<40
@@ -57,6 +60,8 @@ func wantIO(name string) uint32 {
 		return IORead
 	case "readahead":
 		return IOReadAhead
+	case "mapahead":
+		return IOMapAhead
 	}
 	if !threadCPUClock {
 		return IOMap

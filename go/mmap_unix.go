@@ -46,6 +46,13 @@ func (h *hasher) mapHash(fd int, off int64, n int, d hash.Hash) (ok bool, err er
 		return false, nil
 	}
 	defer syscall.Munmap(win)
+	adviseSequential(win)
+	return true, hashMapped(win, off, d)
+}
+
+// hashMapped hashes the mapped window win, at offset off of its file, with
+// d: errChanged if the file shrank under it (SIGBUS, recovered).
+func hashMapped(win []byte, off int64, d hash.Hash) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		r := recover()
@@ -54,17 +61,106 @@ func (h *hasher) mapHash(fd int, off int64, n int, d hash.Hash) (ok bool, err er
 		}
 		if f, isFault := r.(interface{ Addr() uintptr }); isFault && inside(f.Addr(), win) {
 			// SIGBUS: the file shrank under the mapping.
-			ok, err = true, errChanged
+			err = errChanged
 			return
 		}
 		panic(r) // not ours: a bug, which the job's recover reports
 	}()
-	adviseSequential(win)
 	if afterWindow != nil {
 		afterWindow(int(off / mapWindow))
 	}
 	d.Write(win)
-	return true, nil
+	return nil
+}
+
+// mapAhead hashes the bytes of fd from off to size with d, mapWindow bytes
+// at a time, each window mapped before the one before it is hashed so that a
+// helper goroutine (on a CPU the engine leaves idle) can make its pages
+// present while this one hashes, and unmap each window once hashed. It
+// returns the bytes hashed and mapped == false when a window could not be
+// mapped (the caller reads the rest); errChanged when the file shrank
+// under a window. The helper has unmapped every window when it returns.
+func (h *hasher) mapAhead(fd int, off, size int64, d hash.Hash) (n int64, mapped bool, err error) {
+	mapAt := func(at int64) []byte {
+		b, err := syscall.Mmap(fd, at, int(min(mapWindow, size-at)), syscall.PROT_READ, syscall.MAP_SHARED)
+		if err != nil {
+			return nil
+		}
+		adviseSequential(b)
+		return b
+	}
+	cur := mapAt(off)
+	if cur == nil {
+		return 0, false, nil
+	}
+	// The helper's work, in order: populate a window (unmap false), or
+	// unmap one already hashed. A window is populated before it is
+	// unmapped: it is sent for unmapping only after it was sent to populate.
+	type task struct {
+		win   []byte
+		unmap bool
+	}
+	todo := make(chan task, 4) // a full queue holds the worker back: at most a few windows mapped
+	done := make(chan struct{})
+	busy.Add(1)
+	go func() {
+		defer close(done)
+		defer busy.Add(-1)
+		for t := range todo {
+			if t.unmap {
+				syscall.Munmap(t.win)
+			} else {
+				populate(t.win)
+			}
+		}
+	}()
+	var next []byte
+	defer func() {
+		close(todo)
+		<-done
+		// Only if hashMapped panicked (a bug: the job's recover reports
+		// it) are windows left to unmap here.
+		for _, b := range [][]byte{cur, next} {
+			if b != nil {
+				syscall.Munmap(b)
+			}
+		}
+	}()
+	unmap := func(b *[]byte) {
+		if *b != nil {
+			todo <- task{*b, true}
+			*b = nil
+		}
+	}
+	h.used(ioMapAhead)
+	for {
+		if h.cancelled != nil && h.cancelled.Load() {
+			unmap(&cur)
+			return n, true, ErrCancelled
+		}
+		w := int64(len(cur))
+		if off+w < size {
+			if next = mapAt(off + w); next != nil {
+				todo <- task{next, false}
+			}
+		}
+		err := hashMapped(cur, off, d)
+		unmap(&cur)
+		if err != nil {
+			unmap(&next)
+			return n, true, err
+		}
+		n += w
+		off += w
+		h.advance(w)
+		if off >= size {
+			return n, true, nil
+		}
+		if next == nil {
+			return n, false, nil
+		}
+		cur, next = next, nil
+	}
 }
 
 // inside reports whether addr lies in b.

@@ -52,6 +52,7 @@ var tunables = []tunable{
 	{name: "readahead_chunk", v: &readAheadChunk, min: 4096},
 	{name: "readahead_chunks", v: &readAheadChunks, min: 2},
 	{name: "readahead_min", v: &readAheadMin, min: 0},
+	{name: "mapahead_min", v: &mapAheadMin, min: 0},
 	{name: "calibrate_samples", v: &calibrateSamples, min: 1},
 	{name: "fadvise", v: &fadvise, min: 0},
 	{name: "openssl", v: &opensslMode, min: 0},

@@ -177,6 +177,7 @@ def assert_same_report(got: checksig.Report, want: checksig.Report) -> None:
         "read",
         "mmap",
         "readahead",
+        "mapahead",
         "openssl",
         "calibrating",
     }

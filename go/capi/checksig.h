@@ -178,6 +178,8 @@
 #define CHECKSIG_IO_CALIBRATE 0x8  /* some windows were timed to choose READ or MMAP */
 #define CHECKSIG_IO_OPENSSL   0x10 /* hashed by the libcrypto the process had loaded (in
                                       CPython: hashlib's), where it is faster than Go's code */
+#define CHECKSIG_IO_MAPAHEAD  0x20 /* mapped, each window's pages made present (and the windows
+                                      unmapped) on another core, an idle one, ahead of the hash */
 
 /* Indices into the array checksig_job_inference fills: how a verify job chose
  * the algorithm of the lines no tag and no request decided, and how those
