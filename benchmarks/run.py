@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import algorithms  # noqa: E402
 import datasets  # noqa: E402
 import facts as machine  # noqa: E402
+import floor  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 # The interpreter every Python child runs with (checksig, the CLI beside it, the
@@ -333,27 +334,33 @@ def measure_copy(path: Path) -> float:
     return float(out)
 
 
-def build_go_limit(data_dir: Path, log) -> str | None:
-    """Build the Go crypto/sha1 speed probe once; None without a Go toolchain."""
+def build_go_probe(name: str, src: str, data_dir: Path, log) -> str | None:
+    """Build a one-file Go program once (cached under data_dir by its source and
+    the toolchain's version); None without a Go toolchain or if it fails."""
     go = shutil.which("go")
     if go is None:
         return None
     ver = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
-    key = hashlib.sha1((GO_LIMIT_SRC + ver).encode()).hexdigest()[:12]
-    d = data_dir / "go-sha1-speed"
-    exe = d / f"sha1speed-{key}"
+    key = hashlib.sha1((src + ver).encode()).hexdigest()[:12]
+    d = data_dir / f"go-{name}"
+    exe = d / f"{name}-{key}"
     if not exe.exists():
         d.mkdir(parents=True, exist_ok=True)
-        (d / "main.go").write_text(GO_LIMIT_SRC)
-        (d / "go.mod").write_text("module sha1speed\n\ngo 1.21\n")
+        (d / "main.go").write_text(src)
+        (d / "go.mod").write_text(f"module {name}\n\ngo 1.21\n")
         env = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
         r = subprocess.run(
             [go, "build", "-o", str(exe), "."], cwd=d, env=env, capture_output=True, text=True
         )
         if r.returncode:
-            log("go crypto/sha1 probe not built: " + _last_line(r.stderr))
+            log(f"go probe {name} not built: " + _last_line(r.stderr))
             return None
     return str(exe)
+
+
+def build_go_limit(data_dir: Path, log) -> str | None:
+    """Build the Go crypto/sha1 speed probe once; None without a Go toolchain."""
+    return build_go_probe("sha1speed", GO_LIMIT_SRC, data_dir, log)
 
 
 def measure_go_limit(exe: str | None, secs: float) -> float | None:
@@ -887,6 +894,25 @@ TARGETS_20 = [
 ]
 
 
+def floors_20(rows: list[Row], limits: dict, floors: dict[str, dict]) -> dict[str, dict]:
+    """For issue 20's datasets: the kernel's floor per file (benchmarks/floor.py)
+    and the best ratio checksig-api could reach against split sha1sum -c in this
+    run with an engine that did nothing but that floor and the hashing."""
+    by = {(r.dataset, r.tool): r for r in rows}
+    out = {}
+    for ds, fl in floors.items():
+        api, peer = by.get((ds, "checksig-api")), by.get((ds, "sha1sum-split"))
+        if fl is None or api is None or not api.call_s or peer is None or not peer.median_s:
+            continue
+        outside = statistics.median(s - c for s, c in zip(api.seconds, api.call_s))
+        lim = limits[ds]
+        out[ds] = floor.ceiling(
+            fl, outside, peer.median_s, lim["single_core_mb_s"] * MB, lim["limit_cores"]
+        )
+        out[ds]["checksig_call_s"] = round(api.median_call_s, 4)
+    return out
+
+
 def targets_20(rows: list[Row]) -> list[dict]:
     """Issue 20's targets: split sha1sum's median / checksig's, and the peak RSS
     of the million-entry run."""
@@ -1030,6 +1056,8 @@ def main(argv=None) -> int:
             log(f"byte-compiled {pkg.stdout.strip()} (as pip install does)")
 
     go_exe = build_go_limit(data_dir, log)
+    floor_exe: str | None = None  # built when a dataset of issue 20 comes
+    floors: dict[str, dict | None] = {}
     all_rows: list[Row] = []
     limits: dict[str, dict] = {}
     t_start = time.time()
@@ -1044,6 +1072,10 @@ def main(argv=None) -> int:
             ds, tools, tool_names, repeat, limit_secs, log, go_exe, cold=a.cold
         )
         all_rows.extend(rows)
+        if n in {ds for ds, _, _ in TARGETS_20}:
+            if floor_exe is None:
+                floor_exe = build_go_probe("floor", floor.FLOOR_SRC, data_dir, log) or ""
+            floors[n] = floor.measure(floor_exe or None, ds.root, ds.manifest)
 
     alg_rows, alg_limits = run_algorithms(
         data_dir, scale, alg_names, tools, repeat, limit_secs, log
@@ -1066,6 +1098,7 @@ def main(argv=None) -> int:
     tg = targets(all_rows, limits, start, pf, sc)
     tg22 = targets_22(all_rows, limits)
     tg20 = targets_20(all_rows)
+    fl20 = floors_20(all_rows, limits, floors)
     facts["loadavg_end"] = os.getloadavg()
     print(f"checksig benchmarks: {command}")
     engine = facts["engine"] or {}
@@ -1150,6 +1183,14 @@ def main(argv=None) -> int:
     for x in tg20:
         mark = {True: "met", False: "MISSED", None: "not measured"}[x["met"]]
         print(f"  [{mark:^12}] {x['target']}: {x['measured']} (goal {x['goal']})")
+    for ds, c in fl20.items():
+        print(
+            f"  ceiling on this machine, {ds}: {c['ceiling_x']}x split sha1sum -c for checksig-api"
+            f" (open+fstat+read+close {c['ns_per_file'] / 1000:.2f} us/file of CPU ="
+            f" {c['kernel_cpu_s']:.3f} s, SHA-1 at the OpenSSL limit {c['hash_cpu_s']:.3f} s,"
+            f" over every core: a call of {c['best_call_s']:.3f} s, against checksig's"
+            f" {c['checksig_call_s']:.3f}; plus {c['outside_call_s']:.3f} s outside the call)"
+        )
     alg_tg = algorithms.targets(alg_rows) if alg_rows else []
     if alg_tg:
         print("\ntargets (issue 18):")
@@ -1180,6 +1221,7 @@ def main(argv=None) -> int:
                     "targets": tg + alg_tg,
                     "targets_22": tg22,
                     "targets_20": tg20,
+                    "floor_20": fl20,
                     "algorithms": {
                         "results": [asdict(r) for r in alg_rows],
                         "limits": alg_limits,

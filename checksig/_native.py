@@ -189,7 +189,8 @@ PROGRESS_FIELDS = (
 P_LEN = len(PROGRESS_FIELDS)
 
 #: Bits of the "io" counter: how a job read and hashed its big files (CHECKSIG_IO_*).
-IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL, IO_MAPAHEAD = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+IO_READ, IO_MMAP, IO_READAHEAD, IO_CALIBRATE, IO_OPENSSL = 0x1, 0x2, 0x4, 0x8, 0x10
+IO_MAPAHEAD = 0x20
 _IO_NAMES = (
     (IO_READ, "read"),
     (IO_MMAP, "mmap"),

@@ -84,9 +84,10 @@ def tree(tmp_path: Path) -> Path:
 #: Every way the engine can read and hash a big file (go/io.go, go/hashimpl.go),
 #: forced through its environment: (CHECKSIG_IO, CHECKSIG_TUNE, workers, the
 #: Report.io it gives). "readahead" is read(2) with a CPU to spare (one worker,
-#: GOMAXPROCS=2) from the first byte, "mapahead" the same for mappings; "auto" never ends its calibration, so windows
-#: alternate; the "openssl" ones hash with the libcrypto that hashlib loaded, so
-#: their children must import hashlib before the first job.
+#: GOMAXPROCS=2) from the first byte, "mapahead" the same for mappings; "auto"
+#: never ends its calibration, so windows alternate; the "openssl" ones hash with
+#: the libcrypto that hashlib loaded, so their children must import hashlib before
+#: the first job.
 IO_PATHS = {
     "mmap": ("mmap", "mapahead_min=1T,openssl=0", 2, ["mmap"]),
     "mapahead": ("mmap", "mapahead_min=0,openssl=0", 1, ["mapahead"]),

@@ -78,6 +78,15 @@ def test_benchmark_harness_smoke(tmp_path):
         assert data["limits"]["huge1"]["copy_bound_single_mb_s"] is None  # smoke files are small
         assert {t["target"].split()[0] for t in data["targets_22"]} == {"large", "huge1", "huge"}
         assert all(t["measured"] > 0 for t in data["targets_22"]), data["targets_22"]
+        # Issue 20's floor: the kernel's work per file, measured by a Go probe where
+        # a Go toolchain and Linux are there, and the ceiling it puts on the ratio.
+        if shutil.which("go") and sys.platform == "linux":
+            floors = data["floor_20"]
+            assert set(floors) == {"small", "million"}, floors
+            for c in floors.values():
+                assert c["ns_per_file"] > 0 and c["ceiling_x"] > 0, c
+                assert c["best_s"] > c["outside_call_s"] >= 0, c
+            assert "ceiling on this machine, small:" in r.stdout
 
     # The per-algorithm rows (issue 18): one per dataset, algorithm and tool; a tool
     # may be missing here (b3sum), none may fail.
@@ -97,6 +106,20 @@ def test_benchmark_harness_smoke(tmp_path):
         "blake3, one big file: >= b3sum --check's speed",
         "blake3, 1,000 x 1 MiB: >= b3sum --check's speed",
     }
+
+
+def test_floor_ceiling_arithmetic():
+    # The ceiling is the peer's time over the best a tool could do: its time
+    # outside the engine plus the floor's CPU time and the hashing over every core.
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import floor
+
+    probe = {"files": 1000, "bytes": 2_000_000, "ns_per_file": 1000.0}
+    c = floor.ceiling(probe, outside_s=0.0005, peer_s=0.004, sha1_bytes_s=1e9, cores=2)
+    # kernel 1 ms + hashing 2 ms of CPU, over 2 cores: 1.5 ms; plus 0.5 ms outside.
+    assert c["kernel_cpu_s"] == 0.001 and c["hash_cpu_s"] == 0.002
+    assert c["best_call_s"] == 0.0015 and c["best_s"] == 0.002
+    assert c["ceiling_x"] == 2.0
 
 
 def test_ecosystems_benchmark_smoke(tmp_path):
