@@ -360,18 +360,27 @@ func (t *treeHasher) cv(s []byte, counter uint64) [8]uint32 {
 }
 
 // cvOf returns the CV of the aligned subtree s of 2^k chunks, 16 or more,
-// whose first chunk is counter: 16 chunks at a time (guts' SIMD width),
-// merged on a stack as they come.
+// whose first chunk is counter: with internal/blake3x16 where it runs, else
+// 16 chunks at a time (guts' SIMD width), merged on a stack as they come.
 func cvOf(s []byte, counter uint64) [8]uint32 {
 	if useKernel {
 		return cvOfKernel(s, counter)
 	}
 	const step = guts.MaxSIMD * guts.ChunkSize
+	return mergePieces(s, counter, step, func(p []byte, counter uint64) [8]uint32 {
+		return guts.ChainingValue(guts.CompressBuffer((*[step]byte)(p), step, &guts.IV, counter, 0))
+	})
+}
+
+// mergePieces returns the CV of the aligned subtree s, 2^k pieces of piece
+// bytes whose first chunk is counter: each piece's CV by cvPiece, merged on
+// a stack as they come.
+func mergePieces(s []byte, counter uint64, piece int, cvPiece func(p []byte, counter uint64) [8]uint32) [8]uint32 {
 	var stack [64][8]uint32
 	depth := 0
-	for i := 0; i < len(s); i += step {
-		cv := guts.ChainingValue(guts.CompressBuffer((*[step]byte)(s[i:i+step]), step, &guts.IV, counter+uint64(i/guts.ChunkSize), 0))
-		for done := uint64(i/step) + 1; done&1 == 0; done >>= 1 {
+	for i := 0; i < len(s); i += piece {
+		cv := cvPiece(s[i:i+piece], counter+uint64(i/guts.ChunkSize))
+		for done := uint64(i/piece) + 1; done&1 == 0; done >>= 1 {
 			depth--
 			cv = parentCV(stack[depth], cv)
 		}
@@ -391,18 +400,7 @@ func cvOfKernel(s []byte, counter uint64) [8]uint32 {
 	if len(s) <= kernelPiece {
 		return pieceCV(s, counter)
 	}
-	var stack [64][8]uint32
-	depth := 0
-	for i := 0; i < len(s); i += kernelPiece {
-		cv := pieceCV(s[i:i+kernelPiece], counter+uint64(i/guts.ChunkSize))
-		for done := uint64(i/kernelPiece) + 1; done&1 == 0; done >>= 1 {
-			depth--
-			cv = parentCV(stack[depth], cv)
-		}
-		stack[depth] = cv
-		depth++
-	}
-	return stack[0]
+	return mergePieces(s, counter, kernelPiece, pieceCV)
 }
 
 // pieceCV returns the CV of the aligned subtree s of 2^k chunks, 16 to 256,
