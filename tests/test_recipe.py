@@ -254,8 +254,11 @@ def test_go_modules_are_vendored_and_build_offline(tmp_path):
     # empty module cache: only go/vendor can provide the modules.
     go = _need_go()
     mods = _vendored_modules()
+    # Inside a require ( ... ) block, or a one-line require (go mod tidy writes a
+    # lone indirect module that way).
     required = re.findall(
-        r"(?m)^\s+(\S+) v\S+(?: // indirect)?$", (REPO / "go" / "go.mod").read_text()
+        r"(?m)^(?:\s+|require )(\S+) v\S+(?: // indirect)?$",
+        (REPO / "go" / "go.mod").read_text(),
     )
     assert mods and sorted(mods) == sorted(required), "go.mod and go/vendor disagree: go mod vendor"
     env = {**os.environ, "GOFLAGS": "-mod=vendor -trimpath", "GOPROXY": "off"}
