@@ -136,6 +136,13 @@ DECISIONS = {
             io_mode("read", readahead_chunk="256K", readahead_chunks=8),
         ),
         Decision(
+            "read_margin",
+            "auto: read only where the calibration finds it 10% cheaper than mapping vs 3%",
+            ["large"],
+            io_mode("auto", read_margin_pct=10),
+            io_mode("auto", read_margin_pct=3),
+        ),
+        Decision(
             "mmap_min",
             "files from 512 KiB go window by window (mapped or read, as chosen) vs from 2 MiB",
             ["large"],

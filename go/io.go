@@ -111,11 +111,17 @@ var calibrateSamples int64 = 8
 
 const calibrateTries = 4
 
-// readMargin is how much less reading must cost than mapping to be chosen:
-// closer than that the measurement cannot tell them apart, and mapping
-// leaves an idle CPU idle (reading would put the copy on it) and is what
-// the engine did before it calibrated.
-const readMargin = 0.03
+// readMarginPct is how much less (in percent) reading must cost than
+// mapping to be chosen: closer than that the measurement cannot tell them
+// apart, and mapping leaves an idle CPU idle (reading would put the copy on
+// it) and is what the engine did before it calibrated. It was 3; on the
+// EPYC VM the two cost the same on one core (1 MiB files, ±3%), but with
+// both workers hashing, mapping did 2.57-2.75 GB/s and reading 2.18-2.38
+// (the copy doubles the memory traffic), which the calibration's few
+// samples did not see: it chose reading in 3 of 12 and 6 of 12 runs of
+// `large`. 10 keeps mapping there and reading where it is 20-30% cheaper
+// (the Xeon microVM of issue 22).
+var readMarginPct int64 = 10
 
 // mapAheadMin is the rest of a file from which a worker hashing it through
 // mappings has a helper on an idle CPU populate the next window and unmap
@@ -208,7 +214,7 @@ func (h *hasher) choosePath() (ioPath, bool) {
 // clean windows of one algorithm are in, or after
 // 2*calibrateTries*calibrateSamples windows with whatever pairs there are,
 // by the median of their cost ratios: reading if it costs less than mapping
-// by readMargin.
+// by readMarginPct.
 //
 // Why pairs of clean windows. Other work on the machine adds to a window's
 // cost, the more so if it takes the CPU in the middle of one (its caches
@@ -282,7 +288,7 @@ func (h *hasher) sample(p ioPath, a Algorithm, ns, n int64, clean bool) {
 	}
 	calib.least = [2]float64{c.least[0] * 1e6, c.least[1] * 1e6}
 	calib.pairs, calib.windows = [numAlgorithms]pairs{}, 0
-	if calib.ratio < 1-readMargin {
+	if calib.ratio < 1-float64(readMarginPct)/100 {
 		calib.chosen.Store(uint32(ioRead))
 	} else {
 		calib.chosen.Store(uint32(ioMap))

@@ -180,14 +180,14 @@ func testBigFileChanges(t *testing.T) {
 
 // TestCalibrationChooses: the calibration pairs each worker's neighbouring
 // windows, keeps reading only when the median ratio of clean pairs says it
-// costs readMargin less than mapping, and never compares algorithms.
+// costs readMarginPct less than mapping, and never compares algorithms.
 func TestCalibrationChooses(t *testing.T) {
 	withIO(t, "auto")
 	calibrateSamples = 3
 	for _, tc := range []struct {
 		read, mapped float64 // ns per byte
 		want         ioPath
-	}{{0.5, 0.6, ioRead}, {0.6, 0.5, ioMap}, {0.59, 0.6, ioMap}} { // the last within readMargin
+	}{{0.5, 0.6, ioRead}, {0.6, 0.5, ioMap}, {0.59, 0.6, ioMap}} { // the last within readMarginPct
 		resetCalibration()
 		h, other := newHasher(), newHasher()
 		for i := range 3 {
@@ -253,7 +253,7 @@ func TestCalibrationInAJob(t *testing.T) {
 	if want == 0 || c.Ratio <= 0 {
 		t.Fatalf("no choice after 24 windows: %+v", c)
 	}
-	if (c.Chosen == "read") != (c.Ratio < 1-readMargin) {
+	if (c.Chosen == "read") != (c.Ratio < 1-float64(readMarginPct)/100) {
 		t.Errorf("chose against the ratio: %+v", c)
 	}
 	if got := run(); got != want {

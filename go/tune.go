@@ -54,6 +54,7 @@ var tunables = []tunable{
 	{name: "readahead_min", v: &readAheadMin, min: 0},
 	{name: "mapahead_min", v: &mapAheadMin, min: 0},
 	{name: "calibrate_samples", v: &calibrateSamples, min: 1},
+	{name: "read_margin_pct", v: &readMarginPct, min: 0},
 	{name: "fadvise", v: &fadvise, min: 0},
 	{name: "openssl", v: &opensslMode, min: 0},
 }
