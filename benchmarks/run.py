@@ -894,7 +894,7 @@ TARGETS_20 = [
 ]
 
 
-def floors_20(rows: list[Row], limits: dict, floors: dict[str, dict]) -> dict[str, dict]:
+def floors_20(rows: list[Row], limits: dict, floors: dict[str, dict | None]) -> dict[str, dict]:
     """For issue 20's datasets: the kernel's floor per file (benchmarks/floor.py)
     and the best ratio checksig-api could reach against split sha1sum -c in this
     run with an engine that did nothing but that floor and the hashing."""
@@ -1056,7 +1056,8 @@ def main(argv=None) -> int:
             log(f"byte-compiled {pkg.stdout.strip()} (as pip install does)")
 
     go_exe = build_go_limit(data_dir, log)
-    floor_exe: str | None = None  # built when a dataset of issue 20 comes
+    floor_names = set(names) & {ds for ds, _, _ in TARGETS_20}
+    floor_exe = build_go_probe("floor", floor.FLOOR_SRC, data_dir, log) if floor_names else None
     floors: dict[str, dict | None] = {}
     all_rows: list[Row] = []
     limits: dict[str, dict] = {}
@@ -1072,10 +1073,8 @@ def main(argv=None) -> int:
             ds, tools, tool_names, repeat, limit_secs, log, go_exe, cold=a.cold
         )
         all_rows.extend(rows)
-        if n in {ds for ds, _, _ in TARGETS_20}:
-            if floor_exe is None:
-                floor_exe = build_go_probe("floor", floor.FLOOR_SRC, data_dir, log) or ""
-            floors[n] = floor.measure(floor_exe or None, ds.root, ds.manifest)
+        if n in floor_names:
+            floors[n] = floor.measure(floor_exe, ds.root, ds.manifest)
 
     alg_rows, alg_limits = run_algorithms(
         data_dir, scale, alg_names, tools, repeat, limit_secs, log

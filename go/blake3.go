@@ -65,8 +65,9 @@ var useKernel = blake3x16.Have
 var treeWindows int64 = 16
 
 // treePiece is the size of the subtrees helpers take, one at a time, from
-// a write: 256 chunks, small enough to spread a 4 MiB mapped window over 16
-// goroutines, big enough that taking one costs nothing.
+// a write: 256 chunks, small enough to spread a tree's window (64 MiB:
+// treeWindows map windows) or a 1 MiB read over the cores, big enough that
+// taking one costs nothing.
 const treePiece = 256 * guts.ChunkSize
 
 // blake3Busy counts the goroutines hashing BLAKE3 right now: workers inside

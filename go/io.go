@@ -332,9 +332,12 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 	}
 	var n int64
 	noMap := false // a window could not be mapped: read the rest
-	window := mapWindow
+	// A tree on several cores takes bigger windows, and keeps the idle
+	// cores busy itself: no map-ahead helper beside it.
+	window, tree := mapWindow, false
 	if s, ok := d.(windowScaler); ok {
 		window *= s.windowScale()
+		tree = window > mapWindow
 	}
 	for n < size {
 		if h.cancelled != nil && h.cancelled.Load() {
@@ -352,9 +355,7 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 			}
 			break
 		}
-		// A tree on several cores (window > mapWindow) keeps the idle
-		// cores busy itself.
-		if p == ioMap && !timed && window == mapWindow && size-n >= mapAheadMin && spareCPU() {
+		if p == ioMap && !timed && !tree && size-n >= mapAheadMin && spareCPU() {
 			m, mapped, err := h.mapAhead(fd, n, size, d)
 			n += m
 			if err != nil {
@@ -368,7 +369,7 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 		}
 		w := min(window, size-n)
 		if timed {
-			w = min(mapWindow, size-n) // calibration samples are one map window
+			w = min(mapWindow, size-n) // a calibration sample is one map window
 		}
 		var got ioPath
 		var err error

@@ -41,13 +41,23 @@ type fder interface{ Fd() uintptr }
 // when the window cannot be mapped (a file system without mmap support):
 // nothing was hashed and the caller reads instead.
 func (h *hasher) mapHash(fd int, off int64, n int, d hash.Hash) (ok bool, err error) {
-	win, merr := syscall.Mmap(fd, off, n, syscall.PROT_READ, syscall.MAP_SHARED)
-	if merr != nil {
+	win := mapWindowAt(fd, off, n)
+	if win == nil {
 		return false, nil
 	}
 	defer syscall.Munmap(win)
-	adviseSequential(win)
 	return true, hashMapped(win, off, d)
+}
+
+// mapWindowAt maps the n bytes of fd at off for reading front to back, or
+// returns nil if they cannot be mapped.
+func mapWindowAt(fd int, off int64, n int) []byte {
+	win, err := syscall.Mmap(fd, off, n, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil
+	}
+	adviseSequential(win)
+	return win
 }
 
 // hashMapped hashes the mapped window win, at offset off of its file, with
@@ -81,14 +91,7 @@ func hashMapped(win []byte, off int64, d hash.Hash) (err error) {
 // mapped (the caller reads the rest); errChanged when the file shrank
 // under a window. The helper has unmapped every window when it returns.
 func (h *hasher) mapAhead(fd int, off, size int64, d hash.Hash) (n int64, mapped bool, err error) {
-	mapAt := func(at int64) []byte {
-		b, err := syscall.Mmap(fd, at, int(min(mapWindow, size-at)), syscall.PROT_READ, syscall.MAP_SHARED)
-		if err != nil {
-			return nil
-		}
-		adviseSequential(b)
-		return b
-	}
+	mapAt := func(at int64) []byte { return mapWindowAt(fd, at, int(min(mapWindow, size-at))) }
 	cur := mapAt(off)
 	if cur == nil {
 		return 0, false, nil
