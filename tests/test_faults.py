@@ -616,6 +616,37 @@ def test_no_leaks_after_10000_calls_and_200_cancelled_jobs(tmp_path: Path, path:
     check_no_leaks(out, rss_growth_kib=32 << 10)
 
 
+def test_the_first_call_opens_every_descriptor_the_runtime_keeps(tmp_path: Path) -> None:
+    # Go's network poller (an epoll and an eventfd) starts with the library, not
+    # at the first job whose progress poll waits on a timer: a caller counting
+    # the process's descriptors around later work sees none appear (it did, one
+    # CI run in a few, as "2 descriptors leaked").
+    with open(tmp_path / "big", "wb") as f:
+        f.truncate(256 << 20)
+    (tmp_path / "tiny").write_bytes(b"tiny")
+    out = run_json(
+        f"""
+        import json, os, checksig
+        def fds():
+            out = []
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    out.append(os.readlink(f"/proc/self/fd/{{fd}}"))
+                except OSError:
+                    pass  # the listing's own descriptor
+            return sorted(out)
+        checksig.file_digest({str(tmp_path / "tiny")!r})
+        before = fds()
+        seen = []
+        checksig.digest_files([{str(tmp_path / "big")!r}], progress=seen.append)
+        print(json.dumps([before, fds(), len(seen)]))
+        """
+    )
+    before, after, polls = out
+    assert polls > 0, out
+    assert after == before, out
+
+
 @pytest.mark.parametrize("path", IO_PATHS)
 def test_big_files_are_exact_through_every_path(tmp_path: Path, path: str) -> None:
     # Files of 512 KiB and more are hashed 4 MiB at a time, each window mapped or
