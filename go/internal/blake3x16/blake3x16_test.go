@@ -176,9 +176,15 @@ func TestShortInputPanics(t *testing.T) {
 	Hash16(make([]byte, 15*1024), 1024, 16, &p, &out)
 }
 
-func BenchmarkChunks(b *testing.B) {
+func BenchmarkChunks(b *testing.B) { benchChunks(b, 8<<20) }
+
+// BenchmarkChunksMemory hashes a buffer far bigger than the caches, as a big
+// file in the page cache is: what prefetchAhead was chosen on.
+func BenchmarkChunksMemory(b *testing.B) { benchChunks(b, 1<<30) }
+
+func benchChunks(b *testing.B, size int) {
 	need(b)
-	buf := make([]byte, 8<<20)
+	buf := make([]byte, size)
 	for i := range buf {
 		buf[i] = byte(i * 7)
 	}

@@ -43,8 +43,12 @@ const (
 // prefetcher follows. On 8 MiB of data (AMD EPYC, AVX-512), interleaved
 // runs: no prefetch 3.4-3.8 GB/s, 64 bytes ahead 4.9-5.5, 128 4.6-5.3,
 // 192 4.3-4.6, 256 4.1-4.3, 384 3.7-4.1; from the L2 cache, 6.4 (PyPI's
-// blake3, the BLAKE3 team's code: 6.4 and 5.9 on 8 MiB).
-const prefetchAhead = 128
+// blake3, the BLAKE3 team's code: 6.4 and 5.9 on 8 MiB). From memory (1 GiB,
+// BenchmarkChunksMemory's case; a second session on the same VM kind, three
+// interleaved rounds): none 3.25-3.37, 64 4.61-4.71, 128 4.28-4.50, 256
+// 3.82-3.96, 512 3.48-3.53; and the engine's own path over a 2 GiB file in
+// the page cache, one core: 64 3.25-3.45, 128 3.18-3.23.
+const prefetchAhead = 64
 
 // msgPermutation is BLAKE3's permutation of the message words between rounds.
 var msgPermutation = [16]int{2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8}
