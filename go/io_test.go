@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,44 @@ func TestCalibrationUnderLoad(t *testing.T) {
 	}
 	if got := ioPath(calib.chosen.Load()); got != ioRead {
 		t.Fatalf("chose %v, want read (12.5%% cheaper in every pair)", got)
+	}
+}
+
+// TestBLAKE3TreeMapsWithoutCalibrating: in auto mode a BLAKE3 file hashed as
+// a tree on several cores is mapped, and none of its windows is a
+// calibration sample: the choice is left to the files one core hashes.
+func TestBLAKE3TreeMapsWithoutCalibrating(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: no tree on several cores")
+	}
+	withIO(t, "auto")
+	defer func(m int64) { treeMinSize = m }(treeMinSize)
+	treeMinSize = 1
+	root := t.TempDir()
+	data := strings.Repeat("t", 24*int(mapWindow)+7)
+	write(t, filepath.Join(root, "big"), data)
+	manifest := filepath.Join(root, "B3SUMS")
+	write(t, manifest, line(BLAKE3, "big", data))
+	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	defer j.Close()
+	p := j.Poll(time.Second)
+	for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
+	}
+	if err := j.Result(); err != nil {
+		t.Fatal(err)
+	}
+	if p.IO != IOMap {
+		t.Errorf("tree job: IO = %b, want mmap alone (%b)", p.IO, IOMap)
+	}
+	if calib.chosen.Load() != 0 || calib.windows != 0 {
+		t.Errorf("the tree's windows were calibration samples: chosen %d after %d windows", calib.chosen.Load(), calib.windows)
+	}
+	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(c)[0]; got != "ok" {
+		t.Errorf("tree job: %s, want ok", got)
 	}
 }
 
