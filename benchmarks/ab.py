@@ -175,10 +175,10 @@ DECISIONS = {
         ),
         Decision(
             "read_size",
-            "read(2) path: big files read 1 MiB at a time vs 256 KiB (no read-ahead)",
-            ["huge1"],
-            io_mode("read", read_size="1M", readahead_min="1T"),
+            "read(2) path: big files read 256 KiB at a time vs 1 MiB (no read-ahead)",
+            ["huge1", "large"],
             io_mode("read", read_size="256K", readahead_min="1T"),
+            io_mode("read", read_size="1M", readahead_min="1T"),
         ),
         Decision(
             "buf_size",
