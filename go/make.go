@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ func (j *Job) walkRegular(part walkPart, visit func(name string, size int64)) er
 		}
 		start = part.dir
 	}
-	return fs.WalkDir(root.FS(), start, func(name string, d fs.DirEntry, err error) error {
+	return walkRoot(root, start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
 				return err
@@ -60,6 +61,65 @@ func (j *Job) walkRegular(part walkPart, visit func(name string, size int64)) er
 		visit(name, size)
 		return nil
 	})
+}
+
+// walkRoot is fs.WalkDir(root.FS(), start, fn) without fs.FS's rule that a
+// name be valid UTF-8, which made a walk fail outright ("invalid argument")
+// at the first directory whose name is not: Linux names are any bytes but
+// '/' and NUL. Entries come in name order; symbolic links are not followed
+// (their DirEntry says what they are); fn's SkipDir and SkipAll work as in
+// fs.WalkDir.
+func walkRoot(root *os.Root, start string, fn fs.WalkDirFunc) error {
+	fi, err := root.Lstat(start)
+	if err != nil {
+		err = fn(start, nil, err)
+	} else {
+		err = walkRootDir(root, start, fs.FileInfoToDirEntry(fi), fn)
+	}
+	if err == fs.SkipDir || err == fs.SkipAll {
+		return nil
+	}
+	return err
+}
+
+func walkRootDir(root *os.Root, name string, d fs.DirEntry, fn fs.WalkDirFunc) error {
+	if err := fn(name, d, nil); err != nil || !d.IsDir() {
+		if err == fs.SkipDir && d.IsDir() {
+			err = nil
+		}
+		return err
+	}
+	entries, err := readDirRoot(root, name)
+	if err != nil {
+		// As fs.WalkDir: fn sees the error once more, for the directory.
+		if err = fn(name, d, err); err != nil {
+			if err == fs.SkipDir {
+				err = nil
+			}
+			return err
+		}
+	}
+	for _, e := range entries {
+		if err := walkRootDir(root, path.Join(name, e.Name()), e, fn); err != nil {
+			if err == fs.SkipDir {
+				break
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// readDirRoot reads the directory name beneath root, sorted by name.
+func readDirRoot(root *os.Root, name string) ([]fs.DirEntry, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
 }
 
 // walk lists every regular file beneath the root for a make job, sorted

@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -215,6 +217,11 @@ func TestMakeThenVerify(t *testing.T) {
 	for _, tag := range []bool{false, true} {
 		root := t.TempDir()
 		names := []string{"b.txt", "a/z.bin", "a-b", "sp ace", "new\nline", `back\slash`, "é"}
+		if runtime.GOOS == "linux" {
+			// Names are bytes: a directory and a file whose names are not
+			// UTF-8 are walked like any other (fs.FS refuses them).
+			names = append(names, "d\xff/f\xfe", "\xc3(")
+		}
 		for i, n := range names {
 			write(t, filepath.Join(root, n), strings.Repeat(n, i*1000))
 		}
@@ -248,6 +255,33 @@ func TestMakeThenVerify(t *testing.T) {
 				t.Errorf("temporary file left behind: %s", e.Name())
 			}
 		}
+	}
+}
+
+// TestExtraNamesNotUTF8: files beneath a directory whose name is not UTF-8
+// are listed as extra, and listed ones are not, rather than the walk failing
+// ("invalid argument") at that directory.
+func TestExtraNamesNotUTF8(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("names that are not UTF-8: Linux file systems take them")
+	}
+	root := t.TempDir()
+	for _, n := range []string{"a", "d\xff/listed", "d\xff/new\xfe", "ok/x"} {
+		write(t, filepath.Join(root, n), n)
+	}
+	manifest := filepath.Join(root, "SHA1SUMS")
+	write(t, manifest, line(SHA1, "a", "a")+line(SHA1, "d\xff/listed", "d\xff/listed"))
+	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Extra: true, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, s := range statuses(c) {
+		got = append(got, rowPath(c, i)+" "+s)
+	}
+	want := []string{"a ok", "d\xff/listed ok", "d\xff/new\xfe extra", "ok/x extra"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
 	}
 }
 

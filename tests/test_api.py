@@ -11,6 +11,7 @@ import pydoc
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -880,6 +881,32 @@ def test_extra_lists_unlisted_files(tmp_path: Path, workers: int) -> None:
     assert {r.path for r in report.failures} == {"late.bin", "sub/new"}
     with pytest.raises(checksig.SignatureError, match="sub/new: extra"):
         checksig.check_signatures(tmp_path, workers=workers, extra=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux takes them")
+def test_names_that_are_not_utf8_are_walked_like_any_other(tmp_path: Path) -> None:
+    # A directory whose name is not UTF-8 made make_manifest and verify(extra=True)
+    # fail outright ("invalid argument"); its files are listed like any others,
+    # their names decoded as os.fsdecode does.
+    bad = os.fsencode(tmp_path) + b"/d\xff"
+    os.mkdir(bad)
+    with open(bad + b"/f\xfe", "wb") as f:
+        f.write(b"data")
+    (tmp_path / "a").write_bytes(b"a")
+    out = tmp_path / "sha1sum.txt"
+    assert checksig.make_manifest(tmp_path, "sha1", out) == out
+    assert out.read_bytes() == (
+        f"{hashlib.sha1(b'a').hexdigest()}  a\n".encode()
+        + f"{hashlib.sha1(b'data').hexdigest()}  ".encode()
+        + b"d\xff/f\xfe\n"
+    )
+    assert checksig.verify(tmp_path, out, extra=True).ok
+    write_manifest(out, [("a", b"a")])
+    report = checksig.verify(tmp_path, out, extra=True)
+    assert [(r.path, r.status) for r in report] == [
+        ("a", "ok"),
+        (os.fsdecode(b"d\xff/f\xfe"), "extra"),
+    ]
 
 
 def test_allow_outside_root(tmp_path: Path, workers: int) -> None:
