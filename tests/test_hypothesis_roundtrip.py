@@ -76,18 +76,23 @@ def _raw_paths(report: checksig.Report) -> list[bytes]:
     st.sampled_from(_algorithms.NAMES),
     st.booleans(),
     st.booleans(),
+    st.one_of(st.none(), names),
 )
 def test_make_parse_verify_round_trip(
-    file_names: list[bytes], algorithm: str, tag: bool, b64: bool
+    file_names: list[bytes], algorithm: str, tag: bool, b64: bool, subdir: bytes | None
 ) -> None:
     # Every algorithm (issue 18), hex or base64, tagged or not. "manifest" says
     # no algorithm: untagged lines of an algorithm no length implies, and
-    # untagged base64 lines (A13), are read as the request names them.
+    # untagged base64 lines (A13), are read as the request names them. The
+    # files may lie in a directory whose name is as awkward (not UTF-8 too).
     assume(not (tag and algorithm == "git-sha1"))  # no tag form (D1)
     by_length = algorithm in _algorithms.LENGTH_DEFAULTS and not b64
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(os.fsencode(tmp), b"root")
         os.mkdir(root)
+        if subdir is not None:
+            os.mkdir(os.path.join(root, subdir))
+            file_names = [subdir + b"/" + n for n in file_names]
         for name in file_names:
             _write(root, name, name * 3)
         out = os.path.join(os.fsencode(tmp), b"manifest")
