@@ -97,7 +97,7 @@ def _new_cksum() -> str:
             return cand
     pytest.skip(
         "no cksum with -a sha3 and --base64 (GNU coreutils 9.7+; this machine's is older): "
-        "set CHECKSIG_CKSUM to one"
+        "set CHECKSIG_CKSUM to one (.ci/build-gnu-cksum builds one)"
     )
 
 

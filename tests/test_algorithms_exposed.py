@@ -67,7 +67,7 @@ def _new_cksum() -> str:
             return cand
     pytest.skip(
         "no GNU cksum 9.9+ (-a sha3, --base64, untagged base64 checks; this machine's is "
-        "older): set CHECKSIG_CKSUM to one"
+        "older): set CHECKSIG_CKSUM to one (.ci/build-gnu-cksum builds one)"
     )
 
 
