@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	zeebo "github.com/zeebo/blake3"
+	"lukechampine.com/blake3/guts"
 
 	"github.com/checksig/checksig/go/internal/blake3x16"
 )
@@ -250,6 +251,34 @@ func testBLAKE3TreeAgreesOnBigInputs(t *testing.T) {
 			tr.xof(got[:])
 			if got != want {
 				t.Errorf("%d bytes in writes of %d: %x, want %x", n, step, got, want)
+			}
+		}
+	}
+}
+
+// TestBLAKE3PieceSizes: the kernel's subtree of every size it takes (16 to
+// 256 chunks, its parents 16 at a time from transposed groups, then the last
+// 16 merged) at counters that carry into the high half, against guts' chunks
+// and parents one at a time.
+func TestBLAKE3PieceSizes(t *testing.T) {
+	if !blake3x16.Have {
+		t.Skip("no AVX-512: internal/blake3x16 not tested here")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	buf := make([]byte, kernelPiece)
+	for i := range buf {
+		buf[i] = byte(rng.Uint32())
+	}
+	for chunks := 16; chunks <= kernelPiece/guts.ChunkSize; chunks *= 2 {
+		for _, counter := range []uint64{0, uint64(chunks), 1<<32 - uint64(chunks), 1 << 40} {
+			s := buf[:chunks*guts.ChunkSize]
+			cvs := make([][8]uint32, chunks)
+			for i := range cvs {
+				c := s[i*guts.ChunkSize : (i+1)*guts.ChunkSize]
+				cvs[i] = guts.ChainingValue(guts.CompressChunk(c, &guts.IV, counter+uint64(i), 0))
+			}
+			if got, want := pieceCV(s, counter), mergeCVs(cvs); got != want {
+				t.Errorf("%d chunks from %d: %08x, want %08x", chunks, counter, got, want)
 			}
 		}
 	}

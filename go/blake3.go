@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	zeebo "github.com/zeebo/blake3"
 	"lukechampine.com/blake3/guts"
@@ -405,41 +404,35 @@ func cvOfKernel(s []byte, counter uint64) [8]uint32 {
 }
 
 // pieceCV returns the CV of the aligned subtree s of 2^k chunks, 16 to 256,
-// whose first chunk is counter: the chunks' CVs 16 at a time, then each
-// level of parents 16 at a time, in place (the kernel reads all of a
-// call's 32 children before it writes their 16 parents, and a call's
-// parents never land on children a later call reads).
+// whose first chunk is counter: the chunks' CVs 16 at a time, kept as the
+// kernel writes them (transposed), then each level of parents 16 at a time
+// from two such groups (Parents16, in place), until one group of 16 is left,
+// which merges within itself: only the result is read out of lane 0.
 func pieceCV(s []byte, counter uint64) [8]uint32 {
-	// 16 more than the chunks: a level of fewer than 32 children still has
-	// 32 CVs to read (the lanes past the level's end are ignored).
-	var cvs [kernelPiece/guts.ChunkSize + 16][8]uint32
-	var out [8][16]uint32
-	n := len(s) / guts.ChunkSize
+	var groups [kernelPiece / guts.ChunkSize / 16][8][16]uint32
+	n := len(s) / guts.ChunkSize / 16 // groups of 16 CVs
 	p := blake3x16.Params{Key: blake3x16.IV, FlagsStart: blake3x16.FlagChunkStart, FlagsEnd: blake3x16.FlagChunkEnd}
-	for i := 0; i < n; i += 16 {
-		p.SetCounters(counter+uint64(i), 1)
-		blake3x16.Hash16(s[i*guts.ChunkSize:], guts.ChunkSize, guts.ChunkSize/guts.BlockSize, &p, &out)
-		untranspose(&out, cvs[i:i+16])
+	for g := 0; g < n; g++ {
+		p.SetCounters(counter+uint64(16*g), 1)
+		blake3x16.Hash16(s[16*g*guts.ChunkSize:], guts.ChunkSize, guts.ChunkSize/guts.BlockSize, &p, &groups[g])
 	}
 	p = blake3x16.Params{Key: blake3x16.IV, Flags: blake3x16.FlagParent}
-	in := unsafe.Slice((*byte)(unsafe.Pointer(&cvs[0])), len(cvs)*32)
 	for ; n > 1; n /= 2 {
-		for j := 0; j < n/2; j += 16 {
-			blake3x16.Hash16(in[j*64:], 64, 1, &p, &out)
-			untranspose(&out, cvs[j:j+min(16, n/2-j)])
+		for g := 0; g < n/2; g++ {
+			blake3x16.Parents16(&groups[2*g], &groups[2*g+1], &p, &groups[g])
 		}
 	}
-	return cvs[0]
-}
-
-// untranspose copies the kernel's transposed CVs (out[w][i]: word w of
-// lane i) into cvs, one lane each.
-func untranspose(out *[8][16]uint32, cvs [][8]uint32) {
-	for i := range cvs {
-		for w := range 8 {
-			cvs[i][w] = out[w][i]
-		}
+	// The last 16 merged within their group: parent i < 8 takes lanes 2i
+	// and 2i+1 of its first input; lanes past a level's end are ignored.
+	g := &groups[0]
+	for m := 16; m > 1; m /= 2 {
+		blake3x16.Parents16(g, g, &p, g)
 	}
+	var cv [8]uint32
+	for w := range cv {
+		cv[w] = g[w][0]
+	}
+	return cv
 }
 
 // xof writes the first len(out) bytes of the root's extendable output. It

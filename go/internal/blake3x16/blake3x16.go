@@ -53,3 +53,14 @@ func Hash16(in []byte, stride, blocks int, p *Params, out *[8][16]uint32) {
 	_ = in[15*stride+blocks*64-1] // the kernel never reads past in's end
 	hash16(&in[0], uintptr(stride), uintptr(blocks), p, out)
 }
+
+// Parents16 compresses 16 parent nodes whose children are the 32 chaining
+// values two earlier calls wrote, transposed as Hash16 writes them: parent
+// i's children are lanes 2i and 2i+1 of a for i < 8, lanes 2(i-8) and
+// 2(i-8)+1 of b for the others. It writes the parents' chaining values the
+// same way into out, which may be a or b (every input is read before out is
+// written). The flags are p.Flags|p.FlagsStart|p.FlagsEnd (one block), the
+// counters p's.
+func Parents16(a, b *[8][16]uint32, p *Params, out *[8][16]uint32) {
+	parents16(a, b, p, out)
+}

@@ -140,6 +140,57 @@ func TestParents(t *testing.T) {
 	}
 }
 
+// TestParentsTransposed: Parents16 over the transposed chaining values of
+// two calls gives the reference's parents, written in place too (out is a,
+// then b), and with the root flag and a key (p's flags and key are used).
+func TestParentsTransposed(t *testing.T) {
+	need(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		name  string
+		key   [8]uint32
+		flags uint32
+		alias int // 0: a separate out, 1: out is a, 2: out is b
+	}{
+		{"apart", IV, 0, 0},
+		{"into a", IV, 0, 1},
+		{"into b", IV, 0, 2},
+		{"keyed root", [8]uint32{1, 2, 3, 4, 5, 6, 7, 8}, FlagRoot, 0},
+	} {
+		var cvs [32][8]uint32
+		var a, b, sep [8][16]uint32
+		for i := range cvs {
+			for w := range cvs[i] {
+				cvs[i][w] = rng.Uint32()
+				if i < 16 {
+					a[w][i] = cvs[i][w]
+				} else {
+					b[w][i-16] = cvs[i][w]
+				}
+			}
+		}
+		out := &sep
+		switch c.alias {
+		case 1:
+			out = &a
+		case 2:
+			out = &b
+		}
+		p := Params{Key: c.key, Flags: FlagParent, FlagsEnd: c.flags}
+		Parents16(&a, &b, &p, out)
+		for i := range 16 {
+			node := guts.ParentNode(cvs[2*i], cvs[2*i+1], &c.key, 0)
+			node.Flags |= c.flags
+			want := guts.ChainingValue(node)
+			for w := range 8 {
+				if out[w][i] != want[w] {
+					t.Fatalf("%s: parent %d word %d = %08x, want %08x", c.name, i, w, out[w][i], want[w])
+				}
+			}
+		}
+	}
+}
+
 // TestBlocks: fewer blocks than a chunk (first and last flags on the right
 // blocks) and one block with both.
 func TestBlocks(t *testing.T) {

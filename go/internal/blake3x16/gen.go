@@ -66,7 +66,26 @@ DATA b3consts<>+8(SB)/4, $0x3c6ef372
 DATA b3consts<>+12(SB)/4, $0xa54ff53a
 DATA b3consts<>+16(SB)/4, $64
 GLOBL b3consts<>(SB), RODATA|NOPTR, $20
+`)
+	// parents16's VPERMT2D indices: lane i takes element 2i (the left
+	// children), then 2i+1 (the right), of the two inputs side by side.
+	for i := 0; i < 32; i++ {
+		fmt.Fprintf(&out, "DATA b3children<>+%d(SB)/4, $%d\n", 4*i, 2*(i%16)+i/16)
+	}
+	out.WriteString("GLOBL b3children<>(SB), RODATA|NOPTR, $128\n")
+	hash16()
+	parents16()
+	if err := os.WriteFile("hash16_amd64.s", out.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
 
+// hash16 writes hash16: 16 inputs of any number of blocks, loaded row by row
+// and transposed.
+func hash16() {
+	free = []int{8, 9, 10, 11, 12, 13, 14, 15}
+	out.WriteString(`
 // func hash16(in *byte, stride uintptr, blocks uintptr, p *Params, out *[8][16]uint32)
 TEXT ·hash16(SB), NOSPLIT, $0-40
 `)
@@ -95,13 +114,7 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	}
 	msg := transpose()
 
-	// The state's second half: the IV, the counters, the block length and
-	// this block's flags, in the eight registers the transpose left free.
-	var v [16]int
-	for i := 0; i < 8; i++ {
-		v[i] = i
-	}
-	copy(v[8:], free)
+	// This block's flags in R11.
 	emit("MOVL %d(AX), R11", offFlags)
 	emit("TESTQ R9, R9")
 	emit("JNE notfirst")
@@ -112,6 +125,71 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	emit("JNE notlast")
 	emit("ORL %d(AX), R11", offFlagsEnd)
 	out.WriteString("notlast:\n")
+	compress(msg)
+	emit("ADDQ $64, CX")
+	emit("INCQ R9")
+	emit("CMPQ R9, R10")
+	emit("JNE loop")
+	out.WriteString("\n")
+	for i := 0; i < 8; i++ {
+		emit("VMOVDQU32 %s, %d(R12)", z(i), 64*i)
+	}
+	emit("VZEROUPPER")
+	emit("RET")
+}
+
+// parents16 writes parents16: 16 parent nodes whose children are the 32
+// chaining values of two earlier calls, transposed (a's lanes, then b's), so
+// each message word of the 16 parents is one VPERMT2D of a word of a and the
+// same word of b: no rows to load and transpose.
+func parents16() {
+	out.WriteString(`
+// func parents16(a, b *[8][16]uint32, p *Params, out *[8][16]uint32)
+TEXT ·parents16(SB), NOSPLIT, $0-32
+`)
+	emit("MOVQ a+0(FP), SI")
+	emit("MOVQ b+8(FP), DI")
+	emit("MOVQ p+16(FP), AX")
+	emit("MOVQ out+24(FP), R12")
+	for i := 0; i < 8; i++ {
+		emit("VPBROADCASTD %d(AX), %s", offKey+4*i, z(i))
+	}
+	emit("VMOVDQU32 b3children<>+0(SB), Z8")
+	emit("VMOVDQU32 b3children<>+64(SB), Z9")
+	// Word w of the left children in Z16+w, of the right ones in Z24+w:
+	// every input is read before out (which may be a or b) is written.
+	var msg [16]int
+	for w := 0; w < 8; w++ {
+		msg[w], msg[8+w] = 16+w, 24+w
+		emit("VMOVDQU32 %d(SI), %s", 64*w, z(16+w))
+		emit("VMOVDQA32 %s, %s", z(16+w), z(24+w))
+		emit("VPERMT2D %d(DI), Z8, %s", 64*w, z(16+w))
+		emit("VPERMT2D %d(DI), Z9, %s", 64*w, z(24+w))
+	}
+	// One block: it is the first and the last.
+	emit("MOVL %d(AX), R11", offFlags)
+	emit("ORL %d(AX), R11", offFlagsStart)
+	emit("ORL %d(AX), R11", offFlagsEnd)
+	free = []int{8, 9, 10, 11, 12, 13, 14, 15}
+	compress(msg)
+	out.WriteString("\n")
+	for i := 0; i < 8; i++ {
+		emit("VMOVDQU32 %s, %d(R12)", z(i), 64*i)
+	}
+	emit("VZEROUPPER")
+	emit("RET")
+}
+
+// compress emits one block's compression of the 16 lanes: the chaining
+// values in Z0-Z7 (updated in place), the message words in the registers
+// msg names, the flags in R11, the counters in Params (AX); the state's
+// second half goes in the eight registers free names.
+func compress(msg [16]int) {
+	var v [16]int
+	for i := 0; i < 8; i++ {
+		v[i] = i
+	}
+	copy(v[8:], free)
 	for i := 0; i < 4; i++ {
 		emit("VPBROADCASTD b3consts<>+%d(SB), %s", 4*i, z(v[8+i]))
 	}
@@ -137,26 +215,11 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	for i := 0; i < 8; i++ {
 		emit("VPXORD %s, %s, %s", z(v[8+i]), z(i), z(i))
 	}
-	emit("ADDQ $64, CX")
-	emit("INCQ R9")
-	emit("CMPQ R9, R10")
-	emit("JNE loop")
-	out.WriteString("\n")
-	for i := 0; i < 8; i++ {
-		emit("VMOVDQU32 %s, %d(R12)", z(i), 64*i)
-	}
-	emit("VZEROUPPER")
-	emit("RET")
-
-	if err := os.WriteFile("hash16_amd64.s", out.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 }
 
 // free lists the registers that hold nothing live: Z8-Z15 before the
 // transpose, whichever eight it leaves after.
-var free = []int{8, 9, 10, 11, 12, 13, 14, 15}
+var free []int
 
 func take() int {
 	r := free[0]

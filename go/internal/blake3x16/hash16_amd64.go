@@ -12,3 +12,6 @@ var Have = cpu.X86.HasAVX512F
 
 //go:noescape
 func hash16(in *byte, stride uintptr, blocks uintptr, p *Params, out *[8][16]uint32)
+
+//go:noescape
+func parents16(a, b *[8][16]uint32, p *Params, out *[8][16]uint32)
