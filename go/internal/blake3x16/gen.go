@@ -95,9 +95,7 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	emit("MOVQ p+24(FP), AX")
 	emit("MOVQ out+32(FP), R12")
 	emit("LEAQ (DX)(DX*2), BX")
-	for i := 0; i < 8; i++ {
-		emit("VPBROADCASTD %d(AX), %s", offKey+4*i, z(i))
-	}
+	broadcastKey()
 	emit("XORQ R9, R9")
 	out.WriteString("\nloop:\n")
 
@@ -130,12 +128,7 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	emit("INCQ R9")
 	emit("CMPQ R9, R10")
 	emit("JNE loop")
-	out.WriteString("\n")
-	for i := 0; i < 8; i++ {
-		emit("VMOVDQU32 %s, %d(R12)", z(i), 64*i)
-	}
-	emit("VZEROUPPER")
-	emit("RET")
+	storeCVs()
 }
 
 // parents16 writes parents16: 16 parent nodes whose children are the 32
@@ -151,9 +144,7 @@ TEXT ·parents16(SB), NOSPLIT, $0-32
 	emit("MOVQ b+8(FP), DI")
 	emit("MOVQ p+16(FP), AX")
 	emit("MOVQ out+24(FP), R12")
-	for i := 0; i < 8; i++ {
-		emit("VPBROADCASTD %d(AX), %s", offKey+4*i, z(i))
-	}
+	broadcastKey()
 	emit("VMOVDQU32 b3children<>+0(SB), Z8")
 	emit("VMOVDQU32 b3children<>+64(SB), Z9")
 	// Word w of the left children in Z16+w, of the right ones in Z24+w:
@@ -172,6 +163,20 @@ TEXT ·parents16(SB), NOSPLIT, $0-32
 	emit("ORL %d(AX), R11", offFlagsEnd)
 	free = []int{8, 9, 10, 11, 12, 13, 14, 15}
 	compress(msg)
+	storeCVs()
+}
+
+// broadcastKey puts word i of Params' key (AX) in every lane of Zi: the
+// chaining values before the first block.
+func broadcastKey() {
+	for i := 0; i < 8; i++ {
+		emit("VPBROADCASTD %d(AX), %s", offKey+4*i, z(i))
+	}
+}
+
+// storeCVs writes Z0-Z7, the 16 lanes' chaining values, to out (R12) word
+// by word, and returns.
+func storeCVs() {
 	out.WriteString("\n")
 	for i := 0; i < 8; i++ {
 		emit("VMOVDQU32 %s, %d(R12)", z(i), 64*i)
