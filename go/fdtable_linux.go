@@ -4,10 +4,8 @@ package checksig
 
 import (
 	"bytes"
-	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 )
@@ -28,8 +26,8 @@ import (
 // The table starts as a copy of the process's. Four things follow:
 //   - The Go runtime's own descriptors (the network poller's epoll and
 //     eventfd, which it may use from any thread, this one included) must
-//     exist before the copy is made, or this thread would lack them:
-//     ensurePoller creates them first.
+//     exist before the copy is made, or this thread would lack them: the
+//     package starts the poller when it loads (poller.go).
 //   - Copies keep their files open: a pipe the program closes while the job
 //     runs would give its reader no end-of-file until the job ends, a socket
 //     would stay bound. So the worker closes every copy it does not need:
@@ -48,41 +46,17 @@ import (
 //     that hand out plain descriptors (fileOpener.plainFDs).
 
 // tablesWorthTaking reports whether the workers of a job about to start may
-// take tables of their own: the runtime's poller exists, and the process
-// holds few enough descriptors to copy and close (maxCopies), counted once
-// per job, in the process's table (Attach runs on a thread that shares it).
-// Where /proc cannot be read, the copies could not be listed either: no.
+// take tables of their own: the process holds few enough descriptors to
+// copy and close (maxCopies), counted once per job, in the process's table
+// (Attach runs on a thread that shares it). Where /proc cannot be read, the
+// copies could not be listed either: no.
 func tablesWorthTaking() bool {
-	if !ensurePoller() {
-		return false
-	}
 	dir, err := openFDDir()
 	if err != nil {
 		return false
 	}
 	defer syscall.Close(dir)
 	return len(listFDs(dir)) <= maxCopies
-}
-
-var poller struct {
-	sync.Mutex
-	ready bool
-}
-
-// ensurePoller makes the runtime create its network poller's descriptors
-// now, in the process's table, if nothing has yet (a pipe is the simplest
-// file the poller registers), and reports whether they exist.
-func ensurePoller() bool {
-	poller.Lock()
-	defer poller.Unlock()
-	if !poller.ready {
-		if r, w, err := os.Pipe(); err == nil {
-			r.Close()
-			w.Close()
-			poller.ready = true
-		}
-	}
-	return poller.ready
 }
 
 // m0 is the thread the Go runtime started on, which runs the package

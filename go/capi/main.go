@@ -47,12 +47,6 @@ func main() {}
 // in four. The cost is one idle thread.
 func init() { runtime.LockOSThread() }
 
-// init starts the runtime's network poller (an epoll and an eventfd) now, with
-// the library, rather than on the first timer a job's Poll arms: the process's
-// descriptors then do not grow by two at some later call, which a caller
-// counting them (as the leak tests do) would take for a leak.
-func init() { time.AfterFunc(time.Hour, func() {}).Stop() }
-
 // Job handles. A handle is an opaque nonzero integer naming a *checksig.Job
 // in this table; zero is never a valid handle. Python owns each handle and
 // must release it with checksig_job_free exactly once.
