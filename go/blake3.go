@@ -56,12 +56,15 @@ var useKernel = blake3x16.Have
 
 // treeWindows is how many of mapWindow's a BLAKE3 tree on several cores
 // hashes at a time (hashBig asks windowScale): every window ends with the
-// helpers waiting for the last piece and the next window's mapping, and
-// 4 MiB windows left the second core idle for a fifth of the time. On one
-// 2 GiB file (EPYC VM, AVX-512 kernel, Go alone): 4 MiB windows 6.0-6.6
-// GB/s, 16 MiB 6.9-7.2, 64 MiB 7.6. The mapping is resident while it is
-// hashed: one tree's window at a time per worker.
-var treeWindows int64 = 16
+// helpers waiting for the last piece, and 4 MiB windows left the second
+// core idle for a fifth of the time. On one 2 GiB file (EPYC VM, AVX-512
+// kernel, Go alone), each window mapped and unmapped by the worker: 4 MiB
+// windows 6.0-6.6 GB/s, 16 MiB 6.9-7.2, 64 MiB 7.6, for which 16 was
+// chosen. Since mapAhead unmaps the windows beside the tree (2026-12-07),
+// 32 and 64 MiB measure the same (16 MiB ~3% slower), and 32 halves the
+// mapping resident at once: up to three windows per worker (the one hashed,
+// the next, populated, and the last, being unmapped).
+var treeWindows int64 = 8
 
 // treePiece is the size of the subtrees helpers take, one at a time, from
 // a write: 256 chunks, small enough to spread a tree's window (64 MiB:

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -175,6 +176,7 @@ func testBigFileChanges(t *testing.T) {
 			if _, files, _ := DebugCounters(); files != 0 {
 				t.Fatalf("%d files left open", files)
 			}
+			checkNothingMapped(t, root)
 		})
 	}
 }
@@ -271,6 +273,79 @@ func TestBLAKE3TreeMapsWithoutCalibrating(t *testing.T) {
 	}
 	if got := statuses(c)[0]; got != "ok" {
 		t.Errorf("tree job: %s, want ok", got)
+	}
+}
+
+// TestBLAKE3TreeMapsAhead: a BLAKE3 tree on several cores hashes its big
+// windows through mapAhead when a CPU is spare, so that unmapping a window
+// (milliseconds of page-table teardown) runs beside the tree's helpers
+// instead of between windows; the digest is the same, a file that shrinks
+// under a window is reported changed, and no window stays mapped.
+func TestBLAKE3TreeMapsAhead(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: no tree on several cores")
+	}
+	withIO(t, "mapahead")
+	defer func(m int64) { treeMinSize = m }(treeMinSize)
+	treeMinSize = 1
+	root := t.TempDir()
+	path := filepath.Join(root, "big")
+	data := strings.Repeat("t", 100*int(mapWindow)+7) // six tree windows and a bit
+	write(t, path, data)
+	manifest := filepath.Join(root, "B3SUMS")
+	write(t, manifest, line(BLAKE3, "big", data))
+	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	defer j.Close()
+	p := j.Poll(time.Second)
+	for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
+	}
+	if err := j.Result(); err != nil {
+		t.Fatal(err)
+	}
+	if p.IO != IOMapAhead {
+		t.Errorf("tree job: IO = %b, want map-ahead alone (%b)", p.IO, IOMapAhead)
+	}
+	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(c)[0]; got != "ok" {
+		t.Errorf("tree job: %s, want ok", got)
+	}
+	checkNothingMapped(t, root)
+
+	// The file shrinks once the second tree window is in hand: a helper
+	// faults on it (SIGBUS), the tree raises it again where hashMapped
+	// recovers it.
+	var once sync.Once
+	afterWindow = func(window int) {
+		if window > 0 {
+			once.Do(func() { os.Truncate(path, treeWindows*mapWindow+10) })
+		}
+	}
+	defer func() { afterWindow = nil }()
+	c, _, err = Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(c)[0]; got != "changed" {
+		t.Errorf("tree job over a file that shrank: %s, want changed", got)
+	}
+	checkNothingMapped(t, root)
+}
+
+// checkNothingMapped fails t if any file under dir is still mapped into
+// the process (Linux: /proc/self/maps), once the jobs that mapped it ended.
+func checkNothingMapped(t *testing.T, dir string) {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return // not Linux
+	}
+	for _, ln := range strings.Split(string(maps), "\n") {
+		if strings.Contains(ln, dir+string(filepath.Separator)) {
+			t.Errorf("still mapped after the job: %s", ln)
+		}
 	}
 }
 

@@ -83,15 +83,15 @@ func hashMapped(win []byte, off int64, d hash.Hash) (err error) {
 	return nil
 }
 
-// mapAhead hashes the bytes of fd from off to size with d, mapWindow bytes
-// at a time, each window mapped before the one before it is hashed so that a
+// mapAhead hashes the bytes of fd from off to size with d, window bytes at a
+// time, each window mapped before the one before it is hashed so that a
 // helper goroutine (on a CPU the engine leaves idle) can make its pages
 // present while this one hashes, and unmap each window once hashed. It
 // returns the bytes hashed and mapped == false when a window could not be
 // mapped (the caller reads the rest); errChanged when the file shrank
 // under a window. The helper has unmapped every window when it returns.
-func (h *hasher) mapAhead(fd int, off, size int64, d hash.Hash) (n int64, mapped bool, err error) {
-	mapAt := func(at int64) []byte { return mapWindowAt(fd, at, int(min(mapWindow, size-at))) }
+func (h *hasher) mapAhead(fd int, off, size, window int64, d hash.Hash) (n int64, mapped bool, err error) {
+	mapAt := func(at int64) []byte { return mapWindowAt(fd, at, int(min(window, size-at))) }
 	cur := mapAt(off)
 	if cur == nil {
 		return 0, false, nil
@@ -117,28 +117,27 @@ func (h *hasher) mapAhead(fd int, off, size int64, d hash.Hash) (n int64, mapped
 			}
 		}
 	}()
-	var next []byte
-	defer func() {
-		close(todo)
-		<-done
-		// Only if hashMapped panicked (a bug: the job's recover reports
-		// it) are windows left to unmap here.
-		for _, b := range [][]byte{cur, next} {
-			if b != nil {
-				syscall.Munmap(b)
-			}
-		}
-	}()
+	// hashed is the window hashed last, still mapped: see below.
+	var next, hashed []byte
 	unmap := func(b *[]byte) {
 		if *b != nil {
 			todo <- task{*b, true}
 			*b = nil
 		}
 	}
+	defer func() {
+		// Whatever is still mapped (on an error, a cancel, or a panic
+		// in hashMapped, a bug the job's recover reports) goes to the
+		// helper, which has unmapped it all when done is closed.
+		unmap(&hashed)
+		unmap(&cur)
+		unmap(&next)
+		close(todo)
+		<-done
+	}()
 	h.used(ioMapAhead)
 	for {
 		if h.cancelled != nil && h.cancelled.Load() {
-			unmap(&cur)
 			return n, true, ErrCancelled
 		}
 		w := int64(len(cur))
@@ -147,20 +146,22 @@ func (h *hasher) mapAhead(fd int, off, size int64, d hash.Hash) (n int64, mapped
 				todo <- task{next, false}
 			}
 		}
+		// The window hashed last is sent to be unmapped only now that the
+		// next one is mapped: munmap holds the address space's lock while
+		// it tears the page tables down (2-5 ms for a BLAKE3 tree's 64 MiB
+		// window here), and mapping the next window meanwhile waited for it
+		// with the tree's helpers idle.
+		unmap(&hashed)
 		err := hashMapped(cur, off, d)
-		unmap(&cur)
+		hashed, cur = cur, nil
 		if err != nil {
-			unmap(&next)
 			return n, true, err
 		}
 		n += w
 		off += w
 		h.advance(w)
-		if off >= size {
-			return n, true, nil
-		}
-		if next == nil {
-			return n, false, nil
+		if off >= size || next == nil {
+			return n, off >= size, nil
 		}
 		cur, next = next, nil
 	}
