@@ -256,6 +256,63 @@ func testBLAKE3TreeAgreesOnBigInputs(t *testing.T) {
 	}
 }
 
+// TestBLAKE3TreeReadFrom: the tree reading a file itself, in pieces spread
+// over goroutines (readFrom), after writes that leave it anywhere (inside a
+// chunk, on a piece's boundary, off every power of two), in windows of any
+// size, agrees with zeebo's sequential hasher; so does the one-core tree,
+// which reads through the buffer alone.
+func TestBLAKE3TreeReadFrom(t *testing.T) { blake3Kernels(t, testBLAKE3TreeReadFrom) }
+
+func testBLAKE3TreeReadFrom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, 5*treePiece+3*guts.ChunkSize+17)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(path, data, 0o644)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	buf := make([]byte, 24<<10) // not a divisor of anything here
+	for _, n := range []int{0, 1, guts.ChunkSize, 2 * treePiece, 2*treePiece + 1, 4*treePiece - 1, len(data)} {
+		want := zeebo.Sum256(data[:n])
+		for _, prefix := range []int{0, 100, guts.ChunkSize, treePiece, treePiece + 1, 2 * treePiece} {
+			for _, window := range []int{2 * treePiece, 3*treePiece + 5, 8 * treePiece} {
+				for _, serial := range []bool{false, true} {
+					if prefix > n {
+						continue
+					}
+					var tr treeHasher
+					tr.serial = serial
+					tr.write(data[:prefix])
+					for off := prefix; off < n; off += window {
+						if err := tr.readFrom(fd, int64(off), int64(min(window, n-off)), buf); err != nil {
+							t.Fatal(err)
+						}
+					}
+					var got [32]byte
+					tr.xof(got[:])
+					if got != want {
+						t.Errorf("%d bytes, %d written, then read in windows of %d (serial %v): %x, want %x", n, prefix, window, serial, got, want)
+					}
+				}
+			}
+		}
+	}
+	// Asked for more than the file holds: it shrank.
+	var tr treeHasher
+	if err := tr.readFrom(fd, 0, int64(len(data))+1, buf); !errors.Is(err, errChanged) {
+		t.Errorf("reading past the end: %v, want errChanged", err)
+	}
+	if n := blake3Busy.Load(); n != 0 {
+		t.Errorf("blake3Busy = %d after every hash ended", n)
+	}
+}
+
 // TestBLAKE3PieceSizes: the kernel's subtree of every size it takes (16 to
 // 256 chunks, its parents 16 at a time from transposed groups, then the last
 // 16 merged) at counters that carry into the high half, against guts' chunks

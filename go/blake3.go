@@ -147,6 +147,15 @@ func (h *blake3Hash) Write(p []byte) (int, error) {
 	return h.seq.Write(p)
 }
 
+// readTree hashes the n bytes of fd at off, which follow what was written,
+// reading them itself (treeHasher.readFrom). Only a tree (hashBig asks one
+// on several cores, whose windowScale is above 1) reads.
+func (h *blake3Hash) readTree(fd int, off, n int64, buf []byte) error {
+	blake3Busy.Add(1)
+	defer blake3Busy.Add(-1)
+	return h.tree.readFrom(fd, off, n, buf)
+}
+
 func (h *blake3Hash) Sum(b []byte) []byte {
 	if h.useTree {
 		var out [32]byte
@@ -278,24 +287,41 @@ func (t *treeHasher) write(p []byte) {
 }
 
 // subtreeCVs returns the CVs of the two halves of the aligned subtree s,
-// whose first chunk is t.counter. Pieces of treePiece bytes are hashed by
-// this goroutine and by whatever helpers the idle cores allow; a fault in
-// a helper (the mapped file shrank) is raised again here, where hashMapped
-// recovers it.
+// whose first chunk is t.counter: in pieces of treePiece bytes spread over
+// the idle cores when there are enough of them (spread).
 func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
 	if t.serial || len(s) < 2*treePiece {
 		return t.cv(s[:half], t.counter), t.cv(s[half:], t.counter+half/guts.ChunkSize)
 	}
-	pieces := len(s) / treePiece
+	left, right, _ = t.spread(len(s)/treePiece, func(i int) ([8]uint32, error) {
+		return cvOf(s[i*treePiece:(i+1)*treePiece], t.counter+uint64(i*treePiece/guts.ChunkSize)), nil
+	})
+	return left, right
+}
+
+// spread returns the CVs of the two halves of an aligned subtree of pieces
+// pieces of treePiece bytes, whose first chunk is t.counter, and piece(i)
+// gives piece i's CV: the pieces are taken one at a time by this goroutine
+// and by whatever helpers the idle cores allow. The first error a piece
+// returns stops the others and is returned. A fault in a helper (a mapped
+// file shrank) is raised again here, where hashMapped recovers it.
+func (t *treeHasher) spread(pieces int, piece func(i int) ([8]uint32, error)) (left, right [8]uint32, err error) {
 	cvs := make([][8]uint32, pieces)
 	var next atomic.Int64
+	var failed atomic.Value
 	work := func() {
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= pieces {
 				return
 			}
-			cvs[i] = cvOf(s[i*treePiece:(i+1)*treePiece], t.counter+uint64(i*treePiece/guts.ChunkSize))
+			cv, err := piece(i)
+			if err != nil {
+				failed.CompareAndSwap(nil, errorValue{err})
+				next.Store(int64(pieces)) // stop the others
+				return
+			}
+			cvs[i] = cv
 		}
 	}
 	helpers := takeHelpers(pieces - 1)
@@ -332,7 +358,57 @@ func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
 	if f := fault.Load(); f != nil {
 		panic(f.(faultValue).v)
 	}
-	return mergeCVs(cvs[:pieces/2]), mergeCVs(cvs[pieces/2:])
+	if e := failed.Load(); e != nil {
+		return left, right, e.(errorValue).err
+	}
+	return mergeCVs(cvs[:pieces/2]), mergeCVs(cvs[pieces/2:]), nil
+}
+
+// errorValue boxes an error for an atomic.Value, which needs one concrete
+// type.
+type errorValue struct{ err error }
+
+// piecePool holds the buffers readFrom's goroutines read pieces into.
+var piecePool = sync.Pool{New: func() any { return new([treePiece]byte) }}
+
+// readFrom hashes the n bytes of fd at off, the bytes that follow what was
+// written so far, reading them itself: the aligned subtrees of two pieces
+// or more in pieces, each read and hashed by one of the goroutines spread
+// takes, into a buffer of its own (the copy lands in the cache of the core
+// that hashes it); the rest through buf, as write. Fewer bytes than n in
+// the file means it shrank: errChanged.
+func (t *treeHasher) readFrom(fd int, off, n int64, buf []byte) error {
+	for t.chunkN == 0 && !t.serial && n >= 2*treePiece {
+		size := int64(1) << (bits.Len64(uint64(n)) - 1)
+		for (size-1)&int64(t.counter*guts.ChunkSize) != 0 {
+			size /= 2
+		}
+		if size < 2*treePiece {
+			break
+		}
+		counter := t.counter
+		left, right, err := t.spread(int(size/treePiece), func(i int) (cv [8]uint32, err error) {
+			b := piecePool.Get().(*[treePiece]byte)
+			defer piecePool.Put(b)
+			k, err := preadFull(fd, b[:], off+int64(i)*treePiece)
+			if err == nil && k < treePiece {
+				err = errChanged
+			}
+			if err != nil {
+				return cv, err
+			}
+			return cvOf(b[:], counter+uint64(i)*treePiece/guts.ChunkSize), nil
+		})
+		if err != nil {
+			return err
+		}
+		t.pushCV(left, counter)
+		t.pushCV(right, counter+uint64(size/2/guts.ChunkSize))
+		t.counter += uint64(size / guts.ChunkSize)
+		off += size
+		n -= size
+	}
+	return readInto(fd, off, n, buf, t.write)
 }
 
 // faultValue boxes a recovered panic value for an atomic.Value, which

@@ -283,3 +283,41 @@ func FuzzBLAKE3Tree(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBLAKE3TreeRead: the tree reading a file itself (readFrom) after a
+// write of any length, in windows of any size, on several goroutines or
+// one, gives zeebo's digest. The file is the fuzz input repeated (up to
+// ~1 MiB, so that windows hold subtrees of several pieces).
+func FuzzBLAKE3TreeRead(f *testing.F) {
+	f.Add([]byte("abc"), uint16(0), uint32(1), uint16(0), false)
+	f.Add(bytes.Repeat([]byte{7}, 5000), uint16(1024), uint32(treePiece*2), uint16(200), false)
+	f.Add(bytes.Repeat([]byte{1}, 40000), uint16(999), uint32(3*treePiece+17), uint16(60), true)
+	f.Fuzz(func(t *testing.T, data []byte, prefix uint16, window uint32, grow uint16, serial bool) {
+		in := bytes.Repeat(data, 1+int(grow)%(1+(1<<20)/max(len(data), 1)))
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		k := min(int(prefix), len(in))
+		w := max(int(window)%(8*treePiece), 1, len(in)/256) // at most 256 windows
+		var tr treeHasher
+		tr.serial = serial
+		tr.write(in[:k])
+		buf := make([]byte, 24<<10)
+		for off := k; off < len(in); off += w {
+			if err := tr.readFrom(int(file.Fd()), int64(off), int64(min(w, len(in)-off)), buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got [32]byte
+		tr.xof(got[:])
+		if want := zeebo.Sum256(in); got != want {
+			t.Fatalf("%d bytes, %d written, then windows of %d (serial %v): %x, want %x", len(in), k, w, serial, got, want)
+		}
+	})
+}

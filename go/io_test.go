@@ -102,15 +102,7 @@ func bigTree(t *testing.T, size int) string {
 // the job reported at its end.
 func verifyIO(t *testing.T, root string) uint32 {
 	t.Helper()
-	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: filepath.Join(root, "SHA1SUMS"), Workers: 1})
-	defer j.Close()
-	p := j.Poll(time.Second)
-	for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
-	}
-	if err := j.Result(); err != nil {
-		t.Fatal(err)
-	}
-	return p.IO
+	return jobIO(t, root, filepath.Join(root, "SHA1SUMS"))
 }
 
 // TestMappedReads: the vectors and cancellation with every non-empty file
@@ -238,21 +230,71 @@ func TestCalibrationUnderLoad(t *testing.T) {
 	}
 }
 
-// TestBLAKE3TreeMapsWithoutCalibrating: in auto mode a BLAKE3 file hashed as
-// a tree on several cores is mapped, and none of its windows is a
-// calibration sample: the choice is left to the files one core hashes.
-func TestBLAKE3TreeMapsWithoutCalibrating(t *testing.T) {
+// TestBLAKE3TreeReadsWithoutCalibrating: in auto mode a BLAKE3 file hashed
+// as a tree on several cores is read, each piece by the goroutine that
+// hashes it, and none of its windows is a calibration sample (the choice is
+// left to the files one core hashes); the digest is the same for windows of
+// two pieces and of many, a file that shrinks under the tree is reported
+// changed, and nothing stays open or mapped.
+func TestBLAKE3TreeReadsWithoutCalibrating(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("one CPU: no tree on several cores")
 	}
 	withIO(t, "auto")
-	defer func(m int64) { treeMinSize = m }(treeMinSize)
+	defer func(m, w int64) { treeMinSize, treeWindows = m, w }(treeMinSize, treeWindows)
 	treeMinSize = 1
 	root := t.TempDir()
-	data := strings.Repeat("t", 24*int(mapWindow)+7)
-	write(t, filepath.Join(root, "big"), data)
+	path := filepath.Join(root, "big")
+	data := strings.Repeat("t", 100*int(mapWindow)+7)
 	manifest := filepath.Join(root, "B3SUMS")
 	write(t, manifest, line(BLAKE3, "big", data))
+	for _, windows := range []int64{8, 64} { // pieces of 256 KiB: 2 a window, 16
+		treeWindows = windows
+		write(t, path, data)
+		if got := jobIO(t, root, manifest); got != IORead {
+			t.Errorf("%d-window tree job: IO = %b, want read alone (%b)", windows, got, IORead)
+		}
+		if calib.chosen.Load() != 0 || calib.windows != 0 {
+			t.Errorf("the tree's windows were calibration samples: chosen %d after %d windows", calib.chosen.Load(), calib.windows)
+		}
+		c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := statuses(c)[0]; got != "ok" {
+			t.Errorf("%d-window tree job: %s, want ok", windows, got)
+		}
+
+		// The file shrinks once the second window is due: its pieces
+		// come back short.
+		var once sync.Once
+		afterWindow = func(window int) {
+			if window > 0 {
+				once.Do(func() { os.Truncate(path, windows*mapWindow+10) })
+			}
+		}
+		c, _, err = Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
+		afterWindow = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := statuses(c)[0]; got != "changed" {
+			t.Errorf("%d-window tree job over a file that shrank: %s, want changed", windows, got)
+		}
+		if _, files, _ := DebugCounters(); files != 0 {
+			t.Errorf("%d files left open", files)
+		}
+		checkNothingMapped(t, root)
+	}
+	if n := blake3Busy.Load(); n != 0 {
+		t.Errorf("blake3Busy = %d after every hash ended", n)
+	}
+}
+
+// jobIO runs a verify job with one worker and returns the IO bits it
+// reported at its end.
+func jobIO(t *testing.T, root, manifest string) uint32 {
+	t.Helper()
 	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
 	defer j.Close()
 	p := j.Poll(time.Second)
@@ -261,19 +303,7 @@ func TestBLAKE3TreeMapsWithoutCalibrating(t *testing.T) {
 	if err := j.Result(); err != nil {
 		t.Fatal(err)
 	}
-	if p.IO != IOMap {
-		t.Errorf("tree job: IO = %b, want mmap alone (%b)", p.IO, IOMap)
-	}
-	if calib.chosen.Load() != 0 || calib.windows != 0 {
-		t.Errorf("the tree's windows were calibration samples: chosen %d after %d windows", calib.chosen.Load(), calib.windows)
-	}
-	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := statuses(c)[0]; got != "ok" {
-		t.Errorf("tree job: %s, want ok", got)
-	}
+	return p.IO
 }
 
 // TestBLAKE3TreeMapsAhead: a BLAKE3 tree on several cores hashes its big
@@ -294,16 +324,8 @@ func TestBLAKE3TreeMapsAhead(t *testing.T) {
 	write(t, path, data)
 	manifest := filepath.Join(root, "B3SUMS")
 	write(t, manifest, line(BLAKE3, "big", data))
-	j := startAttached(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
-	defer j.Close()
-	p := j.Poll(time.Second)
-	for ; p.Phase != PhaseDone; p = j.Poll(time.Second) {
-	}
-	if err := j.Result(); err != nil {
-		t.Fatal(err)
-	}
-	if p.IO != IOMapAhead {
-		t.Errorf("tree job: IO = %b, want map-ahead alone (%b)", p.IO, IOMapAhead)
+	if got := jobIO(t, root, manifest); got != IOMapAhead {
+		t.Errorf("tree job: IO = %b, want map-ahead alone (%b)", got, IOMapAhead)
 	}
 	c, _, err := Run(Request{Kind: KindVerify, Root: root, Manifest: manifest, Workers: 1})
 	if err != nil {
