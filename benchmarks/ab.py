@@ -157,12 +157,21 @@ DECISIONS = {
             io_mode("mmap", map_window="64M"),
         ),
         Decision(
+            "tree_io",
+            "BLAKE3 on one big file, as a tree on every core: each goroutine reads the "
+            "pieces it hashes (auto) vs the windows mapped (ahead)",
+            ["huge1"],
+            io_mode("auto"),
+            io_mode("mmap"),
+            algorithm="blake3",
+        ),
+        Decision(
             "tree_windows",
             "BLAKE3 on one big file, as a tree on every core: 8 map windows (32 MiB) at a "
             "time vs 16",
             ["huge1"],
-            io_mode("mmap", tree_windows=8),
-            io_mode("mmap", tree_windows=16),
+            tune(tree_windows=8),
+            tune(tree_windows=16),
             algorithm="blake3",
         ),
         Decision(
