@@ -46,6 +46,12 @@ import (
 // thread does both on one core. The worker keeps the descriptor, which may
 // live in its thread's own table (fdtable_linux.go); the helper sees only
 // memory.
+//
+// A BLAKE3 tree on several cores (blake3.go) reads its own windows in auto
+// mode: each goroutine of the tree preads the 256 KiB piece it hashes into
+// a buffer of its own, so every core copies what it hashes, from its own
+// cache, and none waits for page faults or an unmapping (choosePath).
+// Forced to map (CHECKSIG_IO=mmap), the tree's windows go through mapAhead.
 
 // ioPath is a way of reading big files. Its values are bits of the C ABI's
 // CHECKSIG_P_IO progress counter (CHECKSIG_IO_* in capi/checksig.h).
