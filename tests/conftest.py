@@ -160,3 +160,20 @@ needs_root = pytest.mark.skipif(
 
 def open_fd_count() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+#: Defines ``open_fd_paths()`` when run with exec(): the paths this process's
+#: descriptors name, sorted. For code that runs in another process (a child
+#: interpreter, a Jupyter kernel) and cannot import this file: it carries
+#: ``exec(OPEN_FD_PATHS_SRC)`` spelled out with the source's repr.
+OPEN_FD_PATHS_SRC = """\
+import os
+def open_fd_paths():
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return sorted(out)
+"""

@@ -31,7 +31,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import IO_PATHS, hexdigest, io_env, needs_root, run_json, run_python, write_manifest
+from conftest import (
+    IO_PATHS,
+    OPEN_FD_PATHS_SRC,
+    hexdigest,
+    io_env,
+    needs_root,
+    run_json,
+    run_python,
+    write_manifest,
+)
 
 OLD_MANIFEST = b"0" * 64 + b"  the old manifest, which must survive\n"
 
@@ -626,20 +635,13 @@ def test_the_first_call_opens_every_descriptor_the_runtime_keeps(tmp_path: Path)
     (tmp_path / "tiny").write_bytes(b"tiny")
     out = run_json(
         f"""
-        import json, os, checksig
-        def fds():
-            out = []
-            for fd in os.listdir("/proc/self/fd"):
-                try:
-                    out.append(os.readlink(f"/proc/self/fd/{{fd}}"))
-                except OSError:
-                    pass  # the listing's own descriptor
-            return sorted(out)
+        import json, checksig
+        exec({OPEN_FD_PATHS_SRC!r})
         checksig.file_digest({str(tmp_path / "tiny")!r})
-        before = fds()
+        before = open_fd_paths()
         seen = []
         checksig.digest_files([{str(tmp_path / "big")!r}], progress=seen.append)
-        print(json.dumps([before, fds(), len(seen)]))
+        print(json.dumps([before, open_fd_paths(), len(seen)]))
         """
     )
     before, after, polls = out

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import OPEN_FD_PATHS_SRC
 
 from checksig import _native
 
@@ -55,7 +56,8 @@ def sparse_tree(root: Path, files: int = 4, size: int = FILE_SIZE) -> Path:
     return root
 
 
-CHILD = textwrap.dedent(
+# open_fd_paths() first (conftest.py), then the child proper.
+CHILD = f"exec({OPEN_FD_PATHS_SRC!r})\n" + textwrap.dedent(
     """
     import json, os, signal, sys, threading, time
     import checksig
@@ -124,15 +126,6 @@ CHILD = textwrap.dedent(
 
     _native._Job.free = noting_free
 
-    def open_paths():
-        out = []
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                out.append(os.readlink(f"/proc/self/fd/{fd}"))
-            except OSError:
-                pass  # the listing's own descriptor
-        return out
-
     base = _native.debug_counters()
 
     def announce():
@@ -168,7 +161,7 @@ CHILD = textwrap.dedent(
             "stopped": stopped,
             "counters": counters,
             "base": base,
-            "open_paths": open_paths(),
+            "open_paths": open_fd_paths(),
             "threads": [t.name for t in threading.enumerate()],
         }), flush=True)
     """

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import OPEN_FD_PATHS_SRC
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -249,13 +250,8 @@ def test_kernel_interrupt_stops_a_long_verify(kernel: Kernel, tmp_path: Path) ->
     reply, outputs = kernel.run(
         "import time\n"
         "time.sleep(0.05)\n"
-        "paths = []\n"
-        "for fd in os.listdir('/proc/self/fd'):\n"
-        "    try:\n"
-        "        paths.append(os.readlink(f'/proc/self/fd/{fd}'))\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "print(json.dumps([_native.debug_counters(), paths]))\n",
+        f"exec({OPEN_FD_PATHS_SRC!r})\n"
+        "print(json.dumps([_native.debug_counters(), open_fd_paths()]))\n",
         30,
     )
     assert reply["status"] == "ok", reply
