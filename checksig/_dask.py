@@ -333,29 +333,18 @@ def _subdirs(root_fd: int, rel: bytes) -> list[bytes]:
     return [rel + b"/" + n if rel else n for n in names]
 
 
-def _utf8(name: bytes) -> bool:
-    # The engine's walk goes through Go's io/fs, which takes UTF-8 names only;
-    # a directory it cannot name stays inside its parent's part, whose walk
-    # then fails on it exactly as a local run's does.
-    try:
-        name.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _parts(root: bytes, target: int) -> list[tuple[bytes, bool]]:
     """Disjoint parts covering the tree beneath root: (directory, flat), a
     directory's own files when flat, else its whole subtree. Listed a level
-    at a time while there are fewer than target parts."""
+    at a time while there are fewer than target parts. A directory is named
+    by its bytes, UTF-8 or not: the engine walks any name (walkRoot in
+    go/make.go) and takes any as a part (cleanRelative in go/shard.go)."""
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
             level = _subdirs(root_fd, b"")
         except OSError:
             return [(b"", False)]  # one walk, which fails as a local one would
-        if not all(map(_utf8, level)):
-            return [(b"", False)]
         flats = [b""]
         for _ in range(WALK_MAX_DEPTH - 1):
             if not level or len(level) >= target:
@@ -366,7 +355,7 @@ def _parts(root: bytes, target: int) -> list[tuple[bytes, bool]]:
                     subs = _subdirs(root_fd, d)
                 except OSError:
                     subs = None  # its walk meets the error, as a local one would
-                if not subs or not all(map(_utf8, subs)):
+                if not subs:
                     kept.append(d)  # walked whole
                 else:
                     expanded.append(d)

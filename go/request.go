@@ -71,12 +71,13 @@ type Request struct {
 	DeferMin int64
 	// WalkDir and WalkFlat (verify, with Extra) walk one part of the root
 	// for the extra files: the directory WalkDir beneath it (a clean
-	// slash-separated relative name; "" is the root itself), the whole of
-	// its subtree or, with WalkFlat, its own files only; listed names
-	// outside that part are ignored. Disjoint parts that cover the tree
-	// give, together, the extra rows of the whole (issue 17: the walk in
-	// shards). A WalkDir that does not exist, or is no directory, has no
-	// extra file; one leading out of the root is refused.
+	// slash-separated relative name, whose bytes need not be UTF-8; "" is
+	// the root itself), the whole of its subtree or, with WalkFlat, its own
+	// files only; listed names outside that part are ignored. Disjoint
+	// parts that cover the tree give, together, the extra rows of the whole
+	// (issue 17: the walk in shards). A WalkDir that does not exist, or is
+	// no directory, has no extra file; one leading out of the root is
+	// refused.
 	WalkDir  string
 	WalkFlat bool
 }

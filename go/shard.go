@@ -2,7 +2,6 @@ package checksig
 
 import (
 	"fmt"
-	"io/fs"
 	"strings"
 )
 
@@ -25,10 +24,24 @@ func checkParts(req *Request) error {
 		return fmt.Errorf("%w: a defer size without defer", ErrInvalid)
 	case (req.WalkDir != "" || req.WalkFlat) && (req.Kind != KindVerify || !req.Extra):
 		return fmt.Errorf("%w: a walk directory is for verify jobs with extra", ErrInvalid)
-	case req.WalkDir != "" && (req.WalkDir == "." || !fs.ValidPath(req.WalkDir)):
+	case req.WalkDir != "" && !cleanRelative(req.WalkDir):
 		return fmt.Errorf("%w: walk directory %q: want a clean relative name beneath the root", ErrInvalid, req.WalkDir)
 	}
 	return nil
+}
+
+// cleanRelative reports whether name is a clean slash-separated name
+// beneath the root: no empty, "." or ".." element, no leading or trailing
+// slash. It is fs.ValidPath less that function's rule that a name be UTF-8:
+// Linux names are any bytes but '/' and NUL, walkRoot walks them, and a run
+// spread over processes cuts its walk at such directories as at any other.
+func cleanRelative(name string) bool {
+	for elem := range strings.SplitSeq(name, "/") {
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // walkPart is the part of the tree an extra walk covers: the subtree of

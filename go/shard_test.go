@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -142,30 +143,70 @@ func TestWalkPartsAgree(t *testing.T) {
 		{{dir: "", flat: true}, {dir: "a", flat: true}, {dir: "a/x"}, {dir: "a/y"}, {dir: "a/out"}, {dir: "b"}, {dir: "c d"}, {dir: "z"}, {dir: "link-b"}, {dir: "a.txt"}, {dir: "gone"}},
 		{{dir: "", flat: true}, {dir: "a", flat: true}, {dir: "a/x", flat: true}, {dir: "a/x/y"}, {dir: "a/y"}, {dir: "b", flat: true}, {dir: "c d"}, {dir: "z"}},
 	} {
-		var got []string
-		for _, p := range parts {
-			// The names of the listed rows, as a run spread over processes
-			// ships them, and the manifest named so that it is skipped.
-			c, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Algorithm: SHA1, Entries: names,
-				ParseOnly: true, Extra: true, WalkDir: p.dir, WalkFlat: p.flat})
-			part := extraNames(c)
-			if !slices.IsSorted(part) {
-				t.Errorf("part %+v: extra rows not sorted: %v", p, part)
-			}
-			for i := range part {
-				if !p.holds(part[i]) {
-					t.Errorf("part %+v: %q is not in it", p, part[i])
-				}
-				if k := slices.Index(wantNames, part[i]); k < 0 || whole.Size[len(whole.Status)-len(wantNames)+k] != c.Size[len(c.Status)-len(part)+i] {
-					t.Errorf("part %+v: extra %q, size %d", p, part[i], c.Size[len(c.Status)-len(part)+i])
-				}
-			}
-			got = append(got, part...)
+		checkWalkParts(t, root, manifest, names, whole, wantNames, parts)
+	}
+}
+
+// TestWalkPartsNotUTF8: parts named by bytes that are not UTF-8, flat or
+// whole, at every depth, walk as any other: their extra rows, together,
+// are the whole walk's; the listed names in them are not extra.
+func TestWalkPartsNotUTF8(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("names that are not UTF-8: Linux file systems take them")
+	}
+	root := t.TempDir()
+	for _, name := range []string{"a", "d\xff/listed", "d\xff/new\xfe", "d\xff/e\xfe/1", "d\xff/e\xfe/listed", "d\xff/e\xfe/f\xfd/2", "d\xff0", "ok/x"} {
+		write(t, filepath.Join(root, name), name)
+	}
+	manifest := filepath.Join(root, "SUMS")
+	text := line(SHA1, "a", "a") + line(SHA1, "d\xff/listed", "d\xff/listed") + line(SHA1, "d\xff/e\xfe/listed", "d\xff/e\xfe/listed") + line(SHA1, "d\xff/e\xfe/gone", "x")
+	write(t, manifest, text)
+	parsed, _ := mustRun(t, Request{Kind: KindVerify, Manifest: manifest, ParseOnly: true})
+	names := entriesOf(parsed, 0, len(parsed.Status))
+	names.Algorithms, names.Digests, names.Width = nil, nil, 0
+
+	whole, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Extra: true, ParseOnly: true})
+	wantNames := extraNames(whole)
+	if want := []string{"d\xff/e\xfe/1", "d\xff/e\xfe/f\xfd/2", "d\xff/new\xfe", "d\xff0", "ok/x"}; !slices.Equal(wantNames, want) {
+		t.Fatalf("whole walk: extra %q, want %q", wantNames, want)
+	}
+	for _, parts := range [][]walkPart{
+		{{dir: "", flat: true}, {dir: "d\xff"}, {dir: "ok"}},
+		{{dir: "", flat: true}, {dir: "d\xff", flat: true}, {dir: "d\xff/e\xfe"}, {dir: "ok"}},
+		{{dir: "", flat: true}, {dir: "d\xff", flat: true}, {dir: "d\xff/e\xfe", flat: true}, {dir: "d\xff/e\xfe/f\xfd"}, {dir: "ok"}},
+	} {
+		checkWalkParts(t, root, manifest, names, whole, wantNames, parts)
+	}
+}
+
+// checkWalkParts walks the tree beneath root in parts, as a run spread over
+// processes does, and checks that their extra rows are sorted, lie in
+// their part, have the whole walk's sizes, and are together wantNames.
+func checkWalkParts(t *testing.T, root, manifest string, names *Entries, whole Columns, wantNames []string, parts []walkPart) {
+	t.Helper()
+	var got []string
+	for _, p := range parts {
+		// The names of the listed rows, as a run spread over processes
+		// ships them, and the manifest named so that it is skipped.
+		c, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Algorithm: SHA1, Entries: names,
+			ParseOnly: true, Extra: true, WalkDir: p.dir, WalkFlat: p.flat})
+		part := extraNames(c)
+		if !slices.IsSorted(part) {
+			t.Errorf("part %+v: extra rows not sorted: %q", p, part)
 		}
-		slices.Sort(got)
-		if !slices.Equal(got, wantNames) {
-			t.Errorf("parts %+v: extra\n got %v\nwant %v", parts, got, wantNames)
+		for i := range part {
+			if !p.holds(part[i]) {
+				t.Errorf("part %+v: %q is not in it", p, part[i])
+			}
+			if k := slices.Index(wantNames, part[i]); k < 0 || whole.Size[len(whole.Status)-len(wantNames)+k] != c.Size[len(c.Status)-len(part)+i] {
+				t.Errorf("part %+v: extra %q, size %d", p, part[i], c.Size[len(c.Status)-len(part)+i])
+			}
 		}
+		got = append(got, part...)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, wantNames) {
+		t.Errorf("parts %+v: extra\n got %q\nwant %q", parts, got, wantNames)
 	}
 }
 
@@ -195,7 +236,9 @@ func TestPartRequestsRefused(t *testing.T) {
 			t.Errorf("%+v: %v", req, err)
 		}
 	}
-	for _, dir := range []string{".", "..", "../x", "/etc", "a/", "a//b", "./a", "a/./b", "a/.."} {
+	// Refused for their form, whatever their bytes: a name that is not
+	// UTF-8 is no reason (TestWalkPartsNotUTF8).
+	for _, dir := range []string{".", "..", "../x", "/etc", "a/", "a//b", "./a", "a/./b", "a/..", "\xff/..", "\xff//b", "/\xff", "\xff/"} {
 		req := Request{Kind: KindVerify, Root: root, Entries: e, Algorithm: SHA1, ParseOnly: true, Extra: true, WalkDir: dir}
 		if _, err := Start(req); err == nil || !strings.Contains(err.Error(), "walk directory") {
 			t.Errorf("walk directory %q: %v", dir, err)

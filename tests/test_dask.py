@@ -235,22 +235,87 @@ def test_a_cluster_run_is_a_local_run(
     assert str(remote.value) == str(local.value)
 
 
-def test_a_walk_over_names_that_are_not_utf8_lists_alike(client, tmp_path: Path) -> None:
-    # The engine's extra walk once failed on a directory whose name is not UTF-8
-    # (Go's io/fs refuses such names); it walks it now, and the cluster's shards
-    # list the same rows as one process.
+@pytest.mark.parametrize(
+    ("cuts", "parts"),
+    [
+        # Two workers of one thread: 4 parts wanted, the top level has them.
+        (
+            "default",
+            [(b"", True), (b"caf\xe9", False), (b"n\xff", False), (b"ok", False), (b"z", False)],
+        ),
+        # 200 wanted: cut three levels deep, as far as _parts goes.
+        (
+            "fine",
+            [
+                (b"", True),
+                (b"caf\xe9", True),
+                (b"n\xff", True),
+                (b"caf\xe9/d\xff", True),
+                (b"ok", False),
+                (b"z", False),
+                (b"n\xff/m", False),
+                (b"caf\xe9/d\xff/e\xfe", False),
+            ],
+        ),
+    ],
+    ids=["default", "fine"],
+)
+def test_a_walk_in_parts_named_by_bytes_that_are_not_utf8_lists_alike(
+    client, tmp_path: Path, cuts: str, parts: list, request: pytest.FixtureRequest
+) -> None:
+    # Directories whose names are not UTF-8 at every level the walk is cut
+    # at, and below, with listed files (ok, mismatch, missing) and extra ones
+    # in them, named to sort around them: each is a part of its own, walked
+    # by a task of its own, and the cluster's rows are one process's.
+    if cuts == "fine":
+        request.getfixturevalue("fine")
     root = tmp_path / "root"
-    (root / "ok").mkdir(parents=True)
-    (root / os.fsdecode(b"caf\xe9")).mkdir()
-    (root / os.fsdecode(b"caf\xe9") / "x").write_bytes(b"x")
-    (root / "ok" / "a").write_bytes(b"a")
-    (root / "sha1sum.txt").write_text(f"{hexdigest(b'a')}  ok/a\n")
+    files = {
+        b"a": b"a",
+        b"caf\xe9-b": b"extra",
+        b"caf\xe9/listed": b"listed",
+        b"caf\xe9/bad": b"changed",
+        b"caf\xe9/x\xfe": b"extra",
+        b"caf\xe9/d\xff/listed": b"listed deeper",
+        b"caf\xe9/d\xff/y": b"extra",
+        b"caf\xe9/d\xff0": b"extra",
+        b"caf\xe9/d\xff/e\xfe/z": b"extra",
+        b"caf\xe9/d\xff/e\xfe/f\xfd/w": b"extra, below the cuts",
+        b"caf\xe90": b"extra",
+        b"n\xff/m/v": b"extra",
+        b"ok/b": b"b",
+        b"z/u": b"extra",
+    }
+    for name, data in files.items():
+        path = os.fsencode(root) + b"/" + name
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    listed = [
+        (b"a", b"a", "ok"),
+        (b"caf\xe9/listed", b"listed", "ok"),
+        (b"caf\xe9/bad", b"original", "mismatch"),
+        (b"caf\xe9/gone", b"x", "missing"),
+        (b"caf\xe9/d\xff/listed", b"listed deeper", "ok"),
+        (b"caf\xe9/d\xff/e\xfe/gone\xfe", b"x", "missing"),
+        (b"n\xff/m/gone", b"x", "missing"),
+        (b"ok/b", b"b", "ok"),
+    ]
+    (root / "sha1sum.txt").write_bytes(
+        b"".join(hexdigest(data).encode() + b"  " + name + b"\n" for name, data, _ in listed)
+    )
+    extra = sorted(set(files) - {name for name, _, _ in listed})
+    want = [(os.fsdecode(n), s) for n, _, s in listed] + [(os.fsdecode(n), "extra") for n in extra]
     local = checksig.verify(root, extra=True, progress=False)
-    remote = checksig.start_verify(root, extra=True, client=client).result(timeout=TIMEOUT)
-    rows = [(r.path, r.status) for r in local]
-    assert rows == [("ok/a", "ok"), (os.fsdecode(b"caf\xe9/x"), "extra")]
-    assert [(r.path, r.status) for r in remote] == rows
-    assert checksig.start_verify(root, client=client).result(timeout=TIMEOUT).ok
+    assert [(r.path, r.status) for r in local] == want
+    # The parts the workers cut, these directories among them.
+    target = max(_dask.WALK_PARTS_PER_THREAD * sum(client.nthreads().values()), 2)
+    assert _dask._parts(os.fsencode(root), target) == parts
+    job = checksig.start_verify(root, extra=True, client=client)
+    remote = job.result(timeout=TIMEOUT)
+    assert [(r.path, r.status) for r in remote] == want
+    assert_same_report(remote, local)
+    assert job._native.stats.shards["walk"] == len(parts)
 
 
 def test_asyncio_and_the_dashboards_names(client, status_tree: Path) -> None:
@@ -643,7 +708,8 @@ def test_byte_shards_cover_the_files_in_order(sizes: list[int], threads: int) ->
     assert len(cuts) <= total // target + 1
 
 
-_part_name = st.text(alphabet="ab-./0\x01é", min_size=1, max_size=3).filter(
+# "\udcff" is the byte 0xff (os.fsencode's surrogateescape): not UTF-8.
+_part_name = st.text(alphabet="ab-./0\x01é\udcff", min_size=1, max_size=3).filter(
     lambda s: "/" not in s and s not in (".", "..")
 )
 
@@ -657,7 +723,7 @@ def test_the_walks_parts_merge_in_name_order(files: list[list[str]], depth: int)
     # Any tree of names, cut as _parts cuts it (directories' own files down
     # to a depth, whole subtrees below): the parts' sorted rows, put in order
     # by _extra_in_order, are the sorted names of the whole.
-    paths = sorted({"/".join(p).encode() for p in files})
+    paths = sorted({os.fsencode("/".join(p)) for p in files})
     # A name is a file or a directory, not both.
     paths = [p for p in paths if not any(p.startswith(f + b"/") for f in paths)]
 
@@ -714,12 +780,24 @@ def test_parts_cover_the_tree_and_follow_no_symlink(tmp_path: Path) -> None:
         (b"a/x/2", False),
     ]
     assert _dask._parts(root, 3) == [(b"", True), (b"a", False), (b"b", False), (b"c", False)]
-    # A directory the engine's walk cannot name (not UTF-8: Go's io/fs) is
-    # not a part: its parent is walked whole, and fails as a local walk does.
+    # Names are bytes: directories whose names are not UTF-8 are parts like
+    # any other, flat or whole, at every level (the engine walks them).
     (tmp_path / os.fsdecode(b"a/x/n\xe9")).mkdir()
-    assert (b"a/x", False) in _dask._parts(root, 6)
-    (tmp_path / os.fsdecode(b"n\xe9")).mkdir()
-    assert _dask._parts(root, 6) == [(b"", False)]
+    (tmp_path / os.fsdecode(b"n\xe9/m\xff")).mkdir(parents=True)
+    assert _dask._parts(root, 6) == [
+        (b"", True),
+        (b"a", True),
+        (b"c", True),
+        (b"n\xe9", True),
+        (b"a/x", True),
+        (b"b", False),
+        (b"a/y", False),
+        (b"c/z", False),
+        (b"n\xe9/m\xff", False),
+        (b"a/x/1", False),
+        (b"a/x/2", False),
+        (b"a/x/n\xe9", False),
+    ]
 
 
 # --- the command line ---------------------------------------------------------------------

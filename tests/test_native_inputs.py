@@ -557,3 +557,49 @@ def test_a_run_in_parts_agrees_with_the_whole(
             walk_dir=b"../x",
             flags=_native.F_PARSE_ONLY | _native.F_EXTRA,
         )
+
+
+def test_walk_parts_named_by_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    # walk_dir goes through the C ABI as bytes and is walked as it is: parts
+    # whose names are not UTF-8, flat or whole, at two depths, give together
+    # the whole walk's extra rows, and their listed names are not extra.
+    root = tmp_path / "root"
+    for name in (
+        b"a",
+        b"d\xff/listed",
+        b"d\xff/new\xfe",
+        b"d\xff/e\xfe/1",
+        b"d\xff/e\xfe/f/2",
+        b"ok",
+    ):
+        path = os.fsencode(root) + b"/" + name
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(name)
+    manifest = os.fsencode(root) + b"/SUMS"
+    with open(manifest, "wb") as f:
+        f.write(line(b"a", b"a") + line(b"d\xff/listed", b"d\xff/listed"))
+    parsed, _, _ = run(manifest=manifest, flags=_native.F_PARSE_ONLY)
+    listed = len(parsed["status"])
+    names = _native.Entries(parsed["paths"], parsed["path_offsets"])
+    walk = {"root": os.fsencode(root), "manifest": manifest, "algorithm": ALG["sha1"]}
+    whole, _, _ = run(**walk, flags=_native.F_PARSE_ONLY | _native.F_EXTRA)
+    assert paths(rows(whole, listed)) == [
+        b"d\xff/e\xfe/1",
+        b"d\xff/e\xfe/f/2",
+        b"d\xff/new\xfe",
+        b"ok",
+    ]
+    for parts in (
+        [(b"", True), (b"d\xff", False)],
+        [(b"", True), (b"d\xff", True), (b"d\xff/e\xfe", False)],
+        [(b"", True), (b"d\xff", True), (b"d\xff/e\xfe", True), (b"d\xff/e\xfe/f", False)],
+    ):
+        extra = []
+        for walk_dir, flat in parts:
+            flags = _native.F_PARSE_ONLY | _native.F_EXTRA | (_native.F_WALK_FLAT if flat else 0)
+            cols, _, _ = run(**walk, entries=names, walk_dir=walk_dir, flags=flags)
+            extra.append(rows(cols, listed))
+        got = sorted((p, int(n)) for c in extra for p, n in zip(paths(c), c["size"]))
+        want = rows(whole, listed)
+        assert got == [(p, int(n)) for p, n in zip(paths(want), want["size"])], parts

@@ -276,7 +276,8 @@ typedef struct {
     /* ABI 3 */
     int64_t defer_min;                 /* F_DEFER: the size from which files stay PENDING */
     const uint8_t *walk_dir;           /* F_EXTRA: the directory to walk, a clean relative name
-                                          beneath root (NULL or length 0: root itself) */
+                                          beneath root, any bytes but NUL (NULL or length 0:
+                                          root itself) */
     int64_t walk_dir_len;
 } checksig_request;
 
