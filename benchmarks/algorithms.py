@@ -184,8 +184,8 @@ def _manifest(ds: datasets.Dataset, alg: str, log) -> Path | None:
 # shows it (Linux: FilePmdMapped after touching every 2 MiB). It moves the
 # mapping tools' cost: a 2 MiB folio maps with one fault and unmaps at once,
 # 512 small ones take 512 page-table entries each way. On big1, b3sum (it maps
-# the whole file) took 0.40-0.42 s with the file almost all in small folios and
-# 0.30-0.33 s with 45% in 2 MiB ones, while checksig (the tree reads it) moved
+# the whole file) took 0.40-0.44 s with the file all in small folios and
+# 0.30-0.35 s with 46% in 2 MiB ones, while checksig (the tree reads it) moved
 # less. Printed under the table so that a run's ratios can be read with it.
 PMD_SHARE_SRC = """\
 import mmap, sys
