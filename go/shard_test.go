@@ -128,12 +128,7 @@ func TestWalkPartsAgree(t *testing.T) {
 	manifest := filepath.Join(root, "SUMS")
 	text := line(SHA1, "listed", "listed") + line(SHA1, "b/listed", "b/listed") + line(SHA1, "./a//listed", "a/listed") + line(SHA1, "gone", "x")
 	write(t, manifest, text)
-	parsed, _ := mustRun(t, Request{Kind: KindVerify, Manifest: manifest, ParseOnly: true})
-	names := entriesOf(parsed, 0, len(parsed.Status))
-	names.Algorithms, names.Digests, names.Width = nil, nil, 0
-
-	whole, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Extra: true, ParseOnly: true})
-	wantNames := extraNames(whole)
+	names, whole, wantNames := wholeWalk(t, root, manifest)
 	if got := strings.Join(wantNames, ","); got != "a.txt,a/1,a/x/2,a/x/y/3,a/y/4,a0,b/5,c d/6,z/.hidden" {
 		t.Fatalf("whole walk: extra %s", got)
 	}
@@ -161,12 +156,7 @@ func TestWalkPartsNotUTF8(t *testing.T) {
 	manifest := filepath.Join(root, "SUMS")
 	text := line(SHA1, "a", "a") + line(SHA1, "d\xff/listed", "d\xff/listed") + line(SHA1, "d\xff/e\xfe/listed", "d\xff/e\xfe/listed") + line(SHA1, "d\xff/e\xfe/gone", "x")
 	write(t, manifest, text)
-	parsed, _ := mustRun(t, Request{Kind: KindVerify, Manifest: manifest, ParseOnly: true})
-	names := entriesOf(parsed, 0, len(parsed.Status))
-	names.Algorithms, names.Digests, names.Width = nil, nil, 0
-
-	whole, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Extra: true, ParseOnly: true})
-	wantNames := extraNames(whole)
+	names, whole, wantNames := wholeWalk(t, root, manifest)
 	if want := []string{"d\xff/e\xfe/1", "d\xff/e\xfe/f\xfd/2", "d\xff/new\xfe", "d\xff0", "ok/x"}; !slices.Equal(wantNames, want) {
 		t.Fatalf("whole walk: extra %q, want %q", wantNames, want)
 	}
@@ -177,6 +167,17 @@ func TestWalkPartsNotUTF8(t *testing.T) {
 	} {
 		checkWalkParts(t, root, manifest, names, whole, wantNames, parts)
 	}
+}
+
+// wholeWalk returns manifest's listed names (as entries a part's job is
+// given), the whole tree's extra walk under root, and its extra names.
+func wholeWalk(t *testing.T, root, manifest string) (*Entries, Columns, []string) {
+	t.Helper()
+	parsed, _ := mustRun(t, Request{Kind: KindVerify, Manifest: manifest, ParseOnly: true})
+	names := entriesOf(parsed, 0, len(parsed.Status))
+	names.Algorithms, names.Digests, names.Width = nil, nil, 0
+	whole, _ := mustRun(t, Request{Kind: KindVerify, Root: root, Manifest: manifest, Extra: true, ParseOnly: true})
+	return names, whole, extraNames(whole)
 }
 
 // checkWalkParts walks the tree beneath root in parts, as a run spread over
