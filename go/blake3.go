@@ -22,7 +22,7 @@ import (
 //   - as a tree (treeHasher): whole aligned subtrees are hashed straight
 //     from the input and their CVs merged here, as the BLAKE3 paper's
 //     incremental hasher does; on a big file, by several goroutines when
-//     cores are idle. With AVX-512, 16 chunks (or 16 parents) at a time by
+//     cores are idle, each reading the pieces it hashes (readFrom). With AVX-512, 16 chunks (or 16 parents) at a time by
 //     internal/blake3x16, checksig's own kernel: ~5 GB/s a core from
 //     memory and 6.4 from the L2 cache here, as the BLAKE3 team's code; on
 //     a 2 GiB file, as many bytes per CPU second as b3sum. Without it, by
@@ -63,7 +63,8 @@ var useKernel = blake3x16.Have
 // chosen. Since mapAhead unmaps the windows beside the tree (2026-12-07),
 // 32 and 64 MiB measure the same (16 MiB ~3% slower), and 32 halves the
 // mapping resident at once: up to three windows per worker (the one hashed,
-// the next, populated, and the last, being unmapped).
+// the next, populated, and the last, being unmapped). Read (auto mode), 8
+// and 16 are within noise too (ab.py tree_windows on huge1).
 var treeWindows int64 = 8
 
 // treePiece is the size of the subtrees a tree's goroutines take, one at a
@@ -150,8 +151,8 @@ func (h *blake3Hash) Write(p []byte) (int, error) {
 }
 
 // readTree hashes the n bytes of fd at off, which follow what was written,
-// reading them itself (treeHasher.readFrom). Only a tree (hashBig asks one
-// on several cores, whose windowScale is above 1) reads.
+// reading them itself (treeHasher.readFrom). hashBig asks it only of a tree
+// on several cores (windowScale above 1).
 func (h *blake3Hash) readTree(fd int, off, n int64, buf []byte) error {
 	blake3Busy.Add(1)
 	defer blake3Busy.Add(-1)
@@ -304,26 +305,23 @@ func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
 // spread returns the CVs of the two halves of an aligned subtree of pieces
 // pieces of treePiece bytes, whose first chunk is t.counter, and piece(i)
 // gives piece i's CV: the pieces are taken one at a time by this goroutine
-// and by whatever helpers the idle cores allow. The first error a piece
-// returns stops the others and is returned. A fault in a helper (a mapped
+// and by whatever helpers the idle cores allow. A piece's error stops the
+// others and is returned. A fault in a helper (a mapped
 // file shrank) is raised again here, where hashMapped recovers it.
 func (t *treeHasher) spread(pieces int, piece func(i int) ([8]uint32, error)) (left, right [8]uint32, err error) {
 	cvs := make([][8]uint32, pieces)
+	errs := make([]error, pieces)
 	var next atomic.Int64
-	var failed atomic.Value
 	work := func() {
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= pieces {
 				return
 			}
-			cv, err := piece(i)
-			if err != nil {
-				failed.CompareAndSwap(nil, errorValue{err})
+			if cvs[i], errs[i] = piece(i); errs[i] != nil {
 				next.Store(int64(pieces)) // stop the others
 				return
 			}
-			cvs[i] = cv
 		}
 	}
 	helpers := takeHelpers(pieces - 1)
@@ -360,15 +358,13 @@ func (t *treeHasher) spread(pieces int, piece func(i int) ([8]uint32, error)) (l
 	if f := fault.Load(); f != nil {
 		panic(f.(faultValue).v)
 	}
-	if e := failed.Load(); e != nil {
-		return left, right, e.(errorValue).err
+	for _, err := range errs {
+		if err != nil {
+			return left, right, err // the first piece's that failed
+		}
 	}
 	return mergeCVs(cvs[:pieces/2]), mergeCVs(cvs[pieces/2:]), nil
 }
-
-// errorValue boxes an error for an atomic.Value, which needs one concrete
-// type.
-type errorValue struct{ err error }
 
 // piecePool holds the buffers readFrom's goroutines read pieces into.
 var piecePool = sync.Pool{New: func() any { return new([treePiece]byte) }}

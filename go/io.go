@@ -357,28 +357,28 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 	var n int64
 	noMap := false // a window could not be mapped: read the rest
 	// A tree on several cores takes bigger windows (its helpers wait for
-	// each other at the end of each).
-	window, tree := mapWindow, false
-	if s, ok := d.(windowScaler); ok {
-		window *= s.windowScale()
-		tree = window > mapWindow
+	// each other at the end of each) and, read, reads them itself.
+	window, tree := mapWindow, treeHash(nil)
+	if t, ok := d.(treeHash); ok && t.windowScale() > 1 {
+		window *= t.windowScale()
+		tree = t
 	}
 	for n < size {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled
 		}
-		p, timed := h.choosePath(tree)
+		p, timed := h.choosePath(tree != nil)
 		if noMap || ssl {
 			p, timed = ioRead, false
 		}
-		if r, ok := d.(treeReader); ok && tree && p == ioRead && !timed {
+		if tree != nil && p == ioRead && !timed {
 			// The tree's goroutines read the pieces they hash.
 			w := min(window, size-n)
 			if afterWindow != nil {
 				afterWindow(int(n / mapWindow))
 			}
 			h.used(ioRead)
-			if err := r.readTree(fd, n, w, h.bigBuffer()); err != nil {
+			if err := tree.readTree(fd, n, w, h.bigBuffer()); err != nil {
 				return n, err
 			}
 			n += w
@@ -434,16 +434,14 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 	return n, nil
 }
 
-// treeReader is a hash that, when it asks for bigger windows (a BLAKE3 tree
-// on several cores), can read them itself (blake3Hash.readTree).
-type treeReader interface {
+// treeHash is a hash that may be a tree on several cores (BLAKE3's): then
+// windowScale is above 1, the number of mapWindows it wants at once (its
+// helpers wait for each other at the end of every window), and readTree
+// reads and hashes a window itself, on those cores.
+type treeHash interface {
+	windowScale() int64
 	readTree(fd int, off, n int64, buf []byte) error
 }
-
-// windowScaler is a hash that wants bigger windows than mapWindow: a BLAKE3
-// tree on several cores, whose helpers wait for each other at the end of
-// every window.
-type windowScaler interface{ windowScale() int64 }
 
 // window hashes the n bytes of fd at off through p and returns the path it
 // took: ioRead where a window cannot be mapped (a file system without
