@@ -230,7 +230,7 @@ func TestShortInputPanics(t *testing.T) {
 func BenchmarkChunks(b *testing.B) { benchChunks(b, 8<<20) }
 
 // BenchmarkChunksMemory hashes a buffer far bigger than the caches, as a big
-// file in the page cache is: what prefetchAhead was chosen on.
+// file in the page cache is: what prefetchGroup was chosen on.
 func BenchmarkChunksMemory(b *testing.B) { benchChunks(b, 1<<30) }
 
 func benchChunks(b *testing.B, size int) {

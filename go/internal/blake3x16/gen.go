@@ -38,17 +38,22 @@ const (
 	offFlagsEnd   = 168
 )
 
-// prefetchAhead is how far ahead of each input's block the kernel asks for
-// its cache line: 16 inputs 1 KiB apart are more streams than the hardware
-// prefetcher follows. On 8 MiB of data (AMD EPYC, AVX-512), interleaved
-// runs: no prefetch 3.4-3.8 GB/s, 64 bytes ahead 4.9-5.5, 128 4.6-5.3,
-// 192 4.3-4.6, 256 4.1-4.3, 384 3.7-4.1; from the L2 cache, 6.4 (PyPI's
-// blake3, the BLAKE3 team's code: 6.4 and 5.9 on 8 MiB). From memory (1 GiB,
-// BenchmarkChunksMemory's case; a second session on the same VM kind, three
-// interleaved rounds): none 3.25-3.37, 64 4.61-4.71, 128 4.28-4.50, 256
-// 3.82-3.96, 512 3.48-3.53; and the engine's own path over a 2 GiB file in
-// the page cache, one core: 64 3.25-3.45, 128 3.18-3.23.
-const prefetchAhead = 64
+// prefetchGroup is how many bytes of what follows its 16 inputs (from
+// in+16*stride: the next 16 chunks of a tree's input) the kernel asks for
+// at each block, one PREFETCHT0 a cache line: over a chunk's 16 blocks, the
+// next call's 16 KiB, fetched as one sequential stream while this call
+// hashes. 16 inputs 1 KiB apart are more streams than the hardware
+// prefetcher follows, and the kernel first asked for each input's next
+// line (64 bytes ahead of the load; further ahead was slower: on 8 MiB,
+// 128 bytes 4.6-5.3 GB/s, 256 4.1-4.3, none 3.4-3.8), which left a big
+// file in the page cache hashing at two thirds of the L2 cache's speed.
+// BenchmarkChunks* (AMD EPYC VM, AVX-512, three interleaved rounds), GB/s
+// from 1 GiB / 8 MiB / 256 KiB: each input's next line 4.2-4.4 / 4.7-5.4 /
+// 6.0-6.1; the next group 5.9-6.0 / 5.9-6.0 / 6.0-6.4; both 5.9-6.2 /
+// 5.6-6.0 / 5.8-6.3; the next group with PREFETCHT1 5.6-6.1 / 5.7-6.1 /
+// 6.0-6.1. A prefetch past the input's end (the last group of a mapping)
+// does not fault: the CPU drops it.
+const prefetchGroup = 1024
 
 // msgPermutation is BLAKE3's permutation of the message words between rounds.
 var msgPermutation = [16]int{2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8}
@@ -97,14 +102,21 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	emit("LEAQ (DX)(DX*2), BX")
 	broadcastKey()
 	emit("XORQ R9, R9")
+	// SI: the bytes after the 16 inputs, prefetchGroup more each block.
+	emit("MOVQ DX, SI")
+	emit("SHLQ $4, SI")
+	emit("ADDQ CX, SI")
 	out.WriteString("\nloop:\n")
+	for off := 0; off < prefetchGroup; off += 64 {
+		emit("PREFETCHT0 %d(SI)", off)
+	}
+	emit("ADDQ $%d, SI", prefetchGroup)
 
 	// Rows: input i's 64-byte block in Z16+i.
 	emit("MOVQ CX, R8")
 	for g := 0; g < 4; g++ {
 		for i, addr := range []string{"(R8)", "(R8)(DX*1)", "(R8)(DX*2)", "(R8)(BX*1)"} {
 			emit("VMOVDQU32 %s, %s", addr, z(16+4*g+i))
-			emit("PREFETCHT0 %d%s", prefetchAhead, addr)
 		}
 		if g < 3 {
 			emit("LEAQ (R8)(DX*4), R8")
