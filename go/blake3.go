@@ -22,10 +22,13 @@ import (
 //   - as a tree (treeHasher): whole aligned subtrees are hashed straight
 //     from the input and their CVs merged here, as the BLAKE3 paper's
 //     incremental hasher does; on a big file, by several goroutines when
-//     cores are idle, each reading the pieces it hashes (readFrom). With AVX-512, 16 chunks (or 16 parents) at a time by
-//     internal/blake3x16, checksig's own kernel: ~5 GB/s a core from
-//     memory and 6.4 from the L2 cache here, as the BLAKE3 team's code; on
-//     a 2 GiB file, as many bytes per CPU second as b3sum. Without it, by
+//     cores are idle, from windows mapped ahead (or, CHECKSIG_IO=read,
+//     each goroutine reading the pieces it hashes: readFrom). With
+//     AVX-512, 16 chunks (or 16 parents) at a time by internal/blake3x16,
+//     checksig's own kernel: ~6 GB/s a core here from memory or the L2
+//     cache alike (it prefetches the chunks it hashes next), as the BLAKE3
+//     team's code from the L2 (6.1-6.3; 3.6 from 8 MiB); on a 2 GiB file,
+//     fewer CPU seconds than b3sum. Without it, by
 //     lukechampine.com/blake3/guts, whose exported functions take a chunk
 //     counter (~3.3 GB/s a core here: its AVX-512 code gathers);
 //   - sequentially, with github.com/zeebo/blake3 (AVX2, the fastest on
@@ -63,8 +66,8 @@ var useKernel = blake3x16.Have
 // chosen. Since mapAhead unmaps the windows beside the tree (2026-12-07),
 // 32 and 64 MiB measure the same (16 MiB ~3% slower), and 32 halves the
 // mapping resident at once: up to three windows per worker (the one hashed,
-// the next, populated, and the last, being unmapped). Read (auto mode), 8
-// and 16 are within noise too (ab.py tree_windows on huge1).
+// the next, populated, and the last, being unmapped). Read (CHECKSIG_IO=read),
+// 8 and 16 are within noise too (ab.py tree_windows on huge1).
 var treeWindows int64 = 8
 
 // treePiece is the size of the subtrees a tree's goroutines take, one at a

@@ -47,11 +47,12 @@ import (
 // live in its thread's own table (fdtable_linux.go); the helper sees only
 // memory.
 //
-// A BLAKE3 tree on several cores (blake3.go) reads its own windows in auto
-// mode: each goroutine of the tree preads the 256 KiB piece it hashes into
-// a buffer of its own, so every core copies what it hashes, from its own
-// cache, and none waits for page faults or an unmapping (choosePath).
-// Forced to map (CHECKSIG_IO=mmap), the tree's windows go through mapAhead.
+// A BLAKE3 tree on several cores (blake3.go) maps its windows in auto mode,
+// through mapAhead, without calibrating: its kernel hashes a mapping as
+// fast as a cached buffer, so reading would only add the copy
+// (choosePath). Forced to read (CHECKSIG_IO=read), each goroutine of the
+// tree preads the 256 KiB piece it hashes into a buffer of its own
+// (treeHasher.readFrom).
 
 // ioPath is a way of reading big files. Its values are bits of the C ABI's
 // CHECKSIG_P_IO progress counter (CHECKSIG_IO_* in capi/checksig.h).
@@ -202,19 +203,23 @@ type timing struct {
 // choosePath returns the path for a window of a big file and whether it is
 // a calibration sample: the worker's turn alternates between the paths
 // while the process calibrates. A window of a tree on several cores (tree)
-// is read in auto mode, whatever the calibration says or has yet to say:
-// each of the tree's goroutines reads the pieces it hashes into a buffer
-// of its own (treeHasher.readFrom), so the copy lands in the cache of the
-// core that hashes it, and no goroutine waits for another's page faults or
-// unmapping. On one 2 GiB BLAKE3 file (EPYC VM, where mapping is 12%
-// cheaper for SHA-1), Go alone, three interleaved rounds: read 0.32-0.36 s
-// and 0.63-0.70 s of CPU, mapped (ahead) 0.36-0.40 s and 0.71-0.75.
+// is mapped in auto mode, whatever the calibration says or has yet to say
+// (hashBig maps it ahead: mapAhead). Since the AVX-512 kernel prefetches
+// the chunks it hashes next (internal/blake3x16's prefetchGroup), a tree
+// hashes a mapping as fast as a buffer in the L2 cache, so the copy of
+// reading is pure cost, and where the page cache holds the file in 2 MiB
+// folios mapping it is nearly free. One 2 GiB file, whole processes
+// against b3sum --check (EPYC VM, 10 interleaved rounds each; the share of
+// the file in 2 MiB folios first): 0%, mapped 1.04x b3sum, read 1.03x;
+// 22%, 1.05x and 0.99x; 98%, 1.00x and 0.73x. (Before the prefetch,
+// reading had measured 10% faster: treeHasher.readFrom, still the path
+// under CHECKSIG_IO=read.)
 func (h *hasher) choosePath(tree bool) (ioPath, bool) {
 	if ioMode != 0 {
 		return ioMode, false
 	}
 	if tree {
-		return ioRead, false
+		return ioMap, false
 	}
 	if p := calib.chosen.Load(); p != 0 {
 		return ioPath(p), false

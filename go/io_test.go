@@ -230,17 +230,31 @@ func TestCalibrationUnderLoad(t *testing.T) {
 	}
 }
 
-// TestBLAKE3TreeReadsWithoutCalibrating: in auto mode a BLAKE3 file hashed
-// as a tree on several cores is read, each piece by the goroutine that
-// hashes it, and none of its windows is a calibration sample (the choice is
-// left to the files one core hashes); the digest is the same for windows of
-// two pieces and of many, a file that shrinks under the tree is reported
-// changed, and nothing stays open or mapped.
-func TestBLAKE3TreeReadsWithoutCalibrating(t *testing.T) {
+// TestBLAKE3TreeMapsWithoutCalibrating: in auto mode a BLAKE3 file hashed
+// as a tree on several cores is mapped ahead (another goroutine populates
+// the next window and unmaps the last, beside the tree's helpers), and none
+// of its windows is a calibration sample (the choice is left to the files
+// one core hashes); the digest is the same for windows of two pieces and of
+// many, a file that shrinks under the tree is reported changed (a helper
+// faults on it, SIGBUS, and the tree raises it again where hashMapped
+// recovers it), and nothing stays open or mapped.
+func TestBLAKE3TreeMapsWithoutCalibrating(t *testing.T) {
+	testTreeIO(t, "auto", IOMapAhead)
+}
+
+// TestBLAKE3TreeReadsWhenForced: under CHECKSIG_IO=read each goroutine of a
+// BLAKE3 tree reads the pieces it hashes (treeHasher.readFrom), with the
+// same digests, changes and clean-up.
+func TestBLAKE3TreeReadsWhenForced(t *testing.T) {
+	testTreeIO(t, "read", IORead)
+}
+
+func testTreeIO(t *testing.T, mode string, want uint32) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("one CPU: no tree on several cores")
 	}
-	withIO(t, "auto")
+	withIO(t, mode)
+	mapAheadMin, spareCPU = 0, func() bool { return true } // as with one big file
 	defer func(m, w int64) { treeMinSize, treeWindows = m, w }(treeMinSize, treeWindows)
 	treeMinSize = 1
 	root := t.TempDir()
@@ -251,13 +265,12 @@ func TestBLAKE3TreeReadsWithoutCalibrating(t *testing.T) {
 	for _, windows := range []int64{8, 64} { // pieces of 256 KiB: 2 a window, 16
 		treeWindows = windows
 		write(t, path, data)
-		if got := jobIO(t, root, manifest); got != IORead {
-			t.Errorf("%d-window tree job: IO = %b, want read alone (%b)", windows, got, IORead)
+		if got := jobIO(t, root, manifest); got != want {
+			t.Errorf("%d-window tree job, CHECKSIG_IO=%s: IO = %b, want %b alone", windows, mode, got, want)
 		}
 		if calib.chosen.Load() != 0 || calib.windows != 0 {
 			t.Errorf("the tree's windows were calibration samples: chosen %d after %d windows", calib.chosen.Load(), calib.windows)
 		}
-		// A file that shrinks under the tree: its pieces come back short.
 		checkTreeJob(t, root, manifest, path)
 	}
 	if n := blake3Busy.Load(); n != 0 {
@@ -278,32 +291,6 @@ func jobIO(t *testing.T, root, manifest string) uint32 {
 		t.Fatal(err)
 	}
 	return p.IO
-}
-
-// TestBLAKE3TreeMapsAhead: a BLAKE3 tree on several cores hashes its big
-// windows through mapAhead when a CPU is spare, so that unmapping a window
-// (milliseconds of page-table teardown) runs beside the tree's helpers
-// instead of between windows; the digest is the same, a file that shrinks
-// under a window is reported changed, and no window stays mapped.
-func TestBLAKE3TreeMapsAhead(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		t.Skip("one CPU: no tree on several cores")
-	}
-	withIO(t, "mapahead")
-	defer func(m int64) { treeMinSize = m }(treeMinSize)
-	treeMinSize = 1
-	root := t.TempDir()
-	path := filepath.Join(root, "big")
-	data := strings.Repeat("t", 100*int(mapWindow)+7) // six tree windows and a bit
-	write(t, path, data)
-	manifest := filepath.Join(root, "B3SUMS")
-	write(t, manifest, line(BLAKE3, "big", data))
-	if got := jobIO(t, root, manifest); got != IOMapAhead {
-		t.Errorf("tree job: IO = %b, want map-ahead alone (%b)", got, IOMapAhead)
-	}
-	// A file that shrinks under the tree: a helper faults on it (SIGBUS),
-	// the tree raises it again where hashMapped recovers it.
-	checkTreeJob(t, root, manifest, path)
 }
 
 // checkTreeJob verifies root's manifest, which lists path whole, with one
