@@ -64,40 +64,75 @@ from ._api import (
     start_verify,
     verify,
 )
-from ._ecosystems import (
-    averify_bag,
-    averify_environment,
-    start_verify_bag,
-    start_verify_environment,
-    verify_bag,
-    verify_environment,
-)
 from ._errors import Cancelled, EngineError, ManifestError, SignatureError
 from ._native import STATUSES
-from ._stores import (
-    averify_hf_cache,
-    averify_ollama,
-    averify_store,
-    start_verify_hf_cache,
-    start_verify_ollama,
-    start_verify_store,
-    verify_hf_cache,
-    verify_ollama,
-    verify_store,
-)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _api.py)
 if TYPE_CHECKING:
+    from ._ecosystems import (
+        averify_bag,
+        averify_environment,
+        start_verify_bag,
+        start_verify_environment,
+        verify_bag,
+        verify_environment,
+    )
     from ._jobs import Job
     from ._progress import Progress
     from ._report import Report
     from ._row import Row
+    from ._stores import (
+        averify_hf_cache,
+        averify_ollama,
+        averify_store,
+        start_verify_hf_cache,
+        start_verify_ollama,
+        start_verify_store,
+        verify_hf_cache,
+        verify_ollama,
+        verify_store,
+    )
 
 #: Public names from the modules only jobs need, imported on first look-up
 #: (PEP 562). `import checksig` and a first file_digest() do without them
 #: (see _api.py); Progress (a dataclass: dataclasses imports inspect) and Row
-#: (a typing.NamedTuple) load only when a program asks for one.
-_ON_FIRST_USE = {"Job": "._jobs", "Progress": "._progress", "Report": "._report", "Row": "._row"}
+#: (a typing.NamedTuple) load only when a program asks for one. The verify_*
+#: functions of the ecosystems (bags, environments) and of the model stores
+#: load on first use too: their modules (and the BagIt, conda and RECORD
+#: readers under them) were ~2 ms of every `import checksig`, a tenth of it,
+#: where most programs check a manifest. dir() and help(checksig) list them
+#: all, loading them (pydoc looks each name up).
+_ON_FIRST_USE = {
+    "Job": "._jobs",
+    "Progress": "._progress",
+    "Report": "._report",
+    "Row": "._row",
+    **dict.fromkeys(
+        [
+            "averify_bag",
+            "averify_environment",
+            "start_verify_bag",
+            "start_verify_environment",
+            "verify_bag",
+            "verify_environment",
+        ],
+        "._ecosystems",
+    ),
+    **dict.fromkeys(
+        [
+            "averify_hf_cache",
+            "averify_ollama",
+            "averify_store",
+            "start_verify_hf_cache",
+            "start_verify_ollama",
+            "start_verify_store",
+            "verify_hf_cache",
+            "verify_ollama",
+            "verify_store",
+        ],
+        "._stores",
+    ),
+}
 
 
 def __getattr__(name: str) -> str:

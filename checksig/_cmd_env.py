@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _ecosystems
 from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
@@ -65,5 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig env``; return the exit status."""
+    from . import _ecosystems  # on use: `checksig check` need not import it
+
     prefix = args.prefix if args.prefix is not None else sys.prefix
     return run_report(io, args, _ecosystems.verify_environment, prefix, packages=args.packages)

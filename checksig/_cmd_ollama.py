@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from . import _stores
 from ._console import EXIT_HELP, Out
 from ._report_cli import report_options, run_report
 
@@ -51,4 +50,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, io: Out) -> int:
     """Run ``checksig ollama``; return the exit status."""
+    from . import _stores  # on use: `checksig check` need not import it
+
     return run_report(io, args, _stores.verify_ollama, args.models, model=args.model)

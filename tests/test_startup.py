@@ -38,6 +38,9 @@ LAZY = {
     "checksig._progress": "checksig.Progress objects only: it imports dataclasses",
     "checksig._row": "checksig.Row objects only: it imports typing",
     "checksig._html": "the notebook view",
+    "checksig._ecosystems": "verify_bag and verify_environment only: ~2 ms with _bagit",
+    "checksig._stores": "verify_hf_cache, verify_ollama and verify_store only",
+    "checksig._bagit": "BagIt bags only",
     "typing": "~10 ms; annotations only, or Row",
     "pathlib": "Path results only (report.root, make_manifest); imports re, urllib.parse",
     "re": "~5 ms; display names and the CLI only",
@@ -180,6 +183,10 @@ def test_the_report_hands_out_paths(tmp_path: Path) -> None:
         ("from checksig import Report", "checksig._report"),
         ("checksig.Row", "checksig._row"),
         ("checksig.__version__", "importlib.metadata"),
+        ("checksig.verify_bag", "checksig._ecosystems"),
+        ("from checksig import averify_environment", "checksig._ecosystems"),
+        ("checksig.verify_hf_cache", "checksig._stores"),
+        ("from checksig import start_verify_store", "checksig._stores"),
     ],
 )
 def test_lazy_names_import_their_module_on_first_use(code: str, module: str) -> None:
@@ -204,6 +211,37 @@ def test_lazy_names_are_the_objects_their_modules_define() -> None:
         """
     )
     assert result == [True, True, True, True]
+
+
+def test_the_ecosystem_and_store_functions_load_on_use_and_stay_documented() -> None:
+    # They left `import checksig` (~2 ms); every public name must still be
+    # there, be the function its module defines, and show in help(checksig).
+    result = run_json(
+        """
+        import json, pydoc, sys, checksig
+        before = {m: m in sys.modules for m in ("checksig._ecosystems", "checksig._stores")}
+        from checksig import _ecosystems, _stores
+        mine = {m.__name__: m for m in (_ecosystems, _stores)}
+        lazy = [
+            n for n in checksig.__all__
+            if any(getattr(vars(m).get(n), "__module__", None) == k for k, m in mine.items())
+        ]
+        same = all(
+            getattr(checksig, n) is vars(mine[getattr(checksig, n).__module__])[n] for n in lazy
+        )
+        text = pydoc.render_doc(checksig, renderer=pydoc.plaintext)
+        print(json.dumps([before, sorted(lazy), same,
+                          [n for n in checksig.__all__ if n not in dir(checksig)],
+                          [n for n in lazy if n + "(" not in text]]))
+        """
+    )
+    before, lazy, same, undir, undocumented = result
+    assert before == {"checksig._ecosystems": False, "checksig._stores": False}
+    assert {"verify_bag", "averify_environment", "verify_hf_cache", "start_verify_store"} <= set(
+        lazy
+    )
+    assert len(lazy) == 15 and same
+    assert undir == [] and undocumented == []
 
 
 def test_the_cli_parser_does_not_look_the_version_up() -> None:
