@@ -299,35 +299,53 @@ func (t *treeHasher) subtreeCVs(s []byte, half uint64) (left, right [8]uint32) {
 	if t.serial || len(s) < 2*treePiece {
 		return t.cv(s[:half], t.counter), t.cv(s[half:], t.counter+half/guts.ChunkSize)
 	}
-	left, right, _ = t.spread(len(s)/treePiece, func(i int) ([8]uint32, error) {
-		return cvOf(s[i*treePiece:(i+1)*treePiece], t.counter+uint64(i*treePiece/guts.ChunkSize)), nil
+	pieces := len(s) / treePiece
+	left, right, _ = t.spread(pieces, func(i, next int) ([8]uint32, error) {
+		piece, counter := s[i*treePiece:(i+1)*treePiece], t.counter+uint64(i*treePiece/guts.ChunkSize)
+		if useKernel && treePiece <= kernelPiece && next < pieces {
+			return pieceCV(piece, counter, &s[next*treePiece]), nil
+		}
+		return cvOf(piece, counter), nil
 	})
 	return left, right
 }
 
 // spread returns the CVs of the two halves of an aligned subtree of pieces
-// pieces of treePiece bytes, whose first chunk is t.counter, and piece(i)
-// gives piece i's CV: the pieces are taken one at a time by this goroutine
-// and by whatever helpers the idle cores allow. A piece's error stops the
-// others and is returned. A fault in a helper (a mapped
+// pieces of treePiece bytes, whose first chunk is t.counter, and piece(i,
+// next) gives piece i's CV: the pieces are taken one at a time by this
+// goroutine and by whatever helpers the idle cores allow, each taking its
+// next piece before it hashes the one it has, so that piece can prefetch
+// the next one's first bytes (next is pieces or more when there is none):
+// with two goroutines taking turns, a piece's neighbour is the other's,
+// and the first 16 chunks of every piece came from memory unprefetched
+// (pieces 256 KiB apart from 1 GiB: 5.2-5.4 GB/s a core, 5.4-5.7 with the
+// next piece's start prefetched, 5.7-5.8 one after the other). A piece's
+// error stops the others and is returned. A fault in a helper (a mapped
 // file shrank) is raised again here, where hashMapped recovers it.
-func (t *treeHasher) spread(pieces int, piece func(i int) ([8]uint32, error)) (left, right [8]uint32, err error) {
+func (t *treeHasher) spread(pieces int, piece func(i, next int) ([8]uint32, error)) (left, right [8]uint32, err error) {
 	cvs := make([][8]uint32, pieces)
 	errs := make([]error, pieces)
 	var next atomic.Int64
+	helpers := takeHelpers(pieces - 1)
+	goroutines := int64(helpers) + 1
 	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= pieces {
-				return
+		for i := int(next.Add(1) - 1); i < pieces; {
+			// The next piece, taken ahead while more are left than there
+			// are goroutines: the last few go to whoever is free first.
+			j := pieces
+			if next.Load() < int64(pieces)-goroutines {
+				j = int(next.Add(1) - 1)
 			}
-			if cvs[i], errs[i] = piece(i); errs[i] != nil {
+			if cvs[i], errs[i] = piece(i, j); errs[i] != nil {
 				next.Store(int64(pieces)) // stop the others
 				return
 			}
+			if j >= pieces {
+				j = int(next.Add(1) - 1)
+			}
+			i = j
 		}
 	}
-	helpers := takeHelpers(pieces - 1)
 	var wg sync.WaitGroup
 	var fault atomic.Value
 	for range helpers {
@@ -388,7 +406,7 @@ func (t *treeHasher) readFrom(fd int, off, n int64, buf []byte) error {
 			break
 		}
 		counter := t.counter
-		left, right, err := t.spread(int(size/treePiece), func(i int) (cv [8]uint32, err error) {
+		left, right, err := t.spread(int(size/treePiece), func(i, _ int) (cv [8]uint32, err error) {
 			b := piecePool.Get().(*[treePiece]byte)
 			defer piecePool.Put(b)
 			k, err := preadFull(fd, b[:], off+int64(i)*treePiece)
@@ -478,21 +496,29 @@ const kernelPiece = 256 * guts.ChunkSize
 // merged on a stack as they come.
 func cvOfKernel(s []byte, counter uint64) [8]uint32 {
 	if len(s) <= kernelPiece {
-		return pieceCV(s, counter)
+		return pieceCV(s, counter, nil)
 	}
-	return mergePieces(s, counter, kernelPiece, pieceCV)
+	return mergePieces(s, counter, kernelPiece, func(p []byte, counter uint64) [8]uint32 {
+		return pieceCV(p, counter, nil)
+	})
 }
 
 // pieceCV returns the CV of the aligned subtree s of 2^k chunks, 16 to 256,
 // whose first chunk is counter: the chunks' CVs 16 at a time, kept as the
 // kernel writes them (transposed), then each level of parents 16 at a time
 // from two such groups (Parents16, in place), until one group of 16 is left,
-// which merges within itself: only the result is read out of lane 0.
-func pieceCV(s []byte, counter uint64) [8]uint32 {
+// which merges within itself: only the result is read out of lane 0. next,
+// when not nil, is where the bytes hashed after s start: the kernel
+// prefetches them while it hashes s's last 16 chunks (by default, those
+// that follow s).
+func pieceCV(s []byte, counter uint64, next *byte) [8]uint32 {
 	var groups [kernelPiece / guts.ChunkSize / 16][8][16]uint32
 	n := len(s) / guts.ChunkSize / 16 // groups of 16 CVs
 	p := blake3x16.Params{Key: blake3x16.IV, FlagsStart: blake3x16.FlagChunkStart, FlagsEnd: blake3x16.FlagChunkEnd}
 	for g := 0; g < n; g++ {
+		if g == n-1 {
+			p.Next = next
+		}
 		p.SetCounters(counter+uint64(16*g), 1)
 		blake3x16.Hash16(s[16*g*guts.ChunkSize:], guts.ChunkSize, guts.ChunkSize/guts.BlockSize, &p, &groups[g])
 	}

@@ -30,6 +30,12 @@ type Params struct {
 	Key                         [8]uint32
 	CtrLo, CtrHi                [16]uint32
 	Flags, FlagsStart, FlagsEnd uint32
+	// Next, when not nil, is where the bytes hashed after these start:
+	// Hash16 prefetches from there as it goes (by default, from the end of
+	// its 16 inputs, which is where the next 16 chunks are unless the
+	// caller jumps: gen.go's prefetchGroup). A prefetch never faults, so
+	// any address will do; it only decides what is in the cache.
+	Next *byte
 }
 
 // SetCounters gives input i the counter first + i*step: step 1 for

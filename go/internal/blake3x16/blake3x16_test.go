@@ -32,6 +32,7 @@ func TestLayout(t *testing.T) {
 		{"Flags", unsafe.Offsetof(p.Flags), 160},
 		{"FlagsStart", unsafe.Offsetof(p.FlagsStart), 164},
 		{"FlagsEnd", unsafe.Offsetof(p.FlagsEnd), 168},
+		{"Next", unsafe.Offsetof(p.Next), 176},
 	} {
 		if c.got != c.want {
 			t.Errorf("Params.%s at %d, the kernel reads it at %d", c.name, c.got, c.want)
@@ -210,6 +211,36 @@ func TestBlocks(t *testing.T) {
 			for w := range 8 {
 				if out[w][i] != want[w] {
 					t.Fatalf("%d blocks: lane %d word %d = %08x, want %08x", blocks, i, w, out[w][i], want[w])
+				}
+			}
+		}
+	}
+}
+
+// TestNextIsOnlyAHint: Params.Next moves what the kernel prefetches, never
+// what it hashes: nil, the inputs themselves, another buffer and a buffer's
+// last byte (the kernel prefetches 16 KiB from there) all give the chunks'
+// CVs.
+func TestNextIsOnlyAHint(t *testing.T) {
+	need(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	buf := make([]byte, 16*1024)
+	for i := range buf {
+		buf[i] = byte(rng.Uint32())
+	}
+	other := make([]byte, 64<<10)
+	for name, next := range map[string]*byte{
+		"nil": nil, "inputs": &buf[0], "other": &other[0], "end": &other[len(other)-1],
+	} {
+		p := Params{Key: IV, FlagsStart: FlagChunkStart, FlagsEnd: FlagChunkEnd, Next: next}
+		p.SetCounters(3, 1)
+		var out [8][16]uint32
+		Hash16(buf, 1024, 16, &p, &out)
+		for i := range 16 {
+			want := chunkCV(buf[i*1024:(i+1)*1024], &IV, 3+uint64(i), 0)
+			for w := range 8 {
+				if out[w][i] != want[w] {
+					t.Fatalf("Next %s: lane %d word %d = %08x, want %08x", name, i, w, out[w][i], want[w])
 				}
 			}
 		}

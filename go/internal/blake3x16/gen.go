@@ -36,6 +36,7 @@ const (
 	offFlags      = 160
 	offFlagsStart = 164
 	offFlagsEnd   = 168
+	offNext       = 176
 )
 
 // prefetchGroup is how many bytes of what follows its 16 inputs (from
@@ -102,10 +103,15 @@ TEXT ·hash16(SB), NOSPLIT, $0-40
 	emit("LEAQ (DX)(DX*2), BX")
 	broadcastKey()
 	emit("XORQ R9, R9")
-	// SI: the bytes after the 16 inputs, prefetchGroup more each block.
+	// SI: where the next bytes are (p.Next, else right after the 16
+	// inputs); prefetchGroup more of them each block.
+	emit("MOVQ %d(AX), SI", offNext)
+	emit("TESTQ SI, SI")
+	emit("JNE havenext")
 	emit("MOVQ DX, SI")
 	emit("SHLQ $4, SI")
 	emit("ADDQ CX, SI")
+	out.WriteString("havenext:\n")
 	out.WriteString("\nloop:\n")
 	for off := 0; off < prefetchGroup; off += 64 {
 		emit("PREFETCHT0 %d(SI)", off)
