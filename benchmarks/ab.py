@@ -184,6 +184,15 @@ DECISIONS = {
             algorithm="blake3",
         ),
         Decision(
+            "blake3_read_below",
+            "BLAKE3 files under 2 MiB (with the AVX-512 kernel): read without calibrating "
+            "vs calibrated like the rest",
+            ["large"],
+            tune(blake3_read_below="2M"),
+            tune(blake3_read_below="0"),
+            algorithm="blake3",
+        ),
+        Decision(
             "blake3_kernel",
             "BLAKE3 files from 32 KiB: a tree on the worker's core through the AVX-512 "
             "kernel (where it runs) vs zeebo's sequential hasher",

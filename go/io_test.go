@@ -370,6 +370,46 @@ func TestCalibrationInAJob(t *testing.T) {
 	}
 }
 
+// TestBLAKE3ReadsSmallFilesWithoutCalibrating: in auto mode, where the
+// AVX-512 kernel runs, a BLAKE3 file under blake3ReadBelow is read and is no
+// calibration sample; from that size on its windows calibrate as any
+// other's; forced to map, it is mapped; and the digests are right on every
+// path.
+func TestBLAKE3ReadsSmallFilesWithoutCalibrating(t *testing.T) {
+	if !useKernel || !threadCPUClock {
+		t.Skip("no AVX-512 kernel or no thread CPU clock: small BLAKE3 files calibrate as others")
+	}
+	withIO(t, "auto")
+	defer func(b, m int64) { blake3ReadBelow, treeMinSize = b, m }(blake3ReadBelow, treeMinSize)
+	blake3ReadBelow, treeMinSize = 8*mapWindow, 1<<62 // one core: no tree
+	root := t.TempDir()
+	small := strings.Repeat("s", int(8*mapWindow)-1)
+	big := strings.Repeat("b", int(8*mapWindow))
+	write(t, filepath.Join(root, "small"), small)
+	write(t, filepath.Join(root, "big"), big)
+	for _, c := range []struct {
+		name, data string
+		mode       ioPath
+		want       uint32
+		calibrates bool
+	}{
+		{"small", small, 0, IORead, false},
+		{"big", big, 0, IORead | IOMap | IOCalibrate, true},
+		{"small", small, ioMap, IOMap, false},
+	} {
+		resetCalibration()
+		ioMode = c.mode
+		manifest := filepath.Join(root, "B3SUMS")
+		write(t, manifest, line(BLAKE3, c.name, c.data))
+		if got := jobIO(t, root, manifest); got != c.want {
+			t.Errorf("%s file, mode %d: IO = %b, want %b", c.name, c.mode, got, c.want)
+		}
+		if got := calib.windows > 0; got != c.calibrates {
+			t.Errorf("%s file, mode %d: %d calibration windows", c.name, c.mode, calib.windows)
+		}
+	}
+}
+
 // TestThreadCPU: the clock the calibration reads counts this thread's work.
 func TestThreadCPU(t *testing.T) {
 	if !threadCPUClock {

@@ -42,6 +42,7 @@ var tunables = []tunable{
 	{name: "map_window", v: &mapWindow, min: 4096, page: true},
 	{name: "tree_windows", v: &treeWindows, min: 1},
 	{name: "blake3_kernel_min", v: &kernelMinSize, min: 0},
+	{name: "blake3_read_below", v: &blake3ReadBelow, min: 0},
 	{name: "buf_size", v: &bufSize, min: 4096},
 	{name: "read_size", v: &readSize, min: 4096},
 	{name: "queue_min", v: &queueMin, min: 1},
