@@ -183,10 +183,11 @@ def _manifest(ds: datasets.Dataset, alg: str, log) -> Path | None:
 # The share of a file the page cache holds in 2 MiB folios, as a mapping of it
 # shows it (Linux: FilePmdMapped after touching every 2 MiB). It moves the
 # mapping tools' cost: a 2 MiB folio maps with one fault and unmaps at once,
-# 512 small ones take 512 page-table entries each way. On big1, b3sum (it maps
-# the whole file) took 0.40-0.44 s with the file all in small folios and
-# 0.30-0.35 s with 46% in 2 MiB ones, while checksig (the tree reads it) moved
-# less. Printed under the table so that a run's ratios can be read with it.
+# 512 small ones take 512 page-table entries each way. On big1 both tools map
+# the file (b3sum whole, checksig's tree 32 MiB at a time): b3sum took
+# 0.40-0.43 s with it all in small folios and 0.27-0.29 s with 98% in 2 MiB
+# ones, checksig 0.40-0.43 and 0.25-0.27. Printed under the table so that a
+# run's ratios can be read with it.
 PMD_SHARE_SRC = """\
 import mmap, sys
 with open(sys.argv[1], "rb") as f:
