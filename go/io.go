@@ -141,10 +141,11 @@ var readMarginPct int64 = 10
 // cores (TLB shootdowns), which a window's thread clock does not see: the
 // calibration chose mapping on 1,000 files of 1 MiB, whose whole process
 // then took 12% longer than reading (0.263 s against 0.235, CPU 0.476
-// against 0.416; EPYC VM, 12 interleaved rounds; the kernel hashes a
-// buffer in the L2 cache and a mapping alike, so the copy was all reading
-// cost). On 128 files of 8 MiB, all in 2 MiB folios, mapping was 23% faster
-// (0.159 s against 0.206), which the calibration finds.
+// against 0.416; EPYC VM, 12 interleaved rounds), though reading pays a copy
+// that mapping does not; unmapping the 1,000 files raised 903 TLB
+// shootdowns, reading them 21. On 128 files of 8 MiB, all in 2 MiB folios,
+// mapping was 23% faster (0.159 s against 0.206), which the calibration
+// finds.
 var blake3ReadBelow int64 = 2 << 20
 
 // mapAheadMin is the rest of a file from which a worker hashing it through
