@@ -2,6 +2,7 @@ package blake3x16
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -196,24 +197,13 @@ func TestParentsTransposed(t *testing.T) {
 // blocks) and one block with both.
 func TestBlocks(t *testing.T) {
 	need(t)
-	rng := rand.New(rand.NewPCG(5, 6))
-	buf := make([]byte, 16*1024)
-	for i := range buf {
-		buf[i] = byte(rng.Uint32())
-	}
+	buf := randomChunks(5)
 	for _, blocks := range []int{1, 2, 3, 15} {
 		p := Params{Key: IV, FlagsStart: FlagChunkStart, FlagsEnd: FlagChunkEnd}
 		p.SetCounters(9, 1)
 		var out [8][16]uint32
 		Hash16(buf, 1024, blocks, &p, &out)
-		for i := range 16 {
-			want := chunkCV(buf[i*1024:i*1024+blocks*64], &IV, 9+uint64(i), 0)
-			for w := range 8 {
-				if out[w][i] != want[w] {
-					t.Fatalf("%d blocks: lane %d word %d = %08x, want %08x", blocks, i, w, out[w][i], want[w])
-				}
-			}
-		}
+		checkChunkLanes(t, fmt.Sprintf("%d blocks", blocks), &out, buf, blocks, 9)
 	}
 }
 
@@ -223,11 +213,7 @@ func TestBlocks(t *testing.T) {
 // CVs.
 func TestNextIsOnlyAHint(t *testing.T) {
 	need(t)
-	rng := rand.New(rand.NewPCG(7, 8))
-	buf := make([]byte, 16*1024)
-	for i := range buf {
-		buf[i] = byte(rng.Uint32())
-	}
+	buf := randomChunks(7)
 	other := make([]byte, 64<<10)
 	for name, next := range map[string]*byte{
 		"nil": nil, "inputs": &buf[0], "other": &other[0], "end": &other[len(other)-1],
@@ -236,12 +222,30 @@ func TestNextIsOnlyAHint(t *testing.T) {
 		p.SetCounters(3, 1)
 		var out [8][16]uint32
 		Hash16(buf, 1024, 16, &p, &out)
-		for i := range 16 {
-			want := chunkCV(buf[i*1024:(i+1)*1024], &IV, 3+uint64(i), 0)
-			for w := range 8 {
-				if out[w][i] != want[w] {
-					t.Fatalf("Next %s: lane %d word %d = %08x, want %08x", name, i, w, out[w][i], want[w])
-				}
+		checkChunkLanes(t, "Next "+name, &out, buf, 16, 3)
+	}
+}
+
+// randomChunks returns 16 chunks of random bytes from seed.
+func randomChunks(seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	buf := make([]byte, 16*1024)
+	for i := range buf {
+		buf[i] = byte(rng.Uint32())
+	}
+	return buf
+}
+
+// checkChunkLanes fails t unless lane i of out is the CV of the first
+// blocks blocks of buf's chunk i, counted from first (unkeyed, no flags
+// beyond the chunk's start and end).
+func checkChunkLanes(t *testing.T, what string, out *[8][16]uint32, buf []byte, blocks int, first uint64) {
+	t.Helper()
+	for i := range 16 {
+		want := chunkCV(buf[i*1024:i*1024+blocks*64], &IV, first+uint64(i), 0)
+		for w := range 8 {
+			if out[w][i] != want[w] {
+				t.Fatalf("%s: lane %d word %d = %08x, want %08x", what, i, w, out[w][i], want[w])
 			}
 		}
 	}
