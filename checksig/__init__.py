@@ -100,8 +100,9 @@ if TYPE_CHECKING:
 #: functions of the ecosystems (bags, environments) and of the model stores
 #: load on first use too: their modules (and the BagIt, conda and RECORD
 #: readers under them) were ~2 ms of every `import checksig`, a tenth of it,
-#: where most programs check a manifest. dir() and help(checksig) list them
-#: all, loading them (pydoc looks each name up).
+#: where most programs check a manifest (a first verify still loads the conda
+#: and RECORD readers: _kinds asks them whether a manifest is theirs). dir()
+#: and help(checksig) list them all, loading them (pydoc looks each name up).
 _ON_FIRST_USE = {
     "Job": "._jobs",
     "Progress": "._progress",

@@ -50,7 +50,7 @@ import (
 // A BLAKE3 tree on several cores (blake3.go) maps its windows in auto mode,
 // through mapAhead, without calibrating: its kernel hashes a mapping as
 // fast as a cached buffer, so reading would only add the copy
-// (choosePath). Forced to read (CHECKSIG_IO=read), each goroutine of the
+// (autoPath). Forced to read (CHECKSIG_IO=read), each goroutine of the
 // tree preads the 256 KiB piece it hashes into a buffer of its own
 // (treeHasher.readFrom).
 
@@ -135,17 +135,17 @@ const calibrateTries = 4
 var readMarginPct int64 = 10
 
 // blake3ReadBelow is the file size under which BLAKE3, where its AVX-512
-// kernel runs, is read in auto mode, without calibrating: such a file
-// cannot sit in the page cache's 2 MiB folios, so mapping it costs page
-// table entries 4 KiB at a time, and its unmapping interrupts the other
-// cores (TLB shootdowns), which a window's thread clock does not see: the
-// calibration chose mapping on 1,000 files of 1 MiB, whose whole process
-// then took 12% longer than reading (0.263 s against 0.235, CPU 0.476
-// against 0.416; EPYC VM, 12 interleaved rounds), though reading pays a copy
-// that mapping does not; unmapping the 1,000 files raised 903 TLB
-// shootdowns, reading them 21. On 128 files of 8 MiB, all in 2 MiB folios,
-// mapping was 23% faster (0.159 s against 0.206), which the calibration
-// finds.
+// kernel runs, is read in auto mode, without calibrating (autoPath): such a
+// file cannot sit in the page cache's 2 MiB folios, so mapping it costs
+// page table entries 4 KiB at a time, and its unmapping interrupts the
+// other cores (TLB shootdowns), which a window's thread clock does not
+// see: the calibration chose mapping on 1,000 files of 1 MiB, whose whole
+// process then took 12% longer than reading (0.263 s against 0.235, CPU
+// 0.476 against 0.416; EPYC VM, 12 interleaved rounds), though reading
+// pays a copy that mapping does not; unmapping the 1,000 files raised 903
+// TLB shootdowns, reading them 21. On 128 files of 8 MiB, all in 2 MiB
+// folios, mapping was 23% faster (0.159 s against 0.206), which the
+// calibration finds.
 var blake3ReadBelow int64 = 2 << 20
 
 // mapAheadMin is the rest of a file from which a worker hashing it through
@@ -214,26 +214,45 @@ type timing struct {
 	clean bool
 }
 
+// autoPath is the path auto mode takes for a whole big file of algorithm a
+// without calibrating, or 0 to leave it to the calibration. Two kinds of
+// file have a rule of their own, both BLAKE3's, whose hash is so cheap that
+// what the calibration cannot see decides:
+//   - a tree on several cores (tree) is mapped (hashBig maps it ahead:
+//     mapAhead). Since the AVX-512 kernel prefetches the chunks it hashes
+//     next (internal/blake3x16's prefetchGroup), a tree hashes a mapping as
+//     fast as a buffer in the L2 cache, so the copy of reading is pure
+//     cost, and where the page cache holds the file in 2 MiB folios mapping
+//     it is nearly free; and a calibration sample, one map window ending in
+//     a join of the helpers, would cost the tree more than it tells. One 2
+//     GiB file, whole processes against b3sum --check (EPYC VM, 10
+//     interleaved rounds each; the share of the file in 2 MiB folios
+//     first): 0%, mapped 1.04x b3sum, read 1.03x; 22%, 1.05x and 0.99x;
+//     98%, 1.00x and 0.73x. (Before the prefetch, reading had measured 10%
+//     faster: treeHasher.readFrom, still the path under CHECKSIG_IO=read.)
+//   - a file under blake3ReadBelow, where the kernel runs, is read (see
+//     there: the calibration's thread clock misses what unmapping costs the
+//     other cores).
+func autoPath(a Algorithm, size int64, tree bool) ioPath {
+	switch {
+	case tree:
+		return ioMap
+	case a == BLAKE3 && useKernel && size < blake3ReadBelow:
+		return ioRead
+	}
+	return 0
+}
+
 // choosePath returns the path for a window of a big file and whether it is
-// a calibration sample: the worker's turn alternates between the paths
-// while the process calibrates. A window of a tree on several cores (tree)
-// is mapped in auto mode, whatever the calibration says or has yet to say
-// (hashBig maps it ahead: mapAhead). Since the AVX-512 kernel prefetches
-// the chunks it hashes next (internal/blake3x16's prefetchGroup), a tree
-// hashes a mapping as fast as a buffer in the L2 cache, so the copy of
-// reading is pure cost, and where the page cache holds the file in 2 MiB
-// folios mapping it is nearly free. One 2 GiB file, whole processes
-// against b3sum --check (EPYC VM, 10 interleaved rounds each; the share of
-// the file in 2 MiB folios first): 0%, mapped 1.04x b3sum, read 1.03x;
-// 22%, 1.05x and 0.99x; 98%, 1.00x and 0.73x. (Before the prefetch,
-// reading had measured 10% faster: treeHasher.readFrom, still the path
-// under CHECKSIG_IO=read.)
-func (h *hasher) choosePath(tree bool) (ioPath, bool) {
+// a calibration sample: the path CHECKSIG_IO forces, else fixed (autoPath's
+// rule for the file) when not 0, else the calibration's choice; the
+// worker's turn alternates between the paths while the process calibrates.
+func (h *hasher) choosePath(fixed ioPath) (ioPath, bool) {
 	if ioMode != 0 {
 		return ioMode, false
 	}
-	if tree {
-		return ioMap, false
+	if fixed != 0 {
+		return fixed, false
 	}
 	if p := calib.chosen.Load(); p != 0 {
 		return ioPath(p), false
@@ -382,16 +401,16 @@ func (h *hasher) hashBig(fd int, size int64, a Algorithm, d hash.Hash, ssl bool)
 		window *= t.windowScale()
 		tree = t
 	}
-	readAll := ssl || ioMode == 0 && a == BLAKE3 && useKernel && size < blake3ReadBelow
+	fixed := autoPath(a, size, tree != nil)
 	for n < size {
 		if h.cancelled != nil && h.cancelled.Load() {
 			return n, ErrCancelled
 		}
-		p, timed := h.choosePath(tree != nil)
-		if noMap || readAll {
+		p, timed := h.choosePath(fixed)
+		if noMap || ssl {
 			p, timed = ioRead, false
 		}
-		if tree != nil && p == ioRead && !timed {
+		if tree != nil && p == ioRead {
 			// The tree's goroutines read the pieces they hash.
 			w := min(window, size-n)
 			if afterWindow != nil {
